@@ -1,0 +1,106 @@
+"""Every setting of zsdx, each overridable from the environment.
+
+City rules (deadlines, review chains, subsidy caps) live here as data so that a city can change them
+without touching code.
+"""
+
+import os
+import secrets
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key():
+    """SECRET_KEY from the environment, else one generated once and kept in instance/ (>= 32 bytes, P14)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = os.path.join(BASE_DIR, "instance", "secret_key")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+# --- core -----------------------------------------------------------------------------------------
+SECRET_KEY = _secret_key()
+APP_NAME = "中山市中小企业数字化转型城市试点项目管理平台"
+APP_THEME = ""
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "zsdx.db")
+)
+if SQLALCHEMY_DATABASE_URI.startswith(("postgresql://", "postgres://")):
+    # SQLAlchemy 2.1 defaults to psycopg 3; zsdx ships psycopg2-binary.
+    SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://" + SQLALCHEMY_DATABASE_URI.split("://", 1)[1]
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+# Empty: jobs run in-process. Set (redis://127.0.0.1:6379/0): jobs go to RQ and an `rq worker` runs them.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+RQ_QUEUE = os.environ.get("RQ_QUEUE", "zsdx")
+UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "var", "files"))
+MAX_CONTENT_LENGTH = 105 * 1024 * 1024  # one file <= 100 MB plus form overhead
+MAX_FILE_BYTES = 100 * 1024 * 1024
+
+# --- Flask-AppBuilder -------------------------------------------------------------------------------
+AUTH_TYPE = AUTH_DB
+AUTH_USER_REGISTRATION = False  # zsdx has its own registration (SMS, registry search), FAB-NOTES P5
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+FAB_CREATE_DB = False  # Alembic owns the schema (FAB-NOTES P12)
+FAB_UPDATE_PERMS = False  # permissions are synced by `flask zsdx init`
+FAB_ADD_SECURITY_API = False  # the CRUD security APIs are not used; /api/v1/security/login stays
+FAB_SECURITY_MANAGER_CLASS = "zsdx.security.ZsdxSecurityManager"
+FAB_INDEX_VIEW = "zsdx.views.home.HomeView"
+FAB_BASE_TEMPLATE = "zsdx/base.html"
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = "zsdx.passwords.fab_validator"  # resolved in create_app
+FAB_API_SWAGGER_UI = False
+
+# --- language --------------------------------------------------------------------------------------
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = {"zh": {"flag": "cn", "name": "中文"}}
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+
+# --- security --------------------------------------------------------------------------------------
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("ZSDX_SECURE_COOKIES", False)  # set 1 behind HTTPS in production
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")  # form login and API login
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+CAPTCHA_ENABLED = _env_bool("CAPTCHA_ENABLED", True)
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK_MINUTES = 15
+
+# --- SMS -------------------------------------------------------------------------------------------
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "zsdx.sms.LogSmsBackend")
+SMS_CODE_TTL_SECONDS = 300
+SMS_CODE_MAX_TRIES = 5
+SMS_SEND_INTERVAL_SECONDS = 60
+SMS_SEND_DAILY_LIMIT = 10
+
+# --- city rules (data) -----------------------------------------------------------------------------
+CITY_NAME = "中山市"

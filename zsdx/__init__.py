@@ -1,0 +1,58 @@
+"""zsdx: the project-management platform of the SME digital-transformation city pilot."""
+
+import logging
+import os
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """The application factory. Order matters: CSRF before AppBuilder (FAB-NOTES P2)."""
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+    app.config.from_object("config")
+    if test_config:
+        app.config.update(test_config)
+    from .passwords import fab_validator
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_validator
+    _configure_logging(app)
+    if app.config.get("ZSDX_PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
+    from .extensions import appbuilder, csrf, db, migrate
+
+    db.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    with app.app_context():
+        from . import models  # noqa: F401  (register the models on the shared metadata)
+        from .views import register_views
+
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+    _limit_api_login(app)
+    from .cli import zsdx_cli
+    from .notifications import deliver_pending
+
+    app.cli.add_command(zsdx_cli)
+    app.after_request(deliver_pending)
+    return app
+
+
+def _limit_api_login(app):
+    """FAB rate-limits only the HTML login (FAB-NOTES P8): limit the JWT login too."""
+    from .extensions import limiter
+
+    for name, bp in app.blueprints.items():
+        if name == "SecurityApi":
+            limiter.limit(lambda: app.config["AUTH_RATE_LIMIT"], methods=["POST"])(bp)
+
+
+def _configure_logging(app):
+    level = app.config.get("LOG_LEVEL", os.environ.get("LOG_LEVEL", "INFO"))
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("zsdx").setLevel(level)

@@ -1,0 +1,114 @@
+"""Uploaded files: type checked from the bytes, stored outside the web root under their sha256, served
+with the original (Chinese) name to those who may see the owning record (SPEC §3.10, FAB-NOTES P10).
+
+Callers authorise; this module only stores and streams.
+"""
+
+import hashlib
+import os
+import tempfile
+from urllib.parse import quote
+
+import filetype
+from flask import current_app, send_file
+from flask_babel import gettext
+
+from .extensions import db
+from .models import StoredFile
+
+PDF = ("pdf",)
+DOCS = ("pdf", "doc", "docx")
+IMAGES = ("jpg", "png")
+EVIDENCE = PDF + IMAGES + ("doc", "docx")
+
+_MIMES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+}
+_LABELS = {"pdf": "PDF", "doc": "Word", "docx": "Word", "jpg": "JPG", "png": "PNG"}
+
+
+class UploadError(ValueError):
+    pass
+
+
+def sniff(head):
+    """The kind of a file from its first bytes: pdf, doc, docx, jpg, png or None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2 compound file: legacy .doc
+        return "doc"
+    kind = filetype.guess(head)
+    if kind is None:
+        return None
+    if kind.extension == "docx" or (kind.extension == "zip" and b"word/" in head):
+        return "docx"
+    if kind.extension in ("jpg", "png"):
+        return kind.extension
+    return None
+
+
+def store_upload(storage, allowed, user_id=None):
+    """Validate and store a werkzeug FileStorage; return the StoredFile (added, not committed)."""
+    name = os.path.basename((storage.filename or "").replace("\\", "/")).strip()
+    if not name:
+        raise UploadError(gettext("Please choose a file"))
+    limit = current_app.config["MAX_FILE_BYTES"]
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            head = b""
+            while True:
+                chunk = storage.stream.read(1024 * 1024)
+                if not chunk:
+                    break
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                size += len(chunk)
+                if size > limit:
+                    raise UploadError(gettext("A file may not be larger than 100 MB"))
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise UploadError(gettext("The file is empty"))
+        kind = sniff(head)
+        if kind not in allowed:
+            wanted = "/".join(sorted({_LABELS[k] for k in allowed}))
+            raise UploadError(gettext("The file content is not an allowed type (%(types)s)", types=wanted))
+        sha = digest.hexdigest()
+        final = _path_for(sha)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        if os.path.exists(final):
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    row = StoredFile(sha256=sha, original_name=name[:255], mime=_MIMES[kind], size=size, uploaded_by_id=user_id)
+    db.session.add(row)
+    return row
+
+
+def _path_for(sha):
+    return os.path.join(current_app.config["UPLOAD_FOLDER"], sha[:2], sha)
+
+
+def serve(stored, inline=False):
+    """Stream a stored file with its original name (RFC 5987 filename*)."""
+    response = send_file(_path_for(stored.sha256), mimetype=stored.mime, conditional=True, max_age=0)
+    disposition = "inline" if inline and stored.mime == "application/pdf" else "attachment"
+    ascii_name = stored.original_name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.original_name)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,94 @@
+"""Background jobs. With REDIS_URL set they go to RQ (an `rq worker` runs them); without it they run
+in-process. A failure to reach Redis never fails the request that enqueued the job: the notification
+row is already committed, and `retry_undelivered` (CLI `flask zsdx deliver-pending`) sends it later.
+"""
+
+import datetime as dt
+import logging
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def _queue():
+    from redis import Redis
+    from rq import Queue
+
+    conn = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    return Queue(current_app.config["RQ_QUEUE"], connection=conn)
+
+
+def enqueue(func, *args):
+    """Run func(*args) as a job; return True when it was handed over (or run), False when it was not."""
+    if not current_app.config.get("REDIS_URL"):
+        try:
+            func(*args)
+        except Exception:  # an in-process job must not break the request either
+            log.exception("in-process job %s failed", func.__name__)
+            return False
+        return True
+    try:
+        _queue().enqueue(func, *args, job_timeout=120)
+        return True
+    except Exception as exc:  # redis down: keep going, the row stays undelivered and is retried
+        log.warning("could not enqueue %s: %s", func.__name__, exc)
+        return False
+
+
+def _in_app(fn):
+    """Jobs run in an RQ worker without a Flask app: build one (once per worker process)."""
+
+    def wrapper(*args):
+        from flask import has_app_context
+
+        if has_app_context():
+            return fn(*args)
+        from . import create_app
+
+        app = _worker_app.get("app") or _worker_app.setdefault("app", create_app())
+        with app.app_context():
+            return fn(*args)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__qualname__ = fn.__qualname__
+    wrapper.__module__ = fn.__module__
+    return wrapper
+
+
+_worker_app = {}
+
+
+@_in_app
+def deliver_notification(notification_id):
+    """Send the SMS of one notification, once."""
+    from .extensions import db
+    from .models import Notification
+    from .sms import get_backend
+
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.delivered_at is not None or not note.send_sms:
+        return
+    note.delivery_attempts += 1
+    phone = note.user.phone
+    if phone:
+        get_backend().send(phone, note.text)
+    note.delivered_at = dt.datetime.now()
+    db.session.commit()
+
+
+@_in_app
+def retry_undelivered(max_age_days=7):
+    """Re-enqueue notifications whose delivery never happened (e.g. Redis was down)."""
+    from .extensions import db
+    from .models import Notification
+
+    since = dt.datetime.now() - dt.timedelta(days=max_age_days)
+    ids = [
+        nid
+        for (nid,) in db.session.query(Notification.id).filter(
+            Notification.delivered_at.is_(None), Notification.send_sms.is_(True), Notification.created_at >= since
+        )
+    ]
+    handed = sum(1 for nid in ids if enqueue(deliver_notification, nid))
+    return handed

@@ -1,0 +1,293 @@
+"""SQLAlchemy models of zsdx: reference data, organisations and accounts, messages, files.
+
+Stage models (filing, diagnosis, signing, ...) are added by the issues that build those stages.
+"""
+
+import datetime as dt
+
+from flask_appbuilder.models.sqla import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+
+def now():
+    return dt.datetime.now()
+
+
+# --- reference data ---------------------------------------------------------------------------------
+class Town(Model):
+    """A town or street (镇街) of the city, with the 4-digit code used in the 备案号."""
+
+    __tablename__ = "zs_town"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(4), unique=True, nullable=False)
+    name = Column(String(64), unique=True, nullable=False)
+    sort = Column(Integer, nullable=False, default=0)
+
+    def __repr__(self):
+        return self.name
+
+
+class Industry(Model):
+    """细分行业."""
+
+    __tablename__ = "zs_industry"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), unique=True, nullable=False)
+    sort = Column(Integer, nullable=False, default=0)
+
+    def __repr__(self):
+        return self.name
+
+
+class ProductCategory(Model):
+    """主营产品分类, a tree of (at least) three levels."""
+
+    __tablename__ = "zs_product_category"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), nullable=False)
+    level = Column(Integer, nullable=False)
+    parent_id = Column(Integer, ForeignKey("zs_product_category.id"), index=True)
+    parent = relationship("ProductCategory", remote_side=[id], backref="children")
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_product_category_name"),)
+
+    def path(self):
+        parts, node = [], self
+        while node is not None:
+            parts.append(node.name)
+            node = node.parent
+        return " / ".join(reversed(parts))
+
+    def __repr__(self):
+        return self.path()
+
+
+class RegistryEntry(Model):
+    """The business registry used by the registration form's fuzzy search (loaded from CSV)."""
+
+    __tablename__ = "zs_registry"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False, index=True)
+    credit_code = Column(String(18), unique=True, nullable=False)
+    town_id = Column(Integer, ForeignKey("zs_town.id"), nullable=True)
+    town = relationship(Town)
+    legal_representative = Column(String(64))
+    address = Column(String(255))
+
+    def __repr__(self):
+        return self.name
+
+
+# --- organisations and users ------------------------------------------------------------------------
+class OrgKind:
+    ENTERPRISE = "enterprise"
+    PROVIDER = "provider"
+    INSTITUTION = "institution"
+    GOVERNMENT = "government"
+    ALL = (ENTERPRISE, PROVIDER, INSTITUTION, GOVERNMENT)
+
+
+class InstitutionType:
+    DIAGNOSTIC = "diagnostic"  # 诊断型服务机构
+    COMPREHENSIVE = "comprehensive"  # 综合型服务机构
+    ALL = (DIAGNOSTIC, COMPREHENSIVE)
+
+
+class Organisation(Model):
+    """An enterprise, a service provider, an institution or a government body."""
+
+    __tablename__ = "zs_organisation"
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False, index=True)
+    name = Column(String(200), nullable=False, index=True)
+    credit_code = Column(String(18), unique=True, nullable=True)
+    town_id = Column(Integer, ForeignKey("zs_town.id"), nullable=True, index=True)
+    town = relationship(Town)
+    industry_id = Column(Integer, ForeignKey("zs_industry.id"), nullable=True)
+    industry = relationship(Industry)
+    contact_name = Column(String(64))
+    contact_phone = Column(String(20))
+    # 服务商 types (a provider may be several)
+    is_industry_provider = Column(Boolean, nullable=False, default=False)
+    is_scenario_provider = Column(Boolean, nullable=False, default=False)
+    is_ecosystem_provider = Column(Boolean, nullable=False, default=False)
+    # 评估机构 type
+    institution_type = Column(String(16), nullable=True)
+    created_on = Column(DateTime, nullable=False, default=now)
+
+    def __repr__(self):
+        return self.name
+
+
+class ZsdxUser(User):
+    """FAB's user on ab_user, extended: phone is the login name (kept equal to username)."""
+
+    __tablename__ = "ab_user"
+    phone = Column(String(20), unique=True, nullable=True)
+    organisation_id = Column(Integer, ForeignKey("zs_organisation.id"), nullable=True, index=True)
+    organisation = relationship(Organisation, backref="users")
+    town_id = Column(Integer, ForeignKey("zs_town.id"), nullable=True, index=True)  # 镇街 reviewers
+    town = relationship(Town)
+
+    @property
+    def display_name(self):
+        return (self.first_name or "") + (self.last_name or "") or self.username
+
+    def role_names(self):
+        return {r.name for r in self.roles}
+
+
+# --- authentication support -------------------------------------------------------------------------
+class SmsCode(Model):
+    """One verification code sent by SMS; also the log that send limits are counted from."""
+
+    __tablename__ = "zs_sms_code"
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False)
+    purpose = Column(String(16), nullable=False)
+    code_hash = Column(String(256), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=now)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime, nullable=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    __table_args__ = (Index("ix_sms_code_phone_created", "phone", "created_at"),)
+
+
+class LoginFailure(Model):
+    """Consecutive wrong passwords per login name, and the lock they cause."""
+
+    __tablename__ = "zs_login_failure"
+    id = Column(Integer, primary_key=True)
+    login = Column(String(128), unique=True, nullable=False)
+    failures = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+    last_failed_at = Column(DateTime, nullable=True)
+
+
+# --- content ----------------------------------------------------------------------------------------
+class Announcement(Model):
+    """公告 on 首页, published by 市工信."""
+
+    __tablename__ = "zs_announcement"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    body = Column(Text, nullable=False, default="")
+    published = Column(Boolean, nullable=False, default=True)
+    published_at = Column(DateTime, nullable=False, default=now, index=True)
+    author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    author = relationship(ZsdxUser)
+
+    def __repr__(self):
+        return self.title
+
+
+class NotificationKind:
+    TODO = "todo"  # 待办事项
+    REVIEW = "review"  # 审核通知
+    ALL = (TODO, REVIEW)
+
+
+class Notification(Model):
+    """A 待办事项 or 审核通知 for one user; written in the transaction of the action that causes it.
+
+    delivered_at / delivery_attempts track the SMS delivery job, so that undelivered rows are retried.
+    """
+
+    __tablename__ = "zs_notification"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    user = relationship(ZsdxUser)
+    kind = Column(String(16), nullable=False)
+    text = Column(String(500), nullable=False)
+    link = Column(String(255), nullable=True)
+    is_read = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=now)
+    send_sms = Column(Boolean, nullable=False, default=True)
+    delivered_at = Column(DateTime, nullable=True)
+    delivery_attempts = Column(Integer, nullable=False, default=0)
+    __table_args__ = (
+        Index("ix_notification_user_kind_read", "user_id", "kind", "is_read"),
+        Index("ix_notification_undelivered", "delivered_at", "send_sms"),
+    )
+
+
+class Message(Model):
+    """留言板: a thread per enterprise (organisation) with the platform; 市工信 answers."""
+
+    __tablename__ = "zs_message"
+    id = Column(Integer, primary_key=True)
+    organisation_id = Column(Integer, ForeignKey("zs_organisation.id"), nullable=False, index=True)
+    organisation = relationship(Organisation)
+    author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    author = relationship(ZsdxUser)
+    from_platform = Column(Boolean, nullable=False, default=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=now)
+    read_by_enterprise = Column(Boolean, nullable=False, default=False)
+    read_by_platform = Column(Boolean, nullable=False, default=False)
+
+
+# --- files ------------------------------------------------------------------------------------------
+class StoredFile(Model):
+    """An uploaded file, stored outside the web root under its sha256; the original name is kept."""
+
+    __tablename__ = "zs_file"
+    id = Column(Integer, primary_key=True)
+    sha256 = Column(String(64), nullable=False, index=True)
+    original_name = Column(String(255), nullable=False)
+    mime = Column(String(100), nullable=False)
+    size = Column(Integer, nullable=False)
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    uploaded_at = Column(DateTime, nullable=False, default=now)
+
+
+# --- enterprise info change (reviewed by 市工信 through the workflow engine) ------------------------
+class InfoChangeStatus:
+    PENDING = "pending"  # 待审核
+    APPROVED = "approved"  # 已通过
+    RETURNED = "returned"  # 已驳回
+    ALL = (PENDING, APPROVED, RETURNED)
+
+
+class InfoChangeRequest(Model):
+    __tablename__ = "zs_info_change"
+    id = Column(Integer, primary_key=True)
+    organisation_id = Column(Integer, ForeignKey("zs_organisation.id"), nullable=False, index=True)
+    organisation = relationship(Organisation)
+    requester_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    requester = relationship(ZsdxUser)
+    name = Column(String(200), nullable=False)
+    credit_code = Column(String(18), nullable=False)
+    town_id = Column(Integer, ForeignKey("zs_town.id"), nullable=False)
+    town = relationship(Town)
+    industry_id = Column(Integer, ForeignKey("zs_industry.id"), nullable=True)
+    industry = relationship(Industry)
+    contact_name = Column(String(64), nullable=False)
+    contact_phone = Column(String(20), nullable=False)
+    status = Column(String(16), nullable=False, default=InfoChangeStatus.PENDING, index=True)
+    opinion = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=now)
+    decided_at = Column(DateTime, nullable=True)
+    attachments = relationship(
+        "InfoChangeAttachment", cascade="all, delete-orphan", back_populates="request"
+    )
+
+
+class InfoChangeAttachment(Model):
+    __tablename__ = "zs_info_change_attachment"
+    id = Column(Integer, primary_key=True)
+    request_id = Column(Integer, ForeignKey("zs_info_change.id"), nullable=False, index=True)
+    request = relationship(InfoChangeRequest, back_populates="attachments")
+    file_id = Column(Integer, ForeignKey("zs_file.id"), nullable=False)
+    file = relationship(StoredFile)

@@ -1,0 +1,67 @@
+"""待办事项 / 审核通知: rows written in the caller's transaction; SMS delivery queued once it commits."""
+
+from flask import g, has_request_context
+from sqlalchemy import case, event, func
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import Notification, NotificationKind
+
+_PENDING_KEY = "zsdx_pending_notifications"
+
+
+def notify(user, kind, text, link=None, send_sms=True):
+    """Add a notification to the current transaction (the caller commits)."""
+    assert kind in NotificationKind.ALL
+    note = Notification(user=user, kind=kind, text=text, link=link, send_sms=send_sms)
+    db.session.add(note)
+    db.session.info.setdefault(_PENDING_KEY, []).append(note)
+    return note
+
+
+@event.listens_for(Session, "before_commit")
+def _collect_ids(session):
+    notes = session.info.pop(_PENDING_KEY, None)
+    if notes:
+        session.flush()  # ids exist before the commit; after it no SQL may be emitted
+        session.info.setdefault("zsdx_committing_ids", []).extend(n.id for n in notes if n.send_sms)
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed(session):
+    ids = session.info.pop("zsdx_committing_ids", None)
+    if ids:
+        if has_request_context():
+            g.setdefault("zsdx_deliver", []).extend(ids)
+        else:
+            session.info.setdefault("zsdx_deliver_ids", []).extend(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    session.info.pop(_PENDING_KEY, None)
+    session.info.pop("zsdx_committing_ids", None)
+
+
+def deliver_pending(response=None):
+    """Hand committed notifications to the job queue (after_request hook; call it in CLI/jobs)."""
+    from .jobs import deliver_notification, enqueue
+
+    ids = list(g.pop("zsdx_deliver", [])) if has_request_context() else []
+    ids += db.session.info.pop("zsdx_deliver_ids", [])
+    for nid in ids:
+        enqueue(deliver_notification, nid)
+    return response
+
+
+def unread_counts(user_id):
+    """{kind: unread count} in one query."""
+    rows = (
+        db.session.query(
+            func.sum(case((Notification.kind == NotificationKind.TODO, 1), else_=0)),
+            func.sum(case((Notification.kind == NotificationKind.REVIEW, 1), else_=0)),
+        )
+        .filter(Notification.user_id == user_id, Notification.is_read.is_(False))
+        .one()
+    )
+    return {NotificationKind.TODO: int(rows[0] or 0), NotificationKind.REVIEW: int(rows[1] or 0)}

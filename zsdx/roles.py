@@ -1,0 +1,32 @@
+"""Roles and what each may open: view classes (all their permissions) and top-menu entries.
+
+`flask zsdx init` syncs these into FAB's tables; Admin gets every permission.
+"""
+
+COMMON_VIEWS = ["WorkbenchView", "NotificationView", "AccountView"]
+REVIEWER_VIEWS = COMMON_VIEWS + ["ReviewView"]
+REVIEWER_MENUS = ["Home", "Workbench", "Review"]
+
+ROLES = {
+    "企业": {
+        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView"],
+        "menus": ["Home", "Workbench", "Assessment", "Products"],
+    },
+    "服务商": {
+        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "ProductView"],
+        "menus": ["Home", "Workbench", "Products"],
+    },
+    "评估机构": {
+        "views": COMMON_VIEWS + ["InstitutionTaskView"],
+        "menus": ["Home", "Workbench", "InstitutionTasks"],
+    },
+    "镇街": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    "第三方": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    "专家": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    "市工信": {
+        "views": REVIEWER_VIEWS + ["ProductView", "AnnouncementAdminView", "MessageReplyView"],
+        "menus": REVIEWER_MENUS + ["Products", "Announcements", "MessageReplies"],
+    },
+}
+PUBLIC_MENUS = ["Home"]
+SELF_REGISTRATION_ROLES = ("企业", "服务商")

@@ -1,0 +1,254 @@
+"""Accounts: the SecurityManager subclass, SMS verification codes, the image captcha and login lockout.
+
+Every password that gets set passes `zsdx.passwords` (add_user and reset_password are the choke points
+that FAB's forms, its CLI and zsdx's own views all go through: FAB-NOTES P4, P7).
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import logging
+import secrets
+import time
+
+from flask import current_app, g, session
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_babel import gettext
+from sqlalchemy import func, update
+
+from .extensions import db
+from .models import LoginFailure, SmsCode, ZsdxUser
+from .passwords import password_problem
+
+log = logging.getLogger(__name__)
+
+
+class PasswordRuleError(ValueError):
+    pass
+
+
+# --- login lockout ----------------------------------------------------------------------------------
+def _failure_row(login):
+    return db.session.query(LoginFailure).filter_by(login=login).one_or_none()
+
+
+def lock_remaining_minutes(login):
+    """Minutes (rounded up) the login name stays locked, 0 when it is not locked."""
+    row = _failure_row(login)
+    if row is None or row.locked_until is None:
+        return 0
+    remaining = (row.locked_until - dt.datetime.now()).total_seconds()
+    return max(0, int(-(-remaining // 60)))
+
+
+def _record_failure(login):
+    cfg = current_app.config
+    row = _failure_row(login)
+    if row is None:
+        row = LoginFailure(login=login, failures=0)
+        db.session.add(row)
+    if row.locked_until and row.locked_until <= dt.datetime.now():
+        row.failures, row.locked_until = 0, None  # the old lock ran out: count afresh
+    row.failures += 1
+    row.last_failed_at = dt.datetime.now()
+    if row.failures >= cfg["LOGIN_MAX_FAILURES"]:
+        row.locked_until = dt.datetime.now() + dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+    db.session.commit()
+    return row
+
+
+def _clear_failures(login):
+    row = _failure_row(login)
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
+
+
+# --- SMS verification codes -------------------------------------------------------------------------
+class SmsPurpose:
+    REGISTER = "register"
+    LOGIN = "login"
+    RESET = "reset"
+    CHANGE_PHONE = "change_phone"
+    ALL = (REGISTER, LOGIN, RESET, CHANGE_PHONE)
+
+
+class SmsError(Exception):
+    """A refusal the user is shown as it is (already translated)."""
+
+
+def _hash_code(phone, purpose, code):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_sms_code(phone, purpose):
+    """Issue a 6-digit code and send it now (the user is waiting for it), respecting the send limits."""
+    cfg = current_app.config
+    now = dt.datetime.now()
+    last = db.session.query(func.max(SmsCode.created_at)).filter(SmsCode.phone == phone).scalar()
+    if last is not None and (now - last).total_seconds() < cfg["SMS_SEND_INTERVAL_SECONDS"]:
+        wait = cfg["SMS_SEND_INTERVAL_SECONDS"] - int((now - last).total_seconds())
+        raise SmsError(gettext("Please wait %(seconds)s seconds before requesting another code", seconds=wait))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    sent_today = (
+        db.session.query(func.count(SmsCode.id))
+        .filter(SmsCode.phone == phone, SmsCode.created_at >= day_start)
+        .scalar()
+    )
+    if sent_today >= cfg["SMS_SEND_DAILY_LIMIT"]:
+        raise SmsError(gettext("Too many codes have been sent to this number today, please try again tomorrow"))
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.add(
+        SmsCode(
+            phone=phone,
+            purpose=purpose,
+            code_hash=_hash_code(phone, purpose, code),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=cfg["SMS_CODE_TTL_SECONDS"]),
+        )
+    )
+    db.session.commit()
+    from .sms import get_backend
+
+    minutes = cfg["SMS_CODE_TTL_SECONDS"] // 60
+    get_backend().send(
+        phone,
+        gettext(
+            "[%(app)s] Your verification code is %(code)s, valid for %(minutes)s minutes. Do not tell anyone.",
+            app=gettext("Zhongshan SME digital transformation platform"),
+            code=code,
+            minutes=minutes,
+        ),
+    )
+    return code
+
+
+def check_sms_code(phone, purpose, code, consume=True):
+    """Return None when the code is right (and mark it used), else the translated reason."""
+    cfg = current_app.config
+    now = dt.datetime.now()
+    row = (
+        db.session.query(SmsCode)
+        .filter(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+        .first()
+    )
+    if row is None or row.expires_at <= now:
+        return gettext("The verification code has expired or does not exist, please request a new one")
+    if row.attempts >= cfg["SMS_CODE_MAX_TRIES"]:
+        return gettext("Too many wrong attempts, please request a new code")
+    if not hmac.compare_digest(row.code_hash, _hash_code(phone, purpose, (code or "").strip())):
+        row.attempts += 1
+        db.session.commit()
+        if row.attempts >= cfg["SMS_CODE_MAX_TRIES"]:
+            return gettext("Too many wrong attempts, please request a new code")
+        return gettext("The verification code is wrong")
+    if consume:
+        # Single use even under concurrency: only one UPDATE finds used_at still empty.
+        result = db.session.execute(
+            update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None)).values(used_at=now)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return gettext("The verification code has expired or does not exist, please request a new one")
+    return None
+
+
+# --- image captcha ----------------------------------------------------------------------------------
+CAPTCHA_CHARS = "ABCDEFHJKMNPRSTUVWXY345678"  # no look-alikes (0/O, 1/I/L, 2/Z)
+CAPTCHA_TTL_SECONDS = 300
+
+
+def new_captcha_png():
+    """A fresh 4-character captcha; the answer is kept (hashed) in the session for one check."""
+    from captcha.image import ImageCaptcha
+
+    text = "".join(secrets.choice(CAPTCHA_CHARS) for _ in range(4))
+    session["captcha"] = {"h": _captcha_hash(text), "t": time.time()}
+    buf = io.BytesIO()
+    ImageCaptcha(width=120, height=44, font_sizes=(30, 34, 36)).write(text, buf, format="png")
+    return buf.getvalue()
+
+
+def _captcha_hash(text):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, text.upper().encode(), hashlib.sha256).hexdigest()
+
+
+def check_captcha(answer):
+    """True when the answer matches the session's captcha; every check uses the captcha up."""
+    if not current_app.config.get("CAPTCHA_ENABLED", True):
+        return True
+    stored = session.pop("captcha", None)
+    if not stored or time.time() - stored.get("t", 0) > CAPTCHA_TTL_SECONDS:
+        return False
+    return hmac.compare_digest(stored["h"], _captcha_hash((answer or "").strip()))
+
+
+# --- the security manager ---------------------------------------------------------------------------
+def placeholder_email(phone):
+    """ab_user.email is NOT NULL and unique; zsdx accounts are phone-based, so derive one."""
+    return f"{phone}@phone.zsdx.invalid"
+
+
+class ZsdxSecurityManager(SecurityManager):
+    user_model = ZsdxUser
+
+    def __init__(self, appbuilder):
+        from .views.account import ZsdxAuthView
+        from .views.admin import ZsdxUserDBModelView
+
+        self.authdbview = ZsdxAuthView
+        self.userdbmodelview = ZsdxUserDBModelView
+        super().__init__(appbuilder)
+
+    def create_limiter(self, app):
+        from .extensions import limiter
+
+        limiter.init_app(app)
+        return limiter
+
+    # Password rule on every path that sets a password.
+    def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="", **kw):
+        if password and not hashed_password:
+            problem = password_problem(password)
+            if problem:
+                log.warning("user %s not created: %s", username, problem)
+                raise PasswordRuleError(problem)
+        return super().add_user(
+            username, first_name, last_name, email, role=role, password=password, hashed_password=hashed_password, **kw
+        )
+
+    def reset_password(self, userid, password):
+        problem = password_problem(password)
+        if problem:
+            raise PasswordRuleError(problem)
+        return super().reset_password(userid, password)
+
+    def find_user(self, username=None, email=None):
+        # Phone numbers are the login names; never fall back to a case-insensitive match.
+        return super().find_user(username=username, email=email)
+
+    def auth_user_db(self, username, password):
+        """FAB's check, wrapped in the lockout: both the form login and /api/v1/security/login go here."""
+        username = (username or "").strip()
+        g.login_locked_minutes = 0
+        if not username:
+            return None
+        minutes = lock_remaining_minutes(username)
+        if minutes:
+            g.login_locked_minutes = minutes
+            return None
+        user = super().auth_user_db(username, password)
+        if user is None:
+            row = _record_failure(username)
+            if row.locked_until:
+                g.login_locked_minutes = lock_remaining_minutes(username)
+            return None
+        _clear_failures(username)
+        return user
+
+    def user_by_phone(self, phone):
+        return db.session.query(ZsdxUser).filter(ZsdxUser.phone == phone).one_or_none()

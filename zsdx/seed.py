@@ -1,0 +1,201 @@
+"""Roles and permissions sync, reference data, the demo registry and the demo accounts. All idempotent."""
+
+import csv
+import logging
+import os
+
+from flask import current_app
+
+from .creditcode import is_valid_credit_code, normalise
+from .data.reference import COMPREHENSIVE_INSTITUTIONS, INDUSTRIES, PRODUCT_CATEGORIES, TOWNS
+from .extensions import appbuilder, db
+from .models import (
+    Announcement,
+    Industry,
+    InstitutionType,
+    Organisation,
+    OrgKind,
+    ProductCategory,
+    RegistryEntry,
+    Town,
+    ZsdxUser,
+)
+from .roles import PUBLIC_MENUS, ROLES
+from .security import placeholder_email
+
+log = logging.getLogger(__name__)
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+DEMO_PASSWORD = "Zsdx@2026"
+
+
+# --- roles and permissions --------------------------------------------------------------------------
+def init_security():
+    """FAB-NOTES P12: builtin roles and permissions are created here, after `flask db upgrade`."""
+    sm = appbuilder.sm
+    # Builtin roles (Admin, Public) and every view/menu permission, Admin getting them all.
+    _fab_create_roles(sm)
+    appbuilder.add_permissions(update_perms=True)
+    all_pvs = db.session.query(sm.permissionview_model).all()
+    admin = sm.find_role(current_app.config["AUTH_ROLE_ADMIN"])
+    for pv in all_pvs:
+        if pv not in admin.permissions:
+            admin.permissions.append(pv)
+    for role_name, spec in list(ROLES.items()) + [(current_app.config["AUTH_ROLE_PUBLIC"], {"views": [], "menus": PUBLIC_MENUS})]:
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        wanted = [
+            pv
+            for pv in all_pvs
+            if pv.view_menu.name in spec["views"]
+            or (pv.permission.name == "menu_access" and pv.view_menu.name in spec["menus"])
+        ]
+        role.permissions = wanted
+    db.session.commit()
+
+
+def _fab_create_roles(sm):
+    from flask_appbuilder.security.manager import BaseSecurityManager
+
+    BaseSecurityManager.create_db(sm)
+
+
+# --- reference data ---------------------------------------------------------------------------------
+def seed_reference():
+    towns = {t.code: t for t in db.session.query(Town)}
+    for sort, (code, name) in enumerate(TOWNS, start=1):
+        if code not in towns:
+            db.session.add(Town(code=code, name=name, sort=sort))
+    have = {i.name for i in db.session.query(Industry)}
+    for sort, name in enumerate(INDUSTRIES, start=1):
+        if name not in have:
+            db.session.add(Industry(name=name, sort=sort))
+    for l1, children in PRODUCT_CATEGORIES.items():
+        p1 = _category(l1, 1, None)
+        for l2, leaves in children.items():
+            p2 = _category(l2, 2, p1)
+            for l3 in leaves:
+                _category(l3, 3, p2)
+    for name in COMPREHENSIVE_INSTITUTIONS:
+        if not db.session.query(Organisation).filter_by(kind=OrgKind.INSTITUTION, name=name).first():
+            db.session.add(
+                Organisation(kind=OrgKind.INSTITUTION, name=name, institution_type=InstitutionType.COMPREHENSIVE)
+            )
+    db.session.commit()
+
+
+def _category(name, level, parent):
+    row = db.session.query(ProductCategory).filter_by(name=name, parent_id=parent.id if parent else None).first()
+    if row is None:
+        row = ProductCategory(name=name, level=level, parent=parent)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def load_registry(path):
+    """Load (upsert by credit code) a registry CSV: name, credit_code, town_code[, legal_representative, address].
+
+    Returns (loaded, rejected) where rejected lists (line, reason)."""
+    towns = {t.code: t.id for t in db.session.query(Town)}
+    loaded, rejected = 0, []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for lineno, row in enumerate(csv.DictReader(fh), start=2):
+            code = normalise(row.get("credit_code"))
+            name = (row.get("name") or "").strip()
+            if not name or not is_valid_credit_code(code):
+                rejected.append((lineno, "invalid name or credit code"))
+                continue
+            entry = db.session.query(RegistryEntry).filter_by(credit_code=code).first() or RegistryEntry(credit_code=code)
+            entry.name = name
+            entry.town_id = towns.get((row.get("town_code") or "").strip())
+            entry.legal_representative = (row.get("legal_representative") or "").strip() or None
+            entry.address = (row.get("address") or "").strip() or None
+            db.session.add(entry)
+            loaded += 1
+    db.session.commit()
+    return loaded, rejected
+
+
+# --- demo accounts ----------------------------------------------------------------------------------
+# (role, phone, display name, organisation or town)
+DEMO_USERS = [
+    ("Admin", "13800000000", "平台管理员", None),
+    ("企业", "13800000001", "示例企业联系人", ("enterprise", "中山市示例智能制造有限公司")),
+    ("服务商", "13800000002", "示例服务商联系人", ("provider", "中山市数智云服务有限公司")),
+    ("评估机构", "13800000003", "信通院评估员", ("institution", "中国信息通信研究院")),
+    ("镇街", "13800000004", "小榄镇审核员", ("town", "2010")),
+    ("镇街", "13800000005", "石岐街道审核员", ("town", "2001")),
+    ("第三方", "13800000006", "第三方初审员", None),
+    ("专家", "13800000007", "验收专家", None),
+    ("市工信", "13800000008", "中山市工信管理员01", ("government", "中山市工业和信息化局")),
+]
+
+
+def _demo_org(kind, name):
+    if kind == "enterprise":
+        reg = db.session.query(RegistryEntry).filter_by(name=name).first()
+        org = db.session.query(Organisation).filter_by(credit_code=reg.credit_code).first() if reg else None
+        if org is None:
+            org = Organisation(
+                kind=OrgKind.ENTERPRISE,
+                name=name,
+                credit_code=reg.credit_code if reg else None,
+                town_id=reg.town_id if reg else None,
+                industry=db.session.query(Industry).first(),
+                contact_name="示例企业联系人",
+                contact_phone="13800000001",
+            )
+            db.session.add(org)
+        return org
+    org = db.session.query(Organisation).filter_by(name=name).first()
+    if org is None:
+        org = Organisation(name=name, kind=OrgKind.PROVIDER if kind == "provider" else OrgKind.GOVERNMENT)
+        if kind == "provider":
+            org.credit_code = "91442000MA4UDEMX1" + _check("91442000MA4UDEMX1")
+            org.is_industry_provider = org.is_scenario_provider = org.is_ecosystem_provider = True
+            org.town = db.session.query(Town).filter_by(code="2001").first()
+            org.contact_name, org.contact_phone = "示例服务商联系人", "13800000002"
+        db.session.add(org)
+    return org
+
+
+def _check(first17):
+    from .creditcode import check_char
+
+    return check_char(first17)
+
+
+def seed_demo(registry_csv=None):
+    seed_reference()
+    load_registry(registry_csv or os.path.join(DATA_DIR, "registry_demo.csv"))
+    sm = appbuilder.sm
+    created = []
+    for role_name, phone, display, binding in DEMO_USERS:
+        if db.session.query(ZsdxUser).filter((ZsdxUser.phone == phone) | (ZsdxUser.username == phone)).first():
+            continue
+        user = sm.add_user(
+            username=phone,
+            first_name=display,
+            last_name="",
+            email=placeholder_email(phone),
+            role=sm.find_role(role_name),
+            password=DEMO_PASSWORD,
+            commit=False,
+        )
+        user.phone = phone
+        if binding:
+            kind, value = binding
+            if kind == "town":
+                user.town = db.session.query(Town).filter_by(code=value).first()
+            else:
+                user.organisation = _demo_org(kind, value)
+        created.append(phone)
+    if not db.session.query(Announcement).first():
+        db.session.add(
+            Announcement(
+                title="关于开展中山市中小企业数字化转型城市试点项目备案工作的通知",
+                body="各有关企业：中山市中小企业数字化转型城市试点项目管理平台已开放项目备案，"
+                "请登录平台【我的工作台】-【项目管理】-【项目备案】发起备案。",
+            )
+        )
+    db.session.commit()
+    return created

@@ -1,0 +1,48 @@
+"""Registers every screen with FAB. Menu names are ASCII and stable (they are permission names,
+FAB-NOTES P3); the Chinese text is the label."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import limiter
+
+
+def register_views(appbuilder):
+    from .account import AccountView, ForgotPasswordView, InfoChangeView, RegisterView, SmsView
+    from .admin import (
+        AnnouncementAdminView,
+        IndustryView,
+        OrganisationView,
+        ProductCategoryView,
+        RegistryView,
+        TownView,
+    )
+    from .stages import AssessmentView, InstitutionTaskView, ProductView, ReviewView
+    from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
+
+    # The top navigation, in the manual's order: 首页 我的工作台 评估评测 上架产品 (+ the reviewers' screens).
+    appbuilder.add_link("Home", href="/", label=_l("Home"))
+    appbuilder.add_view(WorkbenchView, "Workbench", label=_l("My workbench"))
+    appbuilder.add_view(AssessmentView, "Assessment", label=_l("Assessment"))
+    appbuilder.add_view(ProductView, "Products", label=_l("Listed products"))
+    appbuilder.add_view(ReviewView, "Review", label=_l("Review workbench"))
+    appbuilder.add_view(InstitutionTaskView, "InstitutionTasks", label=_l("Diagnosis tasks"))
+    appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))
+    appbuilder.add_view(AnnouncementAdminView, "Announcements", label=_l("Announcements"))
+
+    # Reference data (Admin).
+    for view, name, label in (
+        (TownView, "Towns", _l("Towns and streets")),
+        (IndustryView, "Industries", _l("Industry segments")),
+        (ProductCategoryView, "ProductCategories", _l("Main product categories")),
+        (OrganisationView, "Organisations", _l("Organisations")),
+        (RegistryView, "Registry", _l("Business registry")),
+    ):
+        appbuilder.add_view(view, name, label=label, category="ReferenceData", category_label=_l("Reference data"))
+
+    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView):
+        appbuilder.add_view_no_menu(view)
+    sms = appbuilder.add_view_no_menu(SmsView)
+    register = appbuilder.add_view_no_menu(RegisterView)
+    appbuilder.add_view_no_menu(ForgotPasswordView)
+    limiter.limit("5 per minute; 30 per hour", methods=["POST"])(sms.blueprint)
+    limiter.limit("60 per minute", methods=["GET"])(register.blueprint)

@@ -1,0 +1,444 @@
+"""Manual chapters 01 and 10: registration, login (password + captcha, SMS), 忘记密码, 修改密码,
+修改绑定手机号 and the 信息变更 request."""
+
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user
+from sqlalchemy import or_
+from werkzeug.security import check_password_hash
+
+from ..creditcode import normalise
+from ..extensions import db
+from ..files import EVIDENCE, UploadError, store_upload
+from ..forms import (
+    ChangePasswordForm,
+    ChangePhoneForm,
+    ForgotPasswordForm,
+    InfoChangeForm,
+    LoginPasswordForm,
+    LoginSmsForm,
+    RegisterForm,
+    is_phone,
+)
+from ..models import (
+    Industry,
+    InfoChangeAttachment,
+    InfoChangeRequest,
+    InfoChangeStatus,
+    LoginFailure,
+    Organisation,
+    OrgKind,
+    RegistryEntry,
+    Town,
+    ZsdxUser,
+)
+from ..security import (
+    PasswordRuleError,
+    SmsError,
+    SmsPurpose,
+    _clear_failures,
+    check_captcha,
+    check_sms_code,
+    new_captcha_png,
+    placeholder_email,
+    send_sms_code,
+)
+
+
+def town_choices(blank=True):
+    rows = db.session.query(Town.id, Town.name).order_by(Town.sort, Town.id).all()
+    return ([(0, _("Please select"))] if blank else []) + [(r.id, r.name) for r in rows]
+
+
+def industry_choices(blank=True):
+    rows = db.session.query(Industry.id, Industry.name).order_by(Industry.sort, Industry.id).all()
+    return ([(0, _("Please select industry segment"))] if blank else []) + [(r.id, r.name) for r in rows]
+
+
+def landing_url(user):
+    """Where a user lands after logging in."""
+    if any(r.name == current_app.config["AUTH_ROLE_ADMIN"] for r in user.roles):
+        return url_for("HomeView.index")
+    return url_for("WorkbenchView.index")
+
+
+class ZsdxAuthView(AuthDBView):
+    """Login by 手机号 + 密码 + 图形验证码, or by 手机号 + 短信验证码 (FAB rate-limits its POSTs)."""
+
+    login_template = "zsdx/login.html"
+    invalid_login_message = _l("Wrong account or password")
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(landing_url(g.user))
+        mode = request.form.get("sms-mode") or request.form.get("pw-mode") or request.args.get("mode", "password")
+        pw_form = LoginPasswordForm(prefix="pw")
+        sms_form = LoginSmsForm(prefix="sms")
+        if request.method == "POST":
+            if mode == "sms" and sms_form.validate_on_submit():
+                user = self._login_by_sms(sms_form)
+                if user:
+                    return self._logged_in(user)
+            elif mode != "sms" and pw_form.validate_on_submit():
+                user = self._login_by_password(pw_form)
+                if user:
+                    return self._logged_in(user)
+        return self.render_template(
+            self.login_template,
+            title=_("Login"),
+            pw_form=pw_form,
+            sms_form=sms_form,
+            mode="sms" if mode == "sms" else "password",
+            captcha_enabled=current_app.config.get("CAPTCHA_ENABLED", True),
+            appbuilder=self.appbuilder,
+        )
+
+    def _login_by_password(self, form):
+        if not check_captcha(form.captcha.data):
+            form.captcha.errors.append(_("The graphic verification code is wrong or has expired"))
+            return None
+        phone = form.phone.data.strip()
+        user = self.appbuilder.sm.auth_user_db(phone, form.password.data)
+        if user:
+            return user
+        locked = getattr(g, "login_locked_minutes", 0)
+        if locked:
+            form.password.errors.append(
+                _("Too many wrong passwords: the account is locked, please try again in %(minutes)s minutes", minutes=locked)
+            )
+        else:
+            row = db.session.query(LoginFailure).filter_by(login=phone).one_or_none()
+            left = current_app.config["LOGIN_MAX_FAILURES"] - (row.failures if row else 0)
+            form.password.errors.append(
+                _("Wrong account or password; %(left)s tries left before the account is locked", left=left)
+            )
+        return None
+
+    def _login_by_sms(self, form):
+        phone = form.phone.data.strip()
+        user = self.appbuilder.sm.user_by_phone(phone)
+        if user is None or not user.is_active:
+            form.phone.errors.append(_("This mobile phone number is not registered"))
+            return None
+        problem = check_sms_code(phone, SmsPurpose.LOGIN, form.sms_code.data)
+        if problem:
+            form.sms_code.errors.append(problem)
+            return None
+        self.appbuilder.sm.update_user_auth_stat(user, True)
+        _clear_failures(phone)
+        return user
+
+    def _logged_in(self, user):
+        login_user(user, remember=False)
+        next_url = get_safe_redirect(request.args.get("next", ""))
+        if not request.args.get("next"):
+            next_url = landing_url(user)
+        return redirect(next_url)
+
+    @expose("/login/captcha.png")
+    def captcha(self):
+        response = current_app.response_class(new_captcha_png(), mimetype="image/png")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class SmsView(BaseView):
+    """POST /sms/send: a verification code for registration, login, reset or a new phone."""
+
+    route_base = "/sms"
+
+    @expose("/send", methods=["POST"])
+    def send(self):
+        data = request.get_json(silent=True) or request.form
+        phone = (data.get("phone") or "").strip()
+        purpose = data.get("purpose") or ""
+        if purpose not in SmsPurpose.ALL:
+            abort(400)
+        if not is_phone(phone):
+            return jsonify(ok=False, field="phone", message=_("Please enter a valid 11-digit mobile phone number")), 400
+        registered = self.appbuilder.sm.user_by_phone(phone) is not None
+        if purpose in (SmsPurpose.REGISTER, SmsPurpose.CHANGE_PHONE) and registered:
+            return jsonify(ok=False, field="phone", message=_("This mobile phone number is already registered")), 400
+        if purpose in (SmsPurpose.LOGIN, SmsPurpose.RESET) and not registered:
+            return jsonify(ok=False, field="phone", message=_("This mobile phone number is not registered")), 400
+        if purpose == SmsPurpose.CHANGE_PHONE and (g.user is None or not g.user.is_authenticated):
+            abort(401)
+        try:
+            send_sms_code(phone, purpose)
+        except SmsError as exc:
+            return jsonify(ok=False, field="sms_code", message=str(exc)), 429
+        return jsonify(ok=True, message=_("The verification code has been sent"))
+
+
+class RegisterView(BaseView):
+    """【注册】: tabs 企业 / 服务商. A registered account gets the role of its tab, never any other."""
+
+    route_base = "/register"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    def form(self):
+        form = RegisterForm()
+        form.town_id.choices = town_choices()
+        form.industry_id.choices = industry_choices()
+        if request.method == "GET" and request.args.get("kind") == "provider":
+            form.kind.data = "provider"
+        if form.validate_on_submit():
+            if self._register(form):
+                flash(_("Registration succeeded, please log in"), "success")
+                return redirect(url_for("ZsdxAuthView.login"))
+        return self.render_template("zsdx/register.html", form=form, title=_("Register"))
+
+    def _register(self, form):
+        phone = form.phone.data.strip()
+        if self.appbuilder.sm.user_by_phone(phone) or self.appbuilder.sm.find_user(username=phone):
+            form.phone.errors.append(_("This mobile phone number is already registered"))
+            return False
+        code = normalise(form.credit_code.data)
+        if db.session.query(Organisation.id).filter_by(credit_code=code).first():
+            form.credit_code.errors.append(
+                _("This enterprise already has an account; please ask its administrator or the platform to add you")
+            )
+            return False
+        if not db.session.get(Town, form.town_id.data):
+            form.town_id.errors.append(_("Please select the region"))
+            return False
+        problem = check_sms_code(phone, SmsPurpose.REGISTER, form.sms_code.data)
+        if problem:
+            form.sms_code.errors.append(problem)
+            return False
+        is_provider = form.kind.data == "provider"
+        org = Organisation(
+            kind=OrgKind.PROVIDER if is_provider else OrgKind.ENTERPRISE,
+            name=form.org_name.data.strip(),
+            credit_code=code,
+            town_id=form.town_id.data,
+            industry_id=form.industry_id.data or None,
+            contact_name=form.contact_name.data.strip(),
+            contact_phone=phone,
+            is_industry_provider=is_provider and form.is_industry_provider.data,
+            is_scenario_provider=is_provider and form.is_scenario_provider.data,
+            is_ecosystem_provider=is_provider and form.is_ecosystem_provider.data,
+        )
+        db.session.add(org)
+        role = self.appbuilder.sm.find_role("服务商" if is_provider else "企业")
+        try:
+            user = self.appbuilder.sm.add_user(
+                username=phone,
+                first_name=form.contact_name.data.strip()[:64],
+                last_name="",
+                email=placeholder_email(phone),
+                role=role,
+                password=form.password.data,
+                commit=False,
+            )
+        except PasswordRuleError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+            return False
+        if not user:
+            db.session.rollback()
+            form.phone.errors.append(_("Registration failed, please try again"))
+            return False
+        user.phone = phone
+        user.organisation = org
+        db.session.commit()
+        return True
+
+    @expose("/registry")
+    def registry(self):
+        """Fuzzy search of the business registry by name: fills 社会信用代码 and 所属地区."""
+        q = (request.args.get("q") or "").strip()
+        if len(q) < 2:
+            return jsonify(results=[])
+        like = "%" + q.replace("%", r"\%").replace("_", r"\_") + "%"
+        rows = (
+            db.session.query(RegistryEntry)
+            .filter(or_(RegistryEntry.name.like(like, escape="\\"), RegistryEntry.credit_code == q.upper()))
+            .order_by(RegistryEntry.name)
+            .limit(10)
+            .all()
+        )
+        return jsonify(
+            results=[
+                {
+                    "name": r.name,
+                    "credit_code": r.credit_code,
+                    "town_id": r.town_id,
+                    "town": r.town.name if r.town else "",
+                }
+                for r in rows
+            ]
+        )
+
+
+class ForgotPasswordView(BaseView):
+    """忘记密码: phone + SMS code + new password twice → 去登录."""
+
+    route_base = "/forgot-password"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    def form(self):
+        form = ForgotPasswordForm()
+        done = False
+        if form.validate_on_submit():
+            phone = form.phone.data.strip()
+            user = self.appbuilder.sm.user_by_phone(phone)
+            if user is None:
+                form.phone.errors.append(_("This mobile phone number is not registered"))
+            else:
+                problem = check_sms_code(phone, SmsPurpose.RESET, form.sms_code.data)
+                if problem:
+                    form.sms_code.errors.append(problem)
+                else:
+                    self.appbuilder.sm.reset_password(user.id, form.password.data)
+                    _clear_failures(phone)
+                    done = True
+        return self.render_template("zsdx/forgot_password.html", form=form, done=done, title=_("Forgot password"))
+
+
+class AccountView(BaseView):
+    """修改密码 and 修改绑定手机号, for every signed-in user."""
+
+    route_base = "/account"
+    default_view = "password"
+
+    @expose("/password", methods=["GET", "POST"])
+    @has_access
+    def password(self):
+        form = ChangePasswordForm()
+        if form.validate_on_submit():
+            if not check_password_hash(g.user.password or "", form.old_password.data):
+                form.old_password.errors.append(_("The original password is wrong"))
+            elif form.old_password.data == form.password.data:
+                form.password.errors.append(_("The new password must differ from the original one"))
+            else:
+                self.appbuilder.sm.reset_password(g.user.id, form.password.data)
+                flash(_("The password has been changed"), "success")
+                return redirect(url_for("WorkbenchView.index"))
+        return self.render_template("zsdx/account_form.html", form=form, title=_("Change password"), sms_field=None)
+
+    @expose("/phone", methods=["GET", "POST"])
+    @has_access
+    def phone(self):
+        form = ChangePhoneForm()
+        if form.validate_on_submit():
+            user = db.session.get(ZsdxUser, g.user.id)
+            new_phone = form.phone.data.strip()
+            if form.old_phone.data.strip() != (user.phone or ""):
+                form.old_phone.errors.append(_("The original mobile phone number is not the one bound to this account"))
+            elif new_phone == user.phone:
+                form.phone.errors.append(_("The new mobile phone number is the same as the original one"))
+            elif self.appbuilder.sm.user_by_phone(new_phone) or self.appbuilder.sm.find_user(username=new_phone):
+                form.phone.errors.append(_("This mobile phone number is already registered"))
+            else:
+                problem = check_sms_code(new_phone, SmsPurpose.CHANGE_PHONE, form.sms_code.data)
+                if problem:
+                    form.sms_code.errors.append(problem)
+                else:
+                    if user.organisation and user.organisation.contact_phone == user.phone:
+                        user.organisation.contact_phone = new_phone
+                    user.phone = new_phone
+                    user.username = new_phone
+                    user.email = placeholder_email(new_phone)
+                    db.session.commit()
+                    flash(_("The bound mobile phone number has been changed; log in with the new number next time"), "success")
+                    return redirect(url_for("WorkbenchView.index"))
+        return self.render_template(
+            "zsdx/account_form.html", form=form, title=_("Change bound mobile phone"), sms_field="sms_code"
+        )
+
+
+class InfoChangeView(BaseView):
+    """信息变更: a request to change the organisation's basic data, applied only after 市工信 approves."""
+
+    route_base = "/info-change"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def form(self):
+        org = g.user.organisation
+        if org is None:
+            abort(404)
+        pending = (
+            db.session.query(InfoChangeRequest)
+            .filter_by(organisation_id=org.id, status=InfoChangeStatus.PENDING)
+            .first()
+        )
+        form = InfoChangeForm(
+            data=None
+            if request.method == "POST"
+            else {
+                "name": org.name,
+                "credit_code": org.credit_code,
+                "town_id": org.town_id or 0,
+                "industry_id": org.industry_id or 0,
+                "contact_name": org.contact_name,
+                "contact_phone": org.contact_phone,
+            }
+        )
+        form.town_id.choices = town_choices()
+        form.industry_id.choices = industry_choices()
+        upload_error = None
+        if form.validate_on_submit():
+            if pending:
+                flash(_("A change request is already waiting for review"), "warning")
+            elif not db.session.get(Town, form.town_id.data):
+                form.town_id.errors.append(_("Please select the district"))
+            else:
+                code = normalise(form.credit_code.data)
+                clash = (
+                    db.session.query(Organisation.id)
+                    .filter(Organisation.credit_code == code, Organisation.id != org.id)
+                    .first()
+                )
+                if clash:
+                    form.credit_code.errors.append(_("Another registered enterprise already uses this credit code"))
+                else:
+                    change = InfoChangeRequest(
+                        organisation_id=org.id,
+                        requester_id=g.user.id,
+                        name=form.name.data.strip(),
+                        credit_code=code,
+                        town_id=form.town_id.data,
+                        industry_id=form.industry_id.data or None,
+                        contact_name=form.contact_name.data.strip(),
+                        contact_phone=form.contact_phone.data.strip(),
+                    )
+                    try:
+                        for storage in request.files.getlist("attachments"):
+                            if storage and storage.filename:
+                                stored = store_upload(storage, EVIDENCE, g.user.id)
+                                change.attachments.append(InfoChangeAttachment(file=stored))
+                    except UploadError as exc:
+                        db.session.rollback()
+                        upload_error = str(exc)
+                    else:
+                        db.session.add(change)
+                        db.session.commit()
+                        flash(_("The change request has been submitted and takes effect after review"), "success")
+                        return redirect(url_for("InfoChangeView.form"))
+        history = (
+            db.session.query(InfoChangeRequest)
+            .filter_by(organisation_id=org.id)
+            .order_by(InfoChangeRequest.created_at.desc())
+            .limit(10)
+            .all()
+        )
+        return self.render_template(
+            "zsdx/info_change.html",
+            form=form,
+            org=org,
+            pending=pending,
+            history=history,
+            upload_error=upload_error,
+            title=_("Information change"),
+        )

@@ -1,0 +1,226 @@
+"""我的工作台: the organisation card, the stage tabs, and the 待办事项 / 审核通知 / 留言板 / 我 panel."""
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..forms import MessageForm
+from ..models import Message, Notification, NotificationKind, Organisation, OrgKind
+from ..notifications import unread_counts
+
+# The tabs of 我的工作台 (manual ch. 02–09); each later issue fills its own tab.
+PROJECT_TABS = [
+    ("overview", _l("Project overview")),
+    ("filing", _l("Project filing")),
+    ("signing", _l("Project signing")),
+    ("implementing", _l("Implementation - in progress")),
+    ("completed", _l("Implementation - completed")),
+    ("warehousing", _l("Project warehousing")),
+]
+DIAGNOSIS_TABS = [
+    ("pre_diagnosis", _l("Pre-diagnosis")),
+    ("post_assessment", _l("Post-assessment")),
+]
+TAB_COLUMNS = {
+    "overview": [_l("No."), _l("Project name"), _l("Project progress")],
+    "filing": [_l("No."), _l("Project name"), _l("Filing status"), _l("Filing number"), _l("Submitted at"), _l("Operation")],
+    "signing": [
+        _l("No."), _l("Project name"), _l("Signing status"), _l("Pre-subsidy status"),
+        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
+    ],
+    "implementing": [
+        _l("No."), _l("Project name"), _l("Implementation-in-progress status"),
+        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
+    ],
+    "completed": [
+        _l("No."), _l("Project name"), _l("Implementation-completed status"),
+        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
+    ],
+    "warehousing": [_l("No."), _l("Project name"), _l("Warehousing status"), _l("Submitted at"), _l("Operation")],
+    "pre_diagnosis": [
+        _l("No."), _l("Project name"), _l("Overdue"), _l("Diagnosis status"), _l("Pre-transformation diagnosis report"),
+        _l("Pre-transformation digital level"), _l("Diagnosis institution"), _l("Operation"),
+    ],
+    "post_assessment": [
+        _l("No."), _l("Project name"), _l("Overdue"), _l("Assessment status"), _l("Pre-diagnosis institution"),
+        _l("Post-transformation assessment report"), _l("Post-transformation digital level"),
+        _l("Assessment institution"), _l("Operation"),
+    ],
+}
+PANEL_SIZE = 6
+
+
+def panel_context(user):
+    """The right-hand panel: latest notifications of each kind and the unread counts."""
+    latest = {}
+    for kind in NotificationKind.ALL:
+        latest[kind] = (
+            db.session.query(Notification)
+            .filter(Notification.user_id == user.id, Notification.kind == kind)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(PANEL_SIZE)
+            .all()
+        )
+    return {"latest": latest, "unread": unread_counts(user.id)}
+
+
+class WorkbenchView(BaseView):
+    route_base = "/workbench"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        group = request.args.get("group", "projects")
+        tabs = DIAGNOSIS_TABS if group == "diagnosis" else PROJECT_TABS
+        tab = request.args.get("tab", tabs[0][0])
+        if tab not in dict(tabs):
+            tab = tabs[0][0]
+        org = g.user.organisation
+        return self.render_template(
+            "zsdx/workbench.html",
+            title=_("My workbench"),
+            org=org,
+            is_enterprise=org is not None and org.kind in (OrgKind.ENTERPRISE, OrgKind.PROVIDER),
+            group=group,
+            tabs=tabs,
+            tab=tab,
+            columns=TAB_COLUMNS[tab],
+            rows=[],
+            panel=panel_context(g.user),
+            panel_tab=request.args.get("panel", NotificationKind.TODO),
+        )
+
+
+class NotificationView(BaseView):
+    """查看更多: every notification of the user; opening one marks it read."""
+
+    route_base = "/notifications"
+    default_view = "list"
+    page_size = 20
+
+    @expose("/")
+    @has_access
+    def list(self):
+        kind = request.args.get("kind", NotificationKind.REVIEW)
+        if kind not in NotificationKind.ALL:
+            kind = NotificationKind.REVIEW
+        page = max(request.args.get("page", 1, type=int), 1)
+        query = db.session.query(Notification).filter(Notification.user_id == g.user.id, Notification.kind == kind)
+        total = query.count()
+        items = (
+            query.order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * self.page_size)
+            .limit(self.page_size)
+            .all()
+        )
+        return self.render_template(
+            "zsdx/notifications.html",
+            title=_("Notifications"),
+            kind=kind,
+            items=items,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // self.page_size)),
+            unread=unread_counts(g.user.id),
+        )
+
+    @expose("/<int:pk>")
+    @has_access
+    def open(self, pk):
+        note = db.session.query(Notification).filter_by(id=pk, user_id=g.user.id).one_or_none()
+        if note is None:
+            abort(404)
+        if not note.is_read:
+            note.is_read = True
+            db.session.commit()
+        return redirect(note.link or url_for("NotificationView.list", kind=note.kind))
+
+    @expose("/read-all", methods=["POST"])
+    @has_access
+    def read_all(self):
+        kind = request.form.get("kind")
+        query = db.session.query(Notification).filter(Notification.user_id == g.user.id, Notification.is_read.is_(False))
+        if kind in NotificationKind.ALL:
+            query = query.filter(Notification.kind == kind)
+        query.update({Notification.is_read: True}, synchronize_session=False)
+        db.session.commit()
+        return redirect(url_for("NotificationView.list", kind=kind or NotificationKind.REVIEW))
+
+
+class MessageBoardView(BaseView):
+    """留言板 of an enterprise or provider: its thread with the platform."""
+
+    route_base = "/messages"
+    default_view = "thread"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def thread(self):
+        org = g.user.organisation
+        if org is None:
+            abort(404)
+        form = MessageForm()
+        if form.validate_on_submit():
+            db.session.add(Message(organisation_id=org.id, author_id=g.user.id, body=form.body.data.strip()))
+            db.session.commit()
+            flash(_("Your message has been sent"), "success")
+            return redirect(url_for("MessageBoardView.thread"))
+        messages = (
+            db.session.query(Message).filter_by(organisation_id=org.id).order_by(Message.created_at, Message.id).all()
+        )
+        changed = [m for m in messages if m.from_platform and not m.read_by_enterprise]
+        for m in changed:
+            m.read_by_enterprise = True
+        if changed:
+            db.session.commit()
+        return self.render_template("zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org)
+
+
+class MessageReplyView(BaseView):
+    """市工信 answers the message board: a list of threads and a reply box."""
+
+    route_base = "/message-replies"
+    default_view = "threads"
+
+    @expose("/")
+    @has_access
+    def threads(self):
+        from sqlalchemy import func
+
+        rows = (
+            db.session.query(Organisation, func.max(Message.created_at), func.count(Message.id))
+            .join(Message, Message.organisation_id == Organisation.id)
+            .group_by(Organisation.id)
+            .order_by(func.max(Message.created_at).desc())
+            .limit(200)
+            .all()
+        )
+        return self.render_template("zsdx/message_threads.html", title=_("Message board"), rows=rows)
+
+    @expose("/<int:org_id>", methods=["GET", "POST"])
+    @has_access
+    def reply(self, org_id):
+        org = db.session.get(Organisation, org_id)
+        if org is None:
+            abort(404)
+        form = MessageForm()
+        if form.validate_on_submit():
+            db.session.add(
+                Message(organisation_id=org.id, author_id=g.user.id, body=form.body.data.strip(), from_platform=True)
+            )
+            db.session.commit()
+            return redirect(url_for("MessageReplyView.reply", org_id=org.id))
+        messages = (
+            db.session.query(Message).filter_by(organisation_id=org.id).order_by(Message.created_at, Message.id).all()
+        )
+        for m in messages:
+            if not m.from_platform:
+                m.read_by_platform = True
+        db.session.commit()
+        return self.render_template(
+            "zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org, platform=True
+        )
