@@ -37,6 +37,7 @@ def _database_url():
 
 
 TEST_DATABASE_URL = _database_url()
+REAL_REDIS_URL = os.environ.get("REDIS_URL", "")  # set in CI: redis://127.0.0.1:6379/0
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL  # config.py reads the environment at import
 os.environ.setdefault("CAPTCHA_ENABLED", "0")
 os.environ["UPLOAD_FOLDER"] = os.path.join(_TMP, "files")
@@ -56,6 +57,9 @@ def app():
             "CAPTCHA_ENABLED": False,
             "UPLOAD_FOLDER": os.path.join(_TMP, "files"),
             "SERVER_NAME": None,
+            # Jobs run in-process unless a test points REDIS_URL at the real Redis (tests/test_jobs.py).
+            "REDIS_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
     with app.app_context():
