@@ -104,3 +104,22 @@ SMS_SEND_DAILY_LIMIT = 10
 
 # --- city rules (data) -----------------------------------------------------------------------------
 CITY_NAME = "中山市"
+
+# Review chains (SPEC §3.1). A chain is a list of steps; each step names the role that may act, the
+# scope (town: the 镇街 of the record's town; city: anyone with the role; assigned: the users assigned
+# to the record), the deadline in days and whether 审核不通过 (terminal) is offered. Reorder or add a
+# step here; the engine, the queues and the timelines follow.
+REVIEW_CHAINS = {
+    "filing": [
+        {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5},
+        {"key": "third_party", "role": "第三方", "scope": "city", "deadline_days": 5},
+        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
+    ],
+    "info_change": [
+        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
+    ],
+}
+# How often the reminder job runs (rq cron), in seconds.
+REMINDER_INTERVAL_SECONDS = _env_int("REMINDER_INTERVAL_SECONDS", 3600)
+# Days after 已备案 within which the pre-diagnosis should be done (是否逾期 of 事前诊断).
+PRE_DIAGNOSIS_DEADLINE_DAYS = 30

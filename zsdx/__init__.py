@@ -27,7 +27,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     with app.app_context():
-        from . import models  # noqa: F401  (register the models on the shared metadata)
+        from . import filing, infochange, models  # noqa: F401  (models on the metadata, subjects on the engine)
         from .views import register_views
 
         appbuilder.init_app(app, db.session)
@@ -38,6 +38,9 @@ def create_app(test_config=None):
 
     app.cli.add_command(zsdx_cli)
     app.after_request(deliver_pending)
+    from . import templating
+
+    templating.register(app)
     return app
 
 

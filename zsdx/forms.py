@@ -187,3 +187,70 @@ class MessageForm(FlaskForm):
 
 def is_phone(value):
     return bool(re.match(PHONE_RE, value or ""))
+
+
+# --- 项目备案 ---------------------------------------------------------------------------------------
+from wtforms import DateField, DecimalField, FileField, IntegerField, RadioField, SelectMultipleField  # noqa: E402
+from wtforms.widgets import CheckboxInput, ListWidget  # noqa: E402
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class FilingForm(FlaskForm):
+    """Every field Optional: 【保存】 keeps a draft as typed; 【提交】 checks the * fields (zsdx.filing)."""
+
+    ent_name = StringField(_l("Enterprise name"), validators=[Optional(), Length(max=200)])
+    ent_credit_code = StringField(_l("Credit code"), validators=[Optional(), CreditCode()])
+    town_id = SelectField(_l("Town"), coerce=int, validators=[Optional()])
+    ent_nature = RadioField(_l("Enterprise nature"), validators=[Optional()], validate_choice=True)
+    ent_category = RadioField(_l("Enterprise category"), validators=[Optional()])
+    ent_scale = RadioField(_l("Enterprise scale"), validators=[Optional()])
+    product_category_id = SelectField(_l("Main product category"), coerce=int, validators=[Optional()])
+    industry_id = SelectField(_l("Industry segment"), coerce=int, validators=[Optional()])
+    quality_levels = MultiCheckboxField(_l("Quality SME status"), validators=[Optional()])
+    ent_address = StringField(_l("Enterprise address"), validators=[Optional(), Length(max=255)])
+    employees_total = IntegerField(
+        _l("Total employees"), validators=[Optional()], render_kw={"type": "number", "min": 1}
+    )
+    employees_digital = IntegerField(
+        _l("Digital staff"), validators=[Optional()], render_kw={"type": "number", "min": 0}
+    )
+    ent_description = TextAreaField(
+        _l("Enterprise basic information"),
+        validators=[Optional()],
+        render_kw={
+            "rows": 4,
+            "maxlength": 300,
+            "placeholder": _l(
+                "Main products and standing in the industry, existing digital foundation (scenarios already "
+                "transformed, investment), honours and qualifications; within 300 characters."
+            ),
+        },
+    )
+    project_name = StringField(_l("Project name"), validators=[Optional(), Length(max=200)])
+    project_summary = TextAreaField(_l("Project summary"), validators=[Optional()], render_kw={"rows": 4})
+    build_address = StringField(_l("Project construction address"), validators=[Optional(), Length(max=255)])
+    planned_investment = DecimalField(
+        _l("Planned project investment (excl. tax, 10k yuan)"),
+        places=2,
+        validators=[Optional()],
+        render_kw={"type": "number", "step": "0.01", "min": "0.01"},
+    )
+    start_date = DateField(_l("Project start date"), validators=[Optional()], render_kw={"type": "date"})
+    end_date = DateField(_l("Project end date"), validators=[Optional()], render_kw={"type": "date"})
+    target_level = SelectField(_l("Target digital level"), validators=[Optional()])
+    diagnosis_method = SelectField(_l("Diagnosis method"), validators=[Optional()])
+    intended_industry_provider = StringField(
+        _l("Intended industry service provider"), validators=[Optional(), Length(max=200)],
+        render_kw={"list": "industry-providers"},
+    )
+    intended_scenario_provider = StringField(
+        _l("Intended scenario service provider"), validators=[Optional(), Length(max=200)],
+        render_kw={"list": "scenario-providers"},
+    )
+    chain_leader = SelectField(_l("Driven by a chain leader"), validators=[Optional()])
+    authorization_file = FileField(_l("Power of attorney"))
+    chain_evidence_file = FileField(_l("Supply-chain relationship evidence (contracts, orders, etc.)"))

@@ -1,15 +1,18 @@
-"""Roles and what each may open: view classes (all their permissions) and top-menu entries.
+"""Roles and what each may open: view classes (all their permissions, or ("View", [permissions])) and
+top-menu entries.
 
 `flask zsdx init` syncs these into FAB's tables; Admin gets every permission.
 """
 
 COMMON_VIEWS = ["WorkbenchView", "NotificationView", "AccountView"]
-REVIEWER_VIEWS = COMMON_VIEWS + ["ReviewView"]
+# Reviewers read filings (details, files) through FilingView; editing stays the owner's (checked per row).
+REVIEWER_VIEWS = COMMON_VIEWS + ["ReviewQueueView", ("FilingView", ["can_detail", "can_file"]), ("FilingApi", ["can_get", "can_get_list"])]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
 ROLES = {
     "企业": {
-        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView"],
+        "views": COMMON_VIEWS
+        + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView", "FilingView", "FilingApi"],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
     "服务商": {

@@ -237,17 +237,21 @@ class ZsdxSecurityManager(SecurityManager):
         g.login_locked_minutes = 0
         if not username:
             return None
-        minutes = lock_remaining_minutes(username)
+        # The lock belongs to the account, not to the typed string: FAB also accepts the e-mail (and the
+        # username case-insensitively), and each spelling must not get its own 5 tries.
+        account = self.find_user(username=username) or self.find_user(email=username)
+        key = account.username if account is not None else username
+        minutes = lock_remaining_minutes(key)
         if minutes:
             g.login_locked_minutes = minutes
             return None
         user = super().auth_user_db(username, password)
         if user is None:
-            row = _record_failure(username)
+            row = _record_failure(key)
             if row.locked_until:
-                g.login_locked_minutes = lock_remaining_minutes(username)
+                g.login_locked_minutes = lock_remaining_minutes(key)
             return None
-        _clear_failures(username)
+        _clear_failures(key)
         return user
 
     def user_by_phone(self, phone):

@@ -42,10 +42,13 @@ def init_security():
             admin.permissions.append(pv)
     for role_name, spec in list(ROLES.items()) + [(current_app.config["AUTH_ROLE_PUBLIC"], {"views": [], "menus": PUBLIC_MENUS})]:
         role = sm.find_role(role_name) or sm.add_role(role_name)
+        whole = {v for v in spec["views"] if isinstance(v, str)}
+        partial = {v[0]: set(v[1]) for v in spec["views"] if not isinstance(v, str)}
         wanted = [
             pv
             for pv in all_pvs
-            if pv.view_menu.name in spec["views"]
+            if pv.view_menu.name in whole
+            or pv.permission.name in partial.get(pv.view_menu.name, ())
             or (pv.permission.name == "menu_access" and pv.view_menu.name in spec["menus"])
         ]
         role.permissions = wanted

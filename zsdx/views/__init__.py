@@ -16,7 +16,10 @@ def register_views(appbuilder):
         RegistryView,
         TownView,
     )
-    from .stages import AssessmentView, InstitutionTaskView, ProductView, ReviewView
+    from .api import FilingApi
+    from .filing import FilingView
+    from .review import ReviewQueueView
+    from .stages import AssessmentView, InstitutionTaskView, ProductView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 
     # The top navigation, in the manual's order: 首页 我的工作台 评估评测 上架产品 (+ the reviewers' screens).
@@ -24,7 +27,7 @@ def register_views(appbuilder):
     appbuilder.add_view(WorkbenchView, "Workbench", label=_l("My workbench"))
     appbuilder.add_view(AssessmentView, "Assessment", label=_l("Assessment"))
     appbuilder.add_view(ProductView, "Products", label=_l("Listed products"))
-    appbuilder.add_view(ReviewView, "Review", label=_l("Review workbench"))
+    appbuilder.add_view(ReviewQueueView, "Review", label=_l("Review workbench"))
     appbuilder.add_view(InstitutionTaskView, "InstitutionTasks", label=_l("Diagnosis tasks"))
     appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))
     appbuilder.add_view(AnnouncementAdminView, "Announcements", label=_l("Announcements"))
@@ -39,10 +42,11 @@ def register_views(appbuilder):
     ):
         appbuilder.add_view(view, name, label=label, category="ReferenceData", category_label=_l("Reference data"))
 
-    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView):
+    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView, FilingView):
         appbuilder.add_view_no_menu(view)
     sms = appbuilder.add_view_no_menu(SmsView)
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
+    appbuilder.add_api(FilingApi)
     limiter.limit("5 per minute; 30 per hour", methods=["POST"])(sms.blueprint)
     limiter.limit("60 per minute", methods=["GET"])(register.blueprint)

@@ -29,7 +29,7 @@ from ..models import (
     Industry,
     InfoChangeAttachment,
     InfoChangeRequest,
-    InfoChangeStatus,
+    ReviewStatus,
     LoginFailure,
     Organisation,
     OrgKind,
@@ -368,21 +368,25 @@ class InfoChangeView(BaseView):
         org = g.user.organisation
         if org is None:
             abort(404)
-        pending = (
+        latest = (
             db.session.query(InfoChangeRequest)
-            .filter_by(organisation_id=org.id, status=InfoChangeStatus.PENDING)
+            .filter_by(organisation_id=org.id)
+            .order_by(InfoChangeRequest.created_at.desc(), InfoChangeRequest.id.desc())
             .first()
         )
+        pending = latest if latest is not None and latest.status == ReviewStatus.REVIEWING else None
+        returned = latest if latest is not None and latest.status == ReviewStatus.RETURNED else None
+        source = returned or org
         form = InfoChangeForm(
             data=None
             if request.method == "POST"
             else {
-                "name": org.name,
-                "credit_code": org.credit_code,
-                "town_id": org.town_id or 0,
-                "industry_id": org.industry_id or 0,
-                "contact_name": org.contact_name,
-                "contact_phone": org.contact_phone,
+                "name": source.name,
+                "credit_code": source.credit_code,
+                "town_id": source.town_id or 0,
+                "industry_id": source.industry_id or 0,
+                "contact_name": source.contact_name,
+                "contact_phone": source.contact_phone,
             }
         )
         form.town_id.choices = town_choices()
@@ -403,16 +407,14 @@ class InfoChangeView(BaseView):
                 if clash:
                     form.credit_code.errors.append(_("Another registered enterprise already uses this credit code"))
                 else:
-                    change = InfoChangeRequest(
-                        organisation_id=org.id,
-                        requester_id=g.user.id,
-                        name=form.name.data.strip(),
-                        credit_code=code,
-                        town_id=form.town_id.data,
-                        industry_id=form.industry_id.data or None,
-                        contact_name=form.contact_name.data.strip(),
-                        contact_phone=form.contact_phone.data.strip(),
-                    )
+                    # A returned request is corrected and resubmitted; otherwise a new one is made.
+                    change = returned or InfoChangeRequest(organisation_id=org.id, requester_id=g.user.id)
+                    change.name = form.name.data.strip()
+                    change.credit_code = code
+                    change.town_id = form.town_id.data
+                    change.industry_id = form.industry_id.data or None
+                    change.contact_name = form.contact_name.data.strip()
+                    change.contact_phone = form.contact_phone.data.strip()
                     try:
                         for storage in request.files.getlist("attachments"):
                             if storage and storage.filename:
@@ -424,6 +426,9 @@ class InfoChangeView(BaseView):
                     else:
                         db.session.add(change)
                         db.session.commit()
+                        from ..workflow import submit
+
+                        submit(change, g.user)
                         flash(_("The change request has been submitted and takes effect after review"), "success")
                         return redirect(url_for("InfoChangeView.form"))
         history = (
@@ -433,12 +438,37 @@ class InfoChangeView(BaseView):
             .limit(10)
             .all()
         )
+        from ..models import ReviewAction
+
+        opinions = {
+            a.subject_id: a.opinion
+            for a in db.session.query(ReviewAction)
+            .filter(
+                ReviewAction.subject_type == "info_change",
+                ReviewAction.subject_id.in_([r.id for r in history] or [0]),
+                ReviewAction.action.in_(("approve", "return", "reject")),
+            )
+            .order_by(ReviewAction.created_at, ReviewAction.id)
+        }
         return self.render_template(
             "zsdx/info_change.html",
+            opinions=opinions,
+            returned_opinion=opinions.get(returned.id) if returned else None,
             form=form,
             org=org,
             pending=pending,
+            returned=returned,
             history=history,
             upload_error=upload_error,
             title=_("Information change"),
         )
+
+    @expose("/<int:pk>/attachment/<int:att>")
+    @has_access
+    def attachment(self, pk, att):
+        from .review import _serve_attachment
+
+        record = db.session.query(InfoChangeRequest).filter_by(id=pk, organisation_id=g.user.organisation_id).one_or_none()
+        if record is None or g.user.organisation_id is None:
+            abort(404)
+        return _serve_attachment(record, att)

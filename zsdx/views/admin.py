@@ -68,9 +68,11 @@ class ZsdxUserDBModelView(UserDBModelView):
     def pre_add(self, item):
         self._sync_login(item)
         item.last_name = item.last_name or ""
+        super().pre_add(item)  # FAB hashes the password here; without it the password is stored in clear
 
     def pre_update(self, item):
         self._sync_login(item)
+        super().pre_update(item)  # changed_on / changed_by
 
     def _sync_login(self, item):
         from flask_babel import gettext

@@ -47,18 +47,6 @@ class ProductView(_Placeholder):
     )
 
 
-class ReviewView(_Placeholder):
-    """审核工作台 of 镇街 / 第三方 / 专家 / 市工信 (issue 3 builds the queues)."""
-
-    route_base = "/review"
-    heading = _l("Review workbench")
-    intro = _l("Records waiting for your review (to review / reviewed) will appear here.")
-    columns = (
-        _l("No."), _l("Enterprise name"), _l("Project name"), _l("Town"), _l("Review item"), _l("Status"),
-        _l("Submitted at"), _l("Overdue"), _l("Operation"),
-    )
-
-
 class InstitutionTaskView(_Placeholder):
     """评估机构: diagnosis and post-assessment tasks assigned to the institution (issue 4)."""
 

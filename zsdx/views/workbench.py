@@ -80,6 +80,14 @@ class WorkbenchView(BaseView):
         if tab not in dict(tabs):
             tab = tabs[0][0]
         org = g.user.organisation
+        rows = []
+        if org is not None and org.kind == OrgKind.ENTERPRISE:
+            from .filing import filing_rows, overview_rows
+
+            if tab == "filing":
+                rows = filing_rows(g.user)
+            elif tab == "overview":
+                rows = overview_rows(g.user)
         return self.render_template(
             "zsdx/workbench.html",
             title=_("My workbench"),
@@ -89,7 +97,7 @@ class WorkbenchView(BaseView):
             tabs=tabs,
             tab=tab,
             columns=TAB_COLUMNS[tab],
-            rows=[],
+            rows=rows,
             panel=panel_context(g.user),
             panel_tab=request.args.get("panel", NotificationKind.TODO),
         )

@@ -81,3 +81,42 @@
     $(document).on('click', function (e) { if (!$(e.target).closest('.zs-registry-wrap').length) { results.empty(); } });
   }
 })(jQuery);
+
+/* 项目备案 form: pages, preview, the SME scale calculator. */
+(function ($) {
+  $(document).on('click', '.zs-goto-page', function () {
+    var page = $(this).data('page');
+    $('#tab-page-' + page).tab('show');
+    $('#page-input').val(page);
+    window.scrollTo(0, 0);
+  });
+  $(document).on('shown.bs.tab', '#filing-pages a', function () {
+    $('#page-input').val(this.id === 'tab-page-2' ? 2 : 1);
+  });
+  $(document).on('click', '#btn-preview', function () {
+    var body = $('#preview-body').empty();
+    $('#filing-form .form-group[data-field]').each(function () {
+      var g = $(this), label = $.trim(g.find('.control-label').first().text()).replace(/^\*\s*/, '');
+      var value;
+      var checked = g.find('input:checked');
+      if (checked.length) { value = checked.map(function () { return $.trim($(this).parent().text()); }).get().join('、'); }
+      else if (g.find('select').length) { value = g.find('select option:selected').text(); }
+      else if (g.find('input[type=file]').length) { value = g.find('.zs-file-link').text(); }
+      else { value = g.find('input,textarea').first().val(); }
+      $('<dt></dt>').text(label).appendTo(body);
+      $('<dd></dd>').text(value || '—').appendTo(body);
+    });
+  });
+  // National SME classification for industry (工信部联企业〔2011〕300号): employees X, revenue Y (万元).
+  $(document).on('click', '#calc-scale', function () {
+    var x = parseFloat($('#calc-employees').val()), y = parseFloat($('#calc-revenue').val());
+    if (isNaN(x) || isNaN(y)) { return; }
+    var scale = null;
+    if (x >= 1000 && y >= 40000) { $('#calc-result').text($(this).data('large')); return; }
+    if (x >= 300 && y >= 2000) { scale = 'medium'; }
+    else if (x >= 20 && y >= 300) { scale = 'small'; }
+    else { scale = 'micro'; }
+    var radio = $('input[name="ent_scale"][value="' + scale + '"]').prop('checked', true);
+    $('#calc-result').text($.trim(radio.parent().text()));
+  });
+})(jQuery);

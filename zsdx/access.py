@@ -1,0 +1,49 @@
+"""Row access, in one place: which records of each reviewable kind a user may see.
+
+HTML views, downloads, exports and the REST API all query through these clauses; FAB's own actions
+and downloads skip `base_filters` (FAB-NOTES P1), so zsdx never relies on them for row access.
+"""
+
+from sqlalchemy import and_, false, or_, select, true
+
+from .models import ReviewAction, ReviewAssignment, ReviewStatus
+
+REVIEWER_ROLES = ("镇街", "第三方", "专家", "市工信")
+
+
+def _roles(user):
+    return {r.name for r in user.roles}
+
+
+def visible_clause(model, user, subject_type):
+    """SQL condition: rows of a reviewable `model` (with organisation_id and town_id) `user` may see."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    roles = _roles(user)
+    parts = []
+    if "Admin" in roles:
+        return true()
+    if user.organisation_id is not None and roles & {"企业", "服务商"}:
+        parts.append(model.organisation_id == user.organisation_id)
+    submitted = model.status != ReviewStatus.DRAFT
+    if roles & {"市工信", "第三方"}:
+        parts.append(submitted)
+    if "镇街" in roles and user.town_id is not None:
+        parts.append(and_(submitted, model.town_id == user.town_id))
+    if "专家" in roles:
+        assigned = select(ReviewAssignment.subject_id).where(
+            ReviewAssignment.subject_type == subject_type, ReviewAssignment.user_id == user.id
+        )
+        acted = select(ReviewAction.subject_id).where(
+            ReviewAction.subject_type == subject_type, ReviewAction.actor_id == user.id
+        )
+        parts.append(or_(model.id.in_(assigned), model.id.in_(acted)))
+    return or_(*parts) if parts else false()
+
+
+def owns(user, record):
+    return user.organisation_id is not None and record.organisation_id == user.organisation_id
+
+
+def visible(query, model, user, subject_type):
+    return query.filter(visible_clause(model, user, subject_type))

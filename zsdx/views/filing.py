@@ -1,0 +1,303 @@
+"""项目备案, the enterprise side (manual 02): 发起备案, the two-page form, 保存 / 提交, 详情 with the
+audit timeline, 信息变更 of a filed filing, the files and their 下载模版."""
+
+import io
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from .. import filing as rules
+from ..access import owns, visible
+from ..extensions import db
+from ..files import PDF, UploadError, serve, store_upload
+from ..forms import FilingForm
+from ..models import Filing, Industry, Organisation, ProductCategory, ReviewStatus
+from ..workflow import WorkflowError, is_overdue, submit, timeline
+from .account import industry_choices, town_choices
+
+FILE_FIELDS = {"authorization": "authorization_file", "evidence": "chain_evidence_file"}
+
+
+def product_category_choices():
+    """Third-level categories grouped by their first two levels (a cascading choice in one select)."""
+    leaves = (
+        db.session.query(ProductCategory)
+        .options(joinedload(ProductCategory.parent).joinedload(ProductCategory.parent))
+        .filter(ProductCategory.level == 3)
+        .order_by(ProductCategory.parent_id, ProductCategory.id)
+        .all()
+    )
+    groups = {"": [(0, _("Please select"))]}
+    for leaf in leaves:
+        groups.setdefault(leaf.parent.path(), []).append((leaf.id, leaf.name))
+    return groups
+
+
+def fill_choices(form):
+    form.town_id.choices = town_choices()
+    form.industry_id.choices = industry_choices()
+    form.product_category_id.choices = product_category_choices()
+    form.ent_nature.choices = [(k, str(v)) for k, v in rules.ENT_NATURES]
+    form.ent_category.choices = [(k, str(v)) for k, v in rules.ENT_CATEGORIES]
+    form.ent_scale.choices = [(k, str(v)) for k, v in rules.ENT_SCALES]
+    form.quality_levels.choices = [(k, str(v)) for k, v in rules.QUALITY_LEVELS]
+    form.target_level.choices = [("", _("Please select"))] + [(k, str(v)) for k, v in rules.TARGET_LEVELS]
+    form.diagnosis_method.choices = [("", _("Please select"))] + [(k, str(v)) for k, v in rules.DIAGNOSIS_METHODS]
+    form.chain_leader.choices = [("", _("Please select"))] + [(k, str(v)) for k, v in rules.YES_NO]
+
+
+def form_data(filing):
+    data = {name: getattr(filing, name) for name in rules.REQUIRED}
+    data["quality_levels"] = [x for x in (filing.quality_levels or "").split(",") if x]
+    data["chain_leader"] = "" if filing.chain_leader is None else ("1" if filing.chain_leader else "0")
+    for key in ("town_id", "industry_id", "product_category_id"):
+        data[key] = data[key] or 0
+    return data
+
+
+def apply_form(form, filing):
+    """Copy every field that parsed into the record (fields with errors keep their saved value)."""
+    for name in rules.REQUIRED:
+        field = getattr(form, name)
+        if field.errors:
+            continue
+        value = field.data
+        if name in ("town_id", "industry_id", "product_category_id"):
+            value = value or None
+        elif name == "quality_levels":
+            value = ",".join(value or []) or None
+        elif name == "chain_leader":
+            value = None if value in (None, "", "None") else value == "1"
+        elif isinstance(value, str):
+            value = value.strip() or None
+            if name == "ent_credit_code" and value:
+                value = value.upper()
+        setattr(filing, name, value)
+
+
+def store_files(form, filing, user):
+    """Uploads of the two optional files; returns {field: error}."""
+    errors = {}
+    for field_name in FILE_FIELDS.values():
+        storage = request.files.get(field_name)
+        if storage and storage.filename:
+            try:
+                stored = store_upload(storage, PDF, user.id)
+                db.session.flush()
+                setattr(filing, field_name + "_id", stored.id)
+            except UploadError as exc:
+                errors[field_name] = str(exc)
+    return errors
+
+
+def provider_names():
+    rows = db.session.query(Organisation.name, Organisation.is_industry_provider, Organisation.is_scenario_provider).filter(
+        Organisation.kind == "provider"
+    )
+    industry, scenario = [], []
+    for name, is_industry, is_scenario in rows:
+        if is_industry:
+            industry.append(name)
+        if is_scenario:
+            scenario.append(name)
+    return industry, scenario
+
+
+class FilingView(BaseView):
+    route_base = "/filing"
+    default_view = "index"
+
+    def _own(self, pk, lock=False):
+        """The current enterprise's own filing, or 404 (never another enterprise's)."""
+        filing = db.session.get(Filing, pk)
+        if filing is None or not owns(g.user, filing):
+            abort(404)
+        return filing
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return redirect(url_for("WorkbenchView.index", group="projects", tab="filing"))
+
+    @expose("/new", methods=["POST"])
+    @has_access
+    def new(self):
+        if g.user.organisation is None:
+            abort(403)
+        filing = rules.new_filing(g.user)
+        return redirect(url_for("FilingView.edit", pk=filing.id))
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        filing = self._own(pk)
+        if filing.status not in ReviewStatus.EDITABLE:
+            flash(_("This filing has been submitted and cannot be edited until it is returned"), "warning")
+            return redirect(url_for("FilingView.detail", pk=pk))
+        return self._form(filing, mode="edit")
+
+    @expose("/<int:pk>/change", methods=["GET", "POST"])
+    @has_access
+    def change(self, pk):
+        """信息变更 of a filed filing: saved at once, with a revision kept."""
+        filing = self._own(pk)
+        if filing.status != ReviewStatus.DONE:
+            abort(404)
+        return self._form(filing, mode="change")
+
+    def _form(self, filing, mode):
+        form = FilingForm(data=None if request.method == "POST" else form_data(filing))
+        fill_choices(form)
+        missing, rule_errs, file_errs = [], {}, {}
+        if request.method == "POST":
+            if not form.validate_on_submit() and form.csrf_token.errors:
+                abort(400)
+            action = request.form.get("action", "save")
+            before = rules.snapshot(filing)
+            apply_form(form, filing)
+            file_errs = store_files(form, filing, g.user)
+            rule_errs = rules.rule_errors(filing)
+            if mode == "change":
+                missing = rules.missing_fields(filing)
+                if not (missing or rule_errs or file_errs or form.errors):
+                    rules.record_revision(filing, g.user, before, rules.snapshot(filing))
+                    db.session.commit()
+                    flash(_("The filing information has been changed"), "success")
+                    return redirect(url_for("FilingView.detail", pk=filing.id))
+                db.session.rollback()
+            elif action == "submit":
+                missing = rules.missing_fields(filing)
+                db.session.commit()  # what was typed is kept even if the submission is refused
+                if not (missing or rule_errs or file_errs or form.errors):
+                    try:
+                        submit(filing, g.user)
+                    except WorkflowError as exc:
+                        flash(str(exc), "danger")
+                        return redirect(url_for("FilingView.detail", pk=filing.id))
+                    flash(_("The filing has been submitted for review"), "success")
+                    return redirect(url_for("WorkbenchView.index", group="projects", tab="filing"))
+                flash(_("Submission failed: please complete the items marked below"), "danger")
+            else:
+                db.session.commit()
+                if not (form.errors or file_errs):
+                    flash(_("Saved"), "success")
+                    return redirect(url_for("FilingView.edit", pk=filing.id, page=request.form.get("page", 1)))
+            # re-render with the typed values and every error beside its field
+            for name, label in missing:
+                getattr(form, name).errors = list(getattr(form, name).errors) + [_("%(label)s is required", label=label)]
+            for name, message in {**rule_errs, **file_errs}.items():
+                getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        industry_providers, scenario_providers = provider_names()
+        page = 2 if any(getattr(form, n).errors for n, _l in rules.PROJECT_FIELDS) else 1
+        if not any(getattr(form, n).errors for n, _l in rules.ENTERPRISE_FIELDS):
+            page = request.args.get("page", page, type=int)
+        return self.render_template(
+            "zsdx/filing_form.html",
+            title=_("Project filing"),
+            form=form,
+            filing=filing,
+            mode=mode,
+            missing=missing,
+            page=page,
+            enterprise_fields=rules.ENTERPRISE_FIELDS,
+            project_fields=rules.PROJECT_FIELDS,
+            industry_providers=industry_providers,
+            scenario_providers=scenario_providers,
+        )
+
+    @expose("/<int:pk>")
+    @has_access
+    def detail(self, pk):
+        filing = (
+            visible(db.session.query(Filing), Filing, g.user, "filing")
+            .options(joinedload(Filing.town), joinedload(Filing.industry), joinedload(Filing.product_category))
+            .filter(Filing.id == pk)
+            .one_or_none()
+        )
+        if filing is None:
+            abort(404)
+        return self.render_template(
+            "zsdx/filing_detail.html",
+            title=_("Project filing details"),
+            filing=filing,
+            rules=rules,
+            timeline=timeline(filing),
+            overdue=is_overdue(filing),
+            is_owner=owns(g.user, filing),
+            review_url=None,
+        )
+
+    @expose("/<int:pk>/file/<which>")
+    @has_access
+    def file(self, pk, which):
+        """Download (or preview inline) one of the filing's files, if the user may see the filing."""
+        if which not in FILE_FIELDS:
+            abort(404)
+        filing = visible(db.session.query(Filing), Filing, g.user, "filing").filter(Filing.id == pk).one_or_none()
+        if filing is None:
+            abort(404)
+        stored = getattr(filing, FILE_FIELDS[which])
+        if stored is None:
+            abort(404)
+        return serve(stored, inline=request.args.get("inline") == "1")
+
+    @expose("/template/authorization.docx")
+    @has_access
+    def authorization_template(self):
+        """授权委托书 【下载模版】, written with python-docx."""
+        from docx import Document
+
+        doc = Document()
+        doc.add_heading(_("Power of attorney"), level=1)
+        doc.add_paragraph(_("Zhongshan SME Digital Transformation City Pilot Project Management Platform"))
+        for line in (
+            _("Principal (enterprise name, seal):"),
+            _("Unified social credit code:"),
+            _("Agent name:"),
+            _("Agent ID card number:"),
+            _("Agent mobile phone:"),
+            _("Matters entrusted: handling the filing and subsequent procedures of the pilot project on the platform."),
+            _("Term of entrustment: from the date of signing until the project is closed."),
+            _("Legal representative (signature):"),
+            _("Date:"),
+        ):
+            doc.add_paragraph(line)
+        buf = io.BytesIO()
+        doc.save(buf)
+        buf.seek(0)
+        return send_file(
+            buf,
+            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            as_attachment=True,
+            download_name=_("Power of attorney template") + ".docx",
+        )
+
+
+def filing_rows(user):
+    """The 项目备案 tab of 我的工作台: the enterprise's filings, newest first."""
+    return (
+        db.session.query(Filing)
+        .filter(Filing.organisation_id == user.organisation_id)
+        .order_by(Filing.created_at.desc(), Filing.id.desc())
+        .all()
+    )
+
+
+def overview_rows(user):
+    """项目总览: every project of the enterprise with its five stages (later stages are filled by later issues)."""
+    from ..models import Project
+
+    projects = (
+        db.session.query(Project)
+        .options(joinedload(Project.filing), joinedload(Project.signing), joinedload(Project.pre_diagnosis))
+        .filter(Project.organisation_id == user.organisation_id)
+        .order_by(Project.created_at.desc(), Project.id.desc())
+        .all()
+    )
+    return projects
+
+
+__all__ = ["FilingView", "filing_rows", "overview_rows", "Industry"]
