@@ -118,6 +118,10 @@ REVIEW_CHAINS = {
     "info_change": [
         {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
     ],
+    # the institution's 改造前诊断报告: the enterprise 确认 / 退回修改 (SPEC §3.3)
+    "diagnosis_report": [
+        {"key": "enterprise_confirm", "role": "企业", "scope": "owner", "deadline_days": 10},
+    ],
 }
 # How often the reminder job runs (rq cron), in seconds.
 REMINDER_INTERVAL_SECONDS = _env_int("REMINDER_INTERVAL_SECONDS", 3600)

@@ -135,7 +135,7 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
         assert f.status == "done"
         assert f.filing_no and len(f.filing_no) == 13 and f.filing_no[6:10] == "2010"
         assert f.filing_no[:6] == dt.date.today().strftime("%y%m%d")
-        assert db.session.query(PreDiagnosis).filter_by(project_id=f.project_id, status="pending").count() == 1
+        assert db.session.query(PreDiagnosis).filter_by(project_id=f.project_id, status="draft", method="self").count() == 1
         assert db.session.query(Signing).filter_by(project_id=f.project_id, status="pending").count() == 1
         actions = [a.action for a in db.session.query(ReviewAction).filter_by(subject_type="filing", subject_id=pk)]
         assert actions == ["submit", "approve", "return", "submit", "approve", "approve"]

@@ -27,7 +27,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     with app.app_context():
-        from . import filing, infochange, models  # noqa: F401  (models on the metadata, subjects on the engine)
+        from . import diagnosis, filing, infochange, models  # noqa: F401  (models on the metadata, subjects on the engine)
         from .views import register_views
 
         appbuilder.init_app(app, db.session)
@@ -41,6 +41,11 @@ def create_app(test_config=None):
     from . import templating
 
     templating.register(app)
+    if not app.config.get("REDIS_URL") and not app.config.get("TESTING"):
+        from .jobs import start_inprocess_ticker
+
+        # embedded default: the scheduled jobs tick in-process once the app serves requests
+        app.before_request(lambda: start_inprocess_ticker(app))
     return app
 
 

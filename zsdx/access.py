@@ -26,9 +26,14 @@ def visible_clause(model, user, subject_type):
     if user.organisation_id is not None and roles & {"企业", "服务商"}:
         parts.append(model.organisation_id == user.organisation_id)
     submitted = model.status != ReviewStatus.DRAFT
-    if roles & {"市工信", "第三方"}:
+    institution_task = hasattr(model, "institution_id")  # diagnosis / assessment tasks
+    if "市工信" in roles and institution_task:
+        parts.append(true())  # the city assigns institutions, so it sees tasks before any submission
+    elif roles & {"市工信", "第三方"} and not institution_task:
         parts.append(submitted)
-    if "镇街" in roles and user.town_id is not None:
+    if "评估机构" in roles and institution_task and user.organisation_id is not None:
+        parts.append(model.institution_id == user.organisation_id)
+    if "镇街" in roles and user.town_id is not None and not institution_task:
         parts.append(and_(submitted, model.town_id == user.town_id))
     if "专家" in roles:
         assigned = select(ReviewAssignment.subject_id).where(

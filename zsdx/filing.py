@@ -176,7 +176,14 @@ def complete_filing(filing, actor):
     db.session.execute(update(Filing).where(Filing.id == filing.id).values(filing_no=filing_no))
     project_id = filing.project_id
     if not db.session.query(PreDiagnosis.id).filter_by(project_id=project_id).first():
-        db.session.add(PreDiagnosis(project_id=project_id))
+        db.session.add(
+            PreDiagnosis(
+                project_id=project_id,
+                organisation_id=filing.organisation_id,
+                town_id=filing.town_id,
+                method=filing.diagnosis_method,
+            )
+        )
     if not db.session.query(Signing.id).filter_by(project_id=project_id).first():
         db.session.add(Signing(project_id=project_id))
 

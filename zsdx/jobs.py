@@ -92,3 +92,41 @@ def retry_undelivered(max_age_days=7):
     ]
     handed = sum(1 for nid in ids if enqueue(deliver_notification, nid))
     return handed
+
+
+@_in_app
+def send_reminders():
+    """Scheduled (rq cron, or the in-process ticker): remind reviewers of overdue records."""
+    from .notifications import deliver_pending
+    from .workflow import send_reminders as remind
+
+    sent = remind()
+    deliver_pending()
+    return sent
+
+
+# --- embedded default: no Redis, so no rq cron; a daemon thread ticks instead -----------------------
+_ticker = {"started": False}
+
+
+def start_inprocess_ticker(app):
+    """Run the scheduled jobs in a daemon thread (embedded default only; started on the first request)."""
+    import threading
+    import time
+
+    if _ticker["started"]:
+        return
+    _ticker["started"] = True
+    interval = app.config["REMINDER_INTERVAL_SECONDS"]
+
+    def loop():
+        while True:
+            time.sleep(interval)
+            try:
+                with app.app_context():
+                    send_reminders()
+                    retry_undelivered()
+            except Exception:  # keep ticking; the next run retries
+                log.exception("scheduled jobs failed")
+
+    threading.Thread(target=loop, name="zsdx-ticker", daemon=True).start()

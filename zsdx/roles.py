@@ -12,7 +12,7 @@ REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 ROLES = {
     "企业": {
         "views": COMMON_VIEWS
-        + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView", "FilingView", "FilingApi"],
+        + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView", "FilingView", "FilingApi", "DiagnosisView"],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
     "服务商": {
@@ -20,15 +20,17 @@ ROLES = {
         "menus": ["Home", "Workbench", "Products"],
     },
     "评估机构": {
-        "views": COMMON_VIEWS + ["InstitutionTaskView"],
+        "views": COMMON_VIEWS + ["InstitutionTaskView", ("DiagnosisView", ["can_report", "can_report_file"])],
         "menus": ["Home", "Workbench", "InstitutionTasks"],
     },
     "镇街": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     "第三方": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     "专家": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     "市工信": {
-        "views": REVIEWER_VIEWS + ["ProductView", "AnnouncementAdminView", "MessageReplyView"],
-        "menus": REVIEWER_MENUS + ["Products", "Announcements", "MessageReplies"],
+        "views": REVIEWER_VIEWS
+        + ["ProductView", "AnnouncementAdminView", "MessageReplyView", "DiagnosisAssignView",
+           ("DiagnosisView", ["can_report", "can_report_file"])],
+        "menus": REVIEWER_MENUS + ["Products", "DiagnosisAssign", "Announcements", "MessageReplies"],
     },
 }
 PUBLIC_MENUS = ["Home"]

@@ -32,6 +32,7 @@ STEP_LABELS = {
     "third_party": _l("Third-party preliminary review"),
     "expert": _l("Acceptance expert review"),
     "city": _l("City bureau review"),
+    "enterprise_confirm": _l("Enterprise confirmation"),
 }
 CHAIN_STEP_LABELS = {("filing", "city"): _l("City bureau re-review")}
 ACTION_LABELS = {
@@ -59,7 +60,7 @@ class Step:
     chain: str
     key: str
     role: str
-    scope: str  # town | city | assigned
+    scope: str  # town | city | owner (the record's own organisation) | assigned
     deadline_days: int
     allow_reject: bool = False
 
@@ -100,6 +101,7 @@ class Subject:
     owner_link: Callable  # record -> url the submitter opens
     review_link: Callable  # record -> url the reviewer opens
     on_complete: Callable | None = None
+    submitters: Callable | None = None  # record -> users told of outcomes; default: the owning organisation's
 
 
 SUBJECTS: dict[str, Subject] = {}
@@ -131,6 +133,8 @@ def can_act(user, record, step=None):
         return False
     if step.scope == "town":
         return user.town_id is not None and user.town_id == getattr(record, "town_id", None)
+    if step.scope == "owner":
+        return user.organisation_id is not None and user.organisation_id == record.organisation_id
     if step.scope == "assigned":
         return (
             db.session.query(ReviewAssignment.id)
@@ -156,6 +160,10 @@ def actionable_clause(model, user):
             if user.town_id is None:
                 continue
             cond = and_(cond, model.town_id == user.town_id)
+        elif step.scope == "owner":
+            if user.organisation_id is None:
+                continue
+            cond = and_(cond, model.organisation_id == user.organisation_id)
         elif step.scope == "assigned":
             sub = select(ReviewAssignment.subject_id).where(
                 ReviewAssignment.subject_type == model.chain_name,
@@ -180,6 +188,8 @@ def reviewers_of(record, step):
     )
     if step.scope == "town":
         query = query.filter(ZsdxUser.town_id == getattr(record, "town_id", None))
+    elif step.scope == "owner":
+        query = query.filter(ZsdxUser.organisation_id == record.organisation_id)
     elif step.scope == "assigned":
         query = query.join(ReviewAssignment, ReviewAssignment.user_id == ZsdxUser.id).filter(
             ReviewAssignment.subject_type == subject_for(record).type,
@@ -191,6 +201,9 @@ def reviewers_of(record, step):
 
 
 def submitters_of(record):
+    subject = subject_for(record)
+    if subject.submitters:
+        return subject.submitters(record)
     return db.session.query(ZsdxUser).filter(ZsdxUser.organisation_id == record.organisation_id).all()
 
 

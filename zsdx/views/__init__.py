@@ -19,7 +19,9 @@ def register_views(appbuilder):
     from .api import FilingApi
     from .filing import FilingView
     from .review import ReviewQueueView
-    from .stages import AssessmentView, InstitutionTaskView, ProductView
+    from .assessment import AssessmentView
+    from .diagnosis import DiagnosisAssignView, DiagnosisView, InstitutionTaskView
+    from .stages import ProductView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 
     # The top navigation, in the manual's order: 首页 我的工作台 评估评测 上架产品 (+ the reviewers' screens).
@@ -29,6 +31,7 @@ def register_views(appbuilder):
     appbuilder.add_view(ProductView, "Products", label=_l("Listed products"))
     appbuilder.add_view(ReviewQueueView, "Review", label=_l("Review workbench"))
     appbuilder.add_view(InstitutionTaskView, "InstitutionTasks", label=_l("Diagnosis tasks"))
+    appbuilder.add_view(DiagnosisAssignView, "DiagnosisAssign", label=_l("Assign institutions"))
     appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))
     appbuilder.add_view(AnnouncementAdminView, "Announcements", label=_l("Announcements"))
 
@@ -42,7 +45,7 @@ def register_views(appbuilder):
     ):
         appbuilder.add_view(view, name, label=label, category="ReferenceData", category_label=_l("Reference data"))
 
-    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView, FilingView):
+    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView, FilingView, DiagnosisView):
         appbuilder.add_view_no_menu(view)
     sms = appbuilder.add_view_no_menu(SmsView)
     register = appbuilder.add_view_no_menu(RegisterView)

@@ -191,9 +191,13 @@ class FilingView(BaseView):
             for name, message in {**rule_errs, **file_errs}.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
         industry_providers, scenario_providers = provider_names()
-        page = 2 if any(getattr(form, n).errors for n, _l in rules.PROJECT_FIELDS) else 1
-        if not any(getattr(form, n).errors for n, _l in rules.ENTERPRISE_FIELDS):
-            page = request.args.get("page", page, type=int)
+        # open the page holding the first error, else the page the user was on
+        if any(getattr(form, n).errors for n, _l in rules.ENTERPRISE_FIELDS):
+            page = 1
+        elif any(getattr(form, n).errors for n, _l in rules.PROJECT_FIELDS) or file_errs:
+            page = 2
+        else:
+            page = request.values.get("page", 1, type=int)
         return self.render_template(
             "zsdx/filing_form.html",
             title=_("Project filing"),

@@ -68,7 +68,7 @@ class ReviewQueueView(BaseView):
         roles = {r.name for r in g.user.roles}
         out = []
         for name, subject in SUBJECTS.items():
-            if any(step.role in roles or "Admin" in roles for step in chain(subject.model.chain_name)):
+            if name in SUBJECT_LABELS and any(step.role in roles or "Admin" in roles for step in chain(subject.model.chain_name)):
                 out.append(name)
         return out
 

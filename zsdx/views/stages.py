@@ -26,15 +26,6 @@ class _Placeholder(BaseView):
         )
 
 
-class AssessmentView(_Placeholder):
-    """评估评测: the national digital-level self-assessment (issue 4)."""
-
-    route_base = "/assessment"
-    heading = _l("SME digital level assessment")
-    intro = _l("The self-assessment questionnaire (2024 edition) and your results will appear here.")
-    columns = (_l("No."), _l("Assessment type"), _l("Level"), _l("Score"), _l("Submitted at"), _l("Operation"))
-
-
 class ProductView(_Placeholder):
     """上架产品: providers list products, 市工信 approves, enterprises browse the catalog."""
 
@@ -44,16 +35,4 @@ class ProductView(_Placeholder):
     columns = (
         _l("Product/service code"), _l("Product/service name"), _l("Provider"), _l("Applicable scenarios"),
         _l("Maximum warehousing price (10k yuan)"), _l("Purchase method"), _l("Status"),
-    )
-
-
-class InstitutionTaskView(_Placeholder):
-    """评估机构: diagnosis and post-assessment tasks assigned to the institution (issue 4)."""
-
-    route_base = "/institution"
-    heading = _l("Diagnosis and assessment tasks")
-    intro = _l("Diagnosis and post-assessment tasks assigned to your institution will appear here.")
-    columns = (
-        _l("No."), _l("Enterprise name"), _l("Project name"), _l("Task type"), _l("Status"), _l("Assigned at"),
-        _l("Operation"),
     )

@@ -80,7 +80,7 @@ class WorkbenchView(BaseView):
         if tab not in dict(tabs):
             tab = tabs[0][0]
         org = g.user.organisation
-        rows = []
+        rows, extra = [], {}
         if org is not None and org.kind == OrgKind.ENTERPRISE:
             from .filing import filing_rows, overview_rows
 
@@ -88,6 +88,11 @@ class WorkbenchView(BaseView):
                 rows = filing_rows(g.user)
             elif tab == "overview":
                 rows = overview_rows(g.user)
+            elif tab == "pre_diagnosis":
+                from .diagnosis import pre_diagnosis_rows
+
+                rows = pre_diagnosis_rows(g.user)
+                extra = _diagnosis_context(org)
         return self.render_template(
             "zsdx/workbench.html",
             title=_("My workbench"),
@@ -100,6 +105,7 @@ class WorkbenchView(BaseView):
             rows=rows,
             panel=panel_context(g.user),
             panel_tab=request.args.get("panel", NotificationKind.TODO),
+            **extra,
         )
 
 
@@ -232,3 +238,18 @@ class MessageReplyView(BaseView):
         return self.render_template(
             "zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org, platform=True
         )
+
+
+def _diagnosis_context(org):
+    from .. import diagnosis, filing
+    from .assessment import fmt2
+    from .diagnosis import level_name
+
+    return {
+        "diag": diagnosis,
+        "filing_rules": filing,
+        "results": diagnosis.bindable_results(org.id),
+        "institutions": diagnosis.institutions(),
+        "level_name": level_name,
+        "fmt2": fmt2,
+    }
