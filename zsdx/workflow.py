@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select, update
@@ -117,6 +117,15 @@ def subject_for(record):
         if isinstance(record, s.model):
             return s
     raise KeyError(type(record))
+
+
+def link_of(make, record):
+    """A subject's link (a path) for a notification, also outside a request (rq job, ticker, CLI), where
+    url_for has no request to build from and SERVER_NAME is not configured."""
+    if has_request_context():
+        return make(record)
+    with current_app.test_request_context("/"):
+        return make(record)
 
 
 # --- who may act -------------------------------------------------------------------------------------
@@ -248,7 +257,7 @@ def _enter_step(record, step):
             reviewer,
             "todo",
             _("You have a %(title)s to handle (%(step)s)", title=subject.title(record), step=step.label),
-            link=subject.review_link(record),
+            link=link_of(subject.review_link, record),
         )
 
 
@@ -335,7 +344,7 @@ def act(record, actor, action, opinion=None):
     _audit(record, step.key, actor, action, opinion, seconds)
     text = _("Hello, your %(title)s: %(outcome)s", title=title, outcome=outcome)
     for user in submitters_of(record):
-        notify(user, "review", text, link=subject.owner_link(record))
+        notify(user, "review", text, link=link_of(subject.owner_link, record))
     if nxt is not None:
         _enter_step(record, nxt)
     if action == "approve" and nxt is None and subject.on_complete:
@@ -446,7 +455,7 @@ def send_reminders(now=None):
                     "todo",
                     _("Overdue: %(title)s has waited at %(step)s beyond the deadline, please handle it soon",
                       title=subject.title(record), step=step.label),
-                    link=subject.review_link(record),
+                    link=link_of(subject.review_link, record),
                 )
             sent += 1
     db.session.commit()

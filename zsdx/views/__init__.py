@@ -51,5 +51,7 @@ def register_views(appbuilder):
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
     appbuilder.add_api(FilingApi)
-    limiter.limit("5 per minute; 30 per hour", methods=["POST"])(sms.blueprint)
+    from flask import current_app
+
+    limiter.limit(lambda: current_app.config["SMS_RATE_LIMIT"], methods=["POST"])(sms.blueprint)
     limiter.limit("60 per minute", methods=["GET"])(register.blueprint)

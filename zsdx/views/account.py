@@ -136,9 +136,9 @@ class ZsdxAuthView(AuthDBView):
 
     def _logged_in(self, user):
         login_user(user, remember=False)
-        next_url = get_safe_redirect(request.args.get("next", ""))
-        if not request.args.get("next"):
-            next_url = landing_url(user)
+        # get_safe_redirect("") logs "Invalid redirect detected": only ask it about a `next` there is.
+        next_arg = request.args.get("next")
+        next_url = get_safe_redirect(next_arg) if next_arg else landing_url(user)
         return redirect(next_url)
 
     @expose("/login/captcha.png")

@@ -15,20 +15,9 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 
+from .. import assessment as scoring
 from ..extensions import db
 from ..models import AssessmentResult
-
-
-class _Scoring:
-    """zsdx.assessment, imported on first use."""
-
-    def __getattr__(self, name):
-        from .. import assessment
-
-        return getattr(assessment, name)
-
-
-scoring = _Scoring()
 
 
 def fmt2(value):
@@ -224,7 +213,6 @@ def _band_hints(index):
     """For the questionnaire's live band pre-selection: {qid: rate-band spec} from the data file."""
     hints = {}
     for q in index.questions:
-        spec = getattr(q, "rate_band", None)
-        if spec:
-            hints[q.id] = spec if isinstance(spec, dict) else getattr(spec, "__dict__", {})
+        if q.rate_band is not None:
+            hints[q.id] = q.rate_band.as_dict()
     return hints

@@ -12,8 +12,13 @@
     var btn = $(this);
     if (btn.prop('disabled')) { return; }
     var form = btn.closest('form');
-    var phoneInput = form.find('[name$="' + btn.data('phone') + '"]').filter('input').first();
-    if (!phoneInput.length) { phoneInput = $('#' + btn.data('phone')); }
+    // The phone field by its id; a bare [name$="phone"] would also match "old_phone" (修改绑定手机号).
+    var phoneId = String(btn.data('phone'));
+    var phoneInput = form.find('input[id="' + phoneId + '"]').first();
+    if (!phoneInput.length) {
+      phoneInput = form.find('input[name="' + phoneId + '"], input[name$="-' + phoneId + '"]').first();
+    }
+    if (!phoneInput.length) { phoneInput = $('#' + phoneId); }
     var codeInput = btn.closest('.input-group').find('input');
     $.ajax({
       url: '/sms/send', method: 'POST', contentType: 'application/json',
@@ -119,4 +124,61 @@
     var radio = $('input[name="ent_scale"][value="' + scale + '"]').prop('checked', true);
     $('#calc-result').text($.trim(radio.parent().text()));
   });
+})(jQuery);
+
+/* 评估评测 questionnaire: 无 excludes the rest, device counts pick the rate band, scenario progress. */
+(function ($) {
+  var form = $('#assessment-form');
+  if (!form.length) { return; }
+  form.on('change', 'input[type=checkbox]', function () {
+    var box = $(this), group = form.find('input[name="' + this.name + '"]');
+    if (box.prop('checked') && box.data('exclusive')) { group.not(box).prop('checked', false); }
+    else if (box.prop('checked')) { group.filter('[data-exclusive]').prop('checked', false); }
+  });
+  function fieldValue(ref) { return parseFloat(form.find('input[name="f_' + ref + '"]').val()); }
+  function inBand(b, rate) {
+    var above = b.low_closed ? rate >= b.low : rate > b.low;
+    var below = b.high_closed ? rate <= b.high : rate < b.high;
+    return above && below;
+  }
+  function updateBands() {
+    form.find('[data-band]').each(function () {
+      var q = $(this), spec = q.data('band'), qid = q.data('question');
+      var num = fieldValue(spec.numerator), den = fieldValue(spec.denominator);
+      var radios = q.find('input[type=radio]');
+      if (isNaN(num) || isNaN(den) || den <= 0 || num > den) {
+        $('#rate-' + qid).text('—'); radios.prop('disabled', false); return;
+      }
+      var rate = num / den * 100;
+      $('#rate-' + qid).text(rate.toFixed(2));
+      $.each(spec.bands, function (i, b) {
+        var radio = radios.filter('[value="' + b.option + '"]');
+        var ok = inBand(b, rate);
+        radio.prop('disabled', !ok);
+        if (ok) { radio.prop('checked', true); }
+      });
+    });
+  }
+  form.on('input change', '.zs-qfield', updateBands);
+  updateBands();
+  form.on('submit', function () { form.find('input[type=radio]:disabled').prop('disabled', false); });
+  function updateProgress() {
+    var chosen = 0, total = 0;
+    form.find('.zs-scenario-chip').each(function () {
+      var sid = $(this).data('scenario'), picked = form.find('input[name="s_' + sid + '"]:checked').length > 0;
+      $(this).toggleClass('chosen', picked); total += 1; if (picked) { chosen += 1; }
+    });
+    var tpl = String($('#scenario-progress').data('template'));
+    $('#scenario-progress').text(tpl.replace('{chosen}', chosen).replace('{open}', total - chosen));
+  }
+  form.on('change', '.zs-scenario-level', updateProgress);
+  $(document).on('click', '.zs-goto-part', function () {
+    $('#tab-part-' + $(this).data('part')).tab('show'); window.scrollTo(0, 0);
+  });
+  var firstError = form.find('.zs-question.has-error').first();
+  if (firstError.length) {
+    var pane = firstError.closest('.tab-pane');
+    if (pane.closest('#part-2').length) { $('#tab-part-2').tab('show'); }
+    else { $('a[href="#' + pane.attr('id') + '"]').tab('show'); }
+  }
 })(jQuery);
