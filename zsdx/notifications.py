@@ -37,8 +37,13 @@ def _remember_committed(session):
             session.info.setdefault("zsdx_deliver_ids", []).extend(ids)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session):
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session, previous_transaction):
+    # Only the outermost transaction's rollback discards the rows; a savepoint rolled back inside it
+    # (begin_nested + IntegrityError, as in send_reminders and the 备案号 counter) must not drop the
+    # delivery of notifications the transaction still commits.
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return
     session.info.pop(_PENDING_KEY, None)
     session.info.pop("zsdx_committing_ids", None)
 

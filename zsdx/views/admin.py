@@ -7,7 +7,8 @@ from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from ..forms import PHONE_RE
@@ -35,13 +36,70 @@ USER_LABELS = {
 }
 
 
-class ZsdxUserDBModelView(UserDBModelView):
+def _yes_no(value):
+    from flask_babel import gettext
+
+    return gettext("Yes") if value else gettext("No")
+
+
+def _name_or_blank(value):
+    return "" if value is None else str(value)
+
+
+def _role_list(roles):
+    return "、".join(r.name for r in roles or [])
+
+
+def titles(noun):
+    """FAB's default titles are "List Organisation" etc.: Chinese ones from one noun."""
+    return {
+        "list_title": _l("%(noun)s list", noun=noun),
+        "add_title": _l("Add %(noun)s", noun=noun),
+        "edit_title": _l("Edit %(noun)s", noun=noun),
+        "show_title": _l("View %(noun)s", noun=noun),
+    }
+
+
+ORG_KINDS = [("enterprise", _l("Enterprise")), ("provider", _l("Service provider")),
+             ("institution", _l("Assessment institution")), ("government", _l("Government department"))]
+INSTITUTION_TYPES = [("", _l("None")), ("diagnostic", _l("Diagnostic service institution")),
+                     ("comprehensive", _l("Comprehensive service institution"))]
+
+
+def _choice_formatter(choices):
+    def fmt(value):
+        return str(dict(choices).get(value or "", value or ""))
+
+    return fmt
+
+
+class BlankChoiceMixin:
+    """FAB renders an optional relation's empty choice as "__None": give it a Chinese label."""
+
+    blank_choice_columns = ()
+
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for name in self.blank_choice_columns:
+                field = getattr(form, name, None)
+                if field is not None and hasattr(field, "kwargs"):
+                    field.kwargs["blank_text"] = _l("Please select")
+
+
+class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
+    list_title = _l("User list")
+    add_title = _l("Add user")
+    edit_title = _l("Edit user")
+    show_title = _l("View user")
     """Admin creates reviewer (镇街 with its town), expert and institution accounts here.
 
     The phone is the login name: username and the placeholder e-mail follow it.
     """
 
     label_columns = USER_LABELS
+    blank_choice_columns = ("organisation", "town")
+    formatters_columns = {"active": _yes_no, "organisation": _name_or_blank, "town": _name_or_blank, "roles": _role_list}
     list_columns = ["first_name", "phone", "organisation", "town", "roles", "active"]
     search_columns = ["first_name", "phone", "active"]  # no relationship filters: no unbounded scans
     add_columns = ["first_name", "phone", "organisation", "town", "active", "roles", "password", "conf_password"]
@@ -92,6 +150,7 @@ class ZsdxUserDBModelView(UserDBModelView):
 
 class TownView(ModelView):
     datamodel = SQLAInterface(Town)
+    locals().update(titles(_l("Town")))
     label_columns = {"code": _l("Town code"), "name": _l("Town name"), "sort": _l("Sort order")}
     list_columns = ["code", "name", "sort"]
     add_columns = edit_columns = show_columns = ["code", "name", "sort"]
@@ -102,6 +161,7 @@ class TownView(ModelView):
 
 class IndustryView(ModelView):
     datamodel = SQLAInterface(Industry)
+    locals().update(titles(_l("Industry segment")))
     label_columns = {"name": _l("Industry segment"), "sort": _l("Sort order")}
     list_columns = add_columns = edit_columns = show_columns = ["name", "sort"]
     search_columns = ["name"]
@@ -109,8 +169,11 @@ class IndustryView(ModelView):
     page_size = 50
 
 
-class ProductCategoryView(ModelView):
+class ProductCategoryView(BlankChoiceMixin, ModelView):
     datamodel = SQLAInterface(ProductCategory)
+    blank_choice_columns = ("parent",)
+    locals().update(titles(_l("Main product category")))
+    formatters_columns = {"parent": _name_or_blank}
     label_columns = {"name": _l("Category name"), "level": _l("Level"), "parent": _l("Parent category")}
     list_columns = ["name", "level", "parent"]
     add_columns = edit_columns = show_columns = ["name", "level", "parent"]
@@ -118,8 +181,23 @@ class ProductCategoryView(ModelView):
     page_size = 50
 
 
-class OrganisationView(ModelView):
+class OrganisationView(BlankChoiceMixin, ModelView):
     datamodel = SQLAInterface(Organisation)
+    blank_choice_columns = ("town", "industry")
+    locals().update(titles(_l("Unit")))
+    formatters_columns = {
+        "town": _name_or_blank, "industry": _name_or_blank, "is_industry_provider": _yes_no,
+        "is_scenario_provider": _yes_no, "is_ecosystem_provider": _yes_no, "credit_code": _name_or_blank,
+        "kind": _choice_formatter(ORG_KINDS), "institution_type": _choice_formatter(INSTITUTION_TYPES),
+        "contact_name": _name_or_blank, "contact_phone": _name_or_blank,
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField(_l("Organisation kind"), choices=ORG_KINDS, widget=Select2Widget()),
+        "institution_type": SelectField(
+            _l("Institution type"), choices=INSTITUTION_TYPES, widget=Select2Widget(),
+            filters=[lambda v: v or None],
+        ),
+    }
     label_columns = {
         "kind": _l("Organisation kind"),
         "name": _l("Organisation name"),
@@ -144,8 +222,11 @@ class OrganisationView(ModelView):
     page_size = 20
 
 
-class RegistryView(ModelView):
+class RegistryView(BlankChoiceMixin, ModelView):
     datamodel = SQLAInterface(RegistryEntry)
+    blank_choice_columns = ("town",)
+    locals().update(titles(_l("Business registry entry")))
+    formatters_columns = {"town": _name_or_blank, "legal_representative": _name_or_blank, "address": _name_or_blank}
     label_columns = {
         "name": _l("Enterprise name"),
         "credit_code": _l("Social credit code"),
@@ -163,6 +244,7 @@ class AnnouncementAdminView(ModelView):
     """公告 management for 市工信 (and Admin)."""
 
     datamodel = SQLAInterface(Announcement)
+    locals().update(titles(_l("Announcement")))
     label_columns = {
         "title": _l("Title"),
         "body": _l("Content"),
@@ -174,6 +256,7 @@ class AnnouncementAdminView(ModelView):
     add_columns = edit_columns = ["title", "body", "published"]
     show_columns = ["title", "body", "published", "published_at", "author"]
     search_columns = ["title", "published"]
+    formatters_columns = {"published": _yes_no, "author": _name_or_blank}
     base_order = ("published_at", "desc")
     page_size = 20
 
