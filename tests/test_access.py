@@ -2,10 +2,15 @@
 role seeing exactly its own menu."""
 
 import pytest
+from conftest import PASSWORD, get_csrf, login
+from helpers import (
+    assert_denied,
+    fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
+    page,
+    user_row,
+)
 from werkzeug.security import check_password_hash
 
-from conftest import PASSWORD, get_csrf, login
-from helpers import assert_denied, page, user_row
 from zsdx.roles import ROLES
 
 ADMIN_PAGES = [

@@ -83,7 +83,7 @@ def status_label(filing):
         return _("Under review (%(step)s)", step=step.label if step else "")
     return {
         ReviewStatus.DRAFT: _("To be submitted"),
-        ReviewStatus.RETURNED: _("Returned"),
+        ReviewStatus.RETURNED: _("Status: returned"),
         ReviewStatus.DONE: _("Filed"),
         ReviewStatus.REJECTED: _("Not approved"),
     }[filing.status]

@@ -1,7 +1,7 @@
 """待办事项 / 审核通知: rows written in the caller's transaction; SMS delivery queued once it commits."""
 
 from flask import g, has_request_context
-from sqlalchemy import case, event, func
+from sqlalchemy import case, event, func, inspect
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -19,16 +19,24 @@ def notify(user, kind, text, link=None, send_sms=True):
     return note
 
 
+# Savepoints (begin_nested) fire before_commit / after_commit too, and a savepoint that fails rolls back
+# without ending the transaction: the delivery list belongs to the outermost transaction only, or a
+# skipped duplicate (send_reminders, the 备案号 counter) would drop the SMS of notes it still commits.
 @event.listens_for(Session, "before_commit")
 def _collect_ids(session):
+    if session.in_nested_transaction():
+        return
     notes = session.info.pop(_PENDING_KEY, None)
     if notes:
         session.flush()  # ids exist before the commit; after it no SQL may be emitted
-        session.info.setdefault("zsdx_committing_ids", []).extend(n.id for n in notes if n.send_sms)
+        ids = [n.id for n in notes if n.send_sms and inspect(n).persistent]  # not those a savepoint undid
+        session.info.setdefault("zsdx_committing_ids", []).extend(ids)
 
 
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session):
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop("zsdx_committing_ids", None)
     if ids:
         if has_request_context():
@@ -39,11 +47,8 @@ def _remember_committed(session):
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session, previous_transaction):
-    # Only the outermost transaction's rollback discards the rows; a savepoint rolled back inside it
-    # (begin_nested + IntegrityError, as in send_reminders and the 备案号 counter) must not drop the
-    # delivery of notifications the transaction still commits.
     if previous_transaction.nested or previous_transaction.parent is not None:
-        return
+        return  # a savepoint or a failed flush inside the transaction: the transaction goes on
     session.info.pop(_PENDING_KEY, None)
     session.info.pop("zsdx_committing_ids", None)
 

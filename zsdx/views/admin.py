@@ -150,7 +150,7 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
 
 class TownView(ModelView):
     datamodel = SQLAInterface(Town)
-    locals().update(titles(_l("Town")))
+    locals().update(titles(_l("Town or street")))
     label_columns = {"code": _l("Town code"), "name": _l("Town name"), "sort": _l("Sort order")}
     list_columns = ["code", "name", "sort"]
     add_columns = edit_columns = show_columns = ["code", "name", "sort"]

@@ -23,7 +23,7 @@ from .account import town_choices
 SUBJECT_LABELS = {"filing": _l("Project filing"), "info_change": _l("Enterprise information change")}
 STATUS_FILTERS = [
     ("reviewing", _l("Under review")),
-    ("returned", _l("Returned")),
+    ("returned", _l("Status: returned")),
     ("done", _l("Completed")),
     ("rejected", _l("Not approved")),
 ]
@@ -37,8 +37,8 @@ def status_text(record):
         return _("Pending review")
     return {
         ReviewStatus.DRAFT: _("To be submitted"),
-        ReviewStatus.RETURNED: _("Returned"),
-        ReviewStatus.DONE: _("Approved"),
+        ReviewStatus.RETURNED: _("Status: returned"),
+        ReviewStatus.DONE: _("Status: approved"),
         ReviewStatus.REJECTED: _("Not approved"),
     }[record.status]
 
