@@ -139,10 +139,11 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
         from ..models import ZsdxUser
 
         item.phone = (item.phone or "").strip()
-        clash = db.session.query(ZsdxUser.id).filter(
-            (ZsdxUser.phone == item.phone) | (ZsdxUser.username == item.phone), ZsdxUser.id != item.id
-        )
-        if clash.first():
+        with db.session.no_autoflush:  # the half-built user must not be flushed by this check
+            clash = db.session.query(ZsdxUser.id).filter(
+                (ZsdxUser.phone == item.phone) | (ZsdxUser.username == item.phone), ZsdxUser.id != item.id
+            ).first()
+        if clash:
             raise ValueError(gettext("This mobile phone number is already registered"))
         item.username = item.phone
         item.email = placeholder_email(item.phone)
