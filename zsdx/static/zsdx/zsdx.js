@@ -182,3 +182,13 @@
     else { $('a[href="#' + pane.attr('id') + '"]').tab('show'); }
   }
 })(jQuery);
+
+/* 审核工作台: select all rows, confirm bulk approval. */
+(function ($) {
+  $(document).on('change', '#check-all', function () {
+    $('.zs-row-check').prop('checked', $(this).prop('checked'));
+  });
+  $(document).on('click', '[data-confirm]', function (e) {
+    if (!window.confirm($(this).data('confirm'))) { e.preventDefault(); }
+  });
+})(jQuery);
