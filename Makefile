@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff check zsdx tests app.py config.py
 
 worker: setup
-	$(BIN)/rq worker --url $${REDIS_URL:?set REDIS_URL} zsdx
+	$(BIN)/rq worker -w zsdx.worker.ZsdxWorker --url $${REDIS_URL:?set REDIS_URL} $${RQ_QUEUE:-zsdx}
 
 clean:
 	rm -rf $(VENV) instance var test-artifacts

@@ -85,7 +85,7 @@ def make_filing(app, ent, step="third_party", project_name=None, entered=None):
             ent_scale="small", product_category_id=leaf_category(app), quality_levels="innovative",
             ent_address="中山市测试路1号", employees_total=100, employees_digital=10, ent_description="五金制品",
             project_name=project_name or f"测试项目{random.randint(0, 10**8)}", project_summary="建设MES",
-            build_address="中山市测试路1号", planned_investment=Decimal("50"), start_date=dt.date(2026, 1, 1),
+            build_address="中山市测试路1号", planned_investment=Decimal(50), start_date=dt.date(2026, 1, 1),
             end_date=dt.date(2026, 6, 30), target_level="3", diagnosis_method="self",
             intended_industry_provider="服务商甲", intended_scenario_provider="服务商乙", chain_leader=False,
             status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING, current_step=step,
@@ -153,3 +153,11 @@ def queue_ids(client, url):
     """The record ids listed on a review queue page."""
     html = client.get(url).get_data(as_text=True)
     return [int(x) for x in re.findall(r'<tr data-id="(\d+)"', html)]
+
+
+def review_form_fields(html):
+    """The hidden inputs of the review form (#review-form) as the reviewer's browser would post them."""
+    doc = lxml.html.fromstring(html)
+    form = doc.xpath('//form[@id="review-form"]')
+    assert form, "no review form on the page"
+    return {i.get("name"): i.get("value") or "" for i in form[0].xpath('.//input[@type="hidden"]')}

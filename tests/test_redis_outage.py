@@ -16,7 +16,14 @@ import uuid
 
 import pytest
 from conftest import TEST_DATABASE_URL
-from helpers_review import act_http, client_for, filing_state, make_filing, make_town, notes_of
+from helpers_review import (
+    act_http,
+    client_for,
+    filing_state,
+    make_filing,
+    make_town,
+    notes_of,
+)
 
 from zsdx.extensions import db
 from zsdx.models import Notification
@@ -86,7 +93,7 @@ def _delivered(app, ids):
 
 
 def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_later(app, factory, own_redis,
-                                                                                     monkeypatch):
+                                                                                     monkeypatch, tmp_path):
     # The last step (市工信复审): its outcome is told to the enterprise's users only (two of them here), so
     # the worker has few jobs; a 镇街 approval would also notify every 第三方 user of the shared database.
     t = make_town(app)
@@ -125,10 +132,10 @@ def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_l
 
     env = dict(os.environ, DATABASE_URL=TEST_DATABASE_URL, CAPTCHA_ENABLED="0", REDIS_URL=url, RQ_QUEUE=queue,
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    worker = subprocess.Popen(
-        [RQ, "worker", "--burst", "--url", url, queue], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    log_path = tmp_path / "worker.log"  # a file, not a pipe: a chatty worker must never block on a full pipe
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([RQ, "worker", "-w", "zsdx.worker.ZsdxWorker", "--burst", "--url", url, queue], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -136,12 +143,10 @@ def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_l
             if all(at is not None for at in delivered.values()):
                 break
             if time.monotonic() > deadline:
-                worker.kill()
-                out = worker.communicate(timeout=5)[0].decode(errors="replace")
-                pytest.fail(f"not delivered within 30 s: {delivered}\n--- worker output ---\n{out[-4000:]}")
+                pytest.fail(f"not delivered within 30 s: {delivered}\n--- worker output ---\n"
+                            f"{log_path.read_text(errors='replace')[-4000:]}")
             time.sleep(0.2)
-        out = worker.communicate(timeout=30)[0].decode(errors="replace")
-        assert worker.returncode == 0, out[-4000:]
+        assert worker.wait(30) == 0, log_path.read_text(errors="replace")[-4000:]
     finally:
         if worker.poll() is None:
             worker.kill()

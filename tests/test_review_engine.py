@@ -8,7 +8,7 @@ import threading
 
 import lxml.html
 import pytest
-from conftest import TEST_DATABASE_URL, csrf_from, login
+from conftest import TEST_DATABASE_URL, csrf_from
 from helpers_review import (
     act_http,
     actions_of,
@@ -19,11 +19,18 @@ from helpers_review import (
     make_town,
     notes_of,
     queue_ids,
+    review_form_fields,
 )
-from test_filing import fill_and_submit, filing_form, post_form
+from test_filing import filing_form, fill_and_submit, post_form
 
 from zsdx.extensions import db
-from zsdx.models import Filing, InfoChangeRequest, Notification, Organisation, ReviewAction, ZsdxUser
+from zsdx.models import (
+    Filing,
+    InfoChangeRequest,
+    Organisation,
+    ReviewAction,
+    ZsdxUser,
+)
 
 pg_only = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"),
                              reason="row locks: SQLite serialises writers, the race needs PostgreSQL")
@@ -401,7 +408,7 @@ def _race(app, jobs, parties=None, load_first=True):
                 fn(record, actor)
                 deliver_pending()
                 results[i] = "ok"
-        except Exception as exc:  # reported to the main thread
+        except Exception as exc:  # noqa: BLE001 - reported to the main thread, which asserts on it
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
@@ -452,14 +459,13 @@ def test_losing_reviewer_sees_already_handled_message_over_http(app, factory):
     a, b = factory.user("第三方"), factory.user("第三方")
     pk = make_filing(app, ent, step="third_party")
     clients = [client_for(app, a), client_for(app, b)]
-    tokens = [csrf_from(c.get(f"/review/filing/{pk}").get_data(as_text=True)) for c in clients]
+    forms = [review_form_fields(c.get(f"/review/filing/{pk}").get_data(as_text=True)) for c in clients]
     barrier = threading.Barrier(2, timeout=30)
     responses = [None, None]
 
     def post(i):
         barrier.wait()
-        responses[i] = clients[i].post(f"/review/filing/{pk}/act",
-                                       data={"csrf_token": tokens[i], "action": "approve", "opinion": "同意"})
+        responses[i] = clients[i].post(f"/review/filing/{pk}/act", data=dict(forms[i], action="approve", opinion="同意"))
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
     for th in threads:
@@ -476,6 +482,21 @@ def test_losing_reviewer_sees_already_handled_message_over_http(app, factory):
             messages = flashes(c, f"/review/filing/{pk}")
             assert any("已被他人处理" in m or "无权" in m for m in messages), messages
     assert any(loc.endswith(f"/review/filing/{pk}") for loc in locations)
+
+
+def test_reviewer_acting_on_a_page_overtaken_by_another_reviewer_is_told_already_handled(app, factory):
+    ent = factory.enterprise_user("2010")
+    a, b = factory.user("第三方"), factory.user("第三方")
+    pk = make_filing(app, ent, step="third_party")
+    ca, cb = client_for(app, a), client_for(app, b)
+    form_b = review_form_fields(cb.get(f"/review/filing/{pk}").get_data(as_text=True))  # B opens the record
+    assert act_http(ca, pk, "approve", "同意").status_code == 302  # A approves first
+    resp = cb.post(f"/review/filing/{pk}/act", data=dict(form_b, action="approve", opinion="同意"))
+    assert resp.status_code == 302
+    assert len([x for x in actions_of(app, pk) if x[0] == "third_party"]) == 1
+    assert filing_state(app, pk)["current_step"] == "city"
+    messages = flashes(cb, f"/review/filing/{pk}")
+    assert any("已被他人处理" in m for m in messages), messages
 
 
 @pg_only

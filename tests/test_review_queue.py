@@ -3,7 +3,14 @@
 import io
 
 from conftest import csrf_from
-from helpers_review import actions_of, client_for, filing_state, make_filing, make_town, queue_ids
+from helpers_review import (
+    actions_of,
+    client_for,
+    filing_state,
+    make_filing,
+    make_town,
+    queue_ids,
+)
 from openpyxl import load_workbook
 from sqlalchemy import event, inspect
 
@@ -52,7 +59,7 @@ def test_queue_query_count_does_not_grow_with_rows_or_table_size(app, factory):
     for url in urls:
         assert many[url][0] == few[url][0], (url, few[url][0], many[url][0])
     # the second page holds the rest, with the same number of statements
-    n, resp = count_statements(app, c, urls[1] + "&page=2")
+    n, _resp = count_statements(app, c, urls[1] + "&page=2")
     assert n == few[urls[1]][0] and len(queue_ids(c, urls[1] + "&page=2")) == 5
 
 

@@ -14,8 +14,8 @@ from helpers_review import (
     EXE_BYTES,
     PDF_BYTES,
     PNG_BYTES,
-    actions_of,
     act_http,
+    actions_of,
     client_for,
     filing_state,
     flashes,
@@ -23,7 +23,7 @@ from helpers_review import (
     new_client,
     queue_ids,
 )
-from test_filing import fill_and_submit, filing_form, new_filing, post_form
+from test_filing import filing_form, fill_and_submit, new_filing, post_form
 
 from zsdx.extensions import db
 from zsdx.models import Filing, ReviewStatus, StoredFile
@@ -70,6 +70,7 @@ def test_enterprise_cannot_read_edit_submit_or_download_another_enterprises_fili
     with app.app_context():
         assert db.session.get(Filing, draft).authorization_file_id is not None  # the attack has a file to aim at
     assert vc.get(f"/filing/{draft}/file/authorization").status_code == 200
+    assert vc.get(f"/filing/{done}/change").status_code == 200  # 信息变更 is the owner's, once filed
 
     login(client, attacker)
     token = csrf_from(client.get("/workbench/?group=projects&tab=filing").get_data(as_text=True))
@@ -280,3 +281,44 @@ def test_review_action_without_csrf_token_is_refused(app, factory):
                   data={"action": "approve", "opinion": "同意", "csrf_token": "forged"}).status_code == 400
     assert c.post("/review/bulk", data={"subject": "filing", "ids": [str(pk)]}).status_code == 400
     assert filing_state(app, pk) == before and actions_of(app, pk) == []
+
+
+# --- 企业信息变更: reviewed by 市工信 only -----------------------------------------------------------------
+def _info_change(app, factory):
+    """An enterprise's pending 信息变更 with an attachment (a business licence PDF)."""
+    ent = factory.enterprise_user("2010")
+    ec = client_for(app, ent)
+    page = ec.get("/info-change/").get_data(as_text=True)
+    with app.app_context():
+        from zsdx.models import Organisation
+
+        town_id = db.session.get(Organisation, ent["org_id"]).town_id
+    resp = ec.post("/info-change/", data={
+        "csrf_token": csrf_from(page), "name": "中山市变更测试有限公司", "credit_code": factory.credit_code(),
+        "town_id": str(town_id), "industry_id": "1", "contact_name": "联系人", "contact_phone": "13912345678",
+        "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
+    })
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    with app.app_context():
+        from zsdx.models import InfoChangeRequest
+
+        req = db.session.query(InfoChangeRequest).filter_by(organisation_id=ent["org_id"]).one()
+        return ent, req.id, req.attachments[0].id
+
+
+def test_other_enterprise_cannot_see_an_info_change_request(app, factory):
+    ent, pk, att = _info_change(app, factory)
+    oc = client_for(app, factory.enterprise_user("2010"))
+    assert_denied(oc.get(f"/review/info_change/{pk}"), f"/review/info_change/{pk}")
+    assert oc.get(f"/info-change/{pk}/attachment/{att}").status_code == 404
+    assert "中山市变更测试有限公司" not in oc.get("/info-change/").get_data(as_text=True)
+    # the owner and the city bureau do
+    assert client_for(app, ent).get(f"/info-change/{pk}/attachment/{att}").data == PDF_BYTES
+    assert client_for(app, factory.user("市工信")).get(f"/review/info_change/{pk}/attachment/{att}").data == PDF_BYTES
+
+
+def test_third_party_reviewer_cannot_open_an_info_change_request(app, factory):
+    _ent, pk, att = _info_change(app, factory)
+    c = client_for(app, factory.user("第三方"))
+    assert c.get(f"/review/info_change/{pk}/attachment/{att}").status_code in (403, 404)
+    assert c.get(f"/review/info_change/{pk}").status_code in (403, 404)

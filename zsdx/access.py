@@ -27,13 +27,16 @@ def visible_clause(model, user, subject_type):
         parts.append(model.organisation_id == user.organisation_id)
     submitted = model.status != ReviewStatus.DRAFT
     institution_task = hasattr(model, "institution_id")  # diagnosis / assessment tasks
+    chain_roles = _chain_roles(model)  # a reviewer sees only the kinds of record its role reviews
     if "市工信" in roles and institution_task:
         parts.append(true())  # the city assigns institutions, so it sees tasks before any submission
-    elif roles & {"市工信", "第三方"} and not institution_task:
+    elif "市工信" in roles:
+        parts.append(submitted)
+    if "第三方" in roles and "第三方" in chain_roles:
         parts.append(submitted)
     if "评估机构" in roles and institution_task and user.organisation_id is not None:
         parts.append(model.institution_id == user.organisation_id)
-    if "镇街" in roles and user.town_id is not None and not institution_task:
+    if "镇街" in roles and user.town_id is not None and "镇街" in chain_roles:
         parts.append(and_(submitted, model.town_id == user.town_id))
     if "专家" in roles:
         assigned = select(ReviewAssignment.subject_id).where(
@@ -44,6 +47,13 @@ def visible_clause(model, user, subject_type):
         )
         parts.append(or_(model.id.in_(assigned), model.id.in_(acted)))
     return or_(*parts) if parts else false()
+
+
+def _chain_roles(model):
+    from flask import current_app
+
+    chain = current_app.config["REVIEW_CHAINS"].get(getattr(model, "chain_name", None) or "", [])
+    return {step["role"] for step in chain}
 
 
 def owns(user, record):

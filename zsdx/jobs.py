@@ -46,7 +46,16 @@ def _in_app(fn):
             return fn(*args)
         from . import create_app
 
+        import os
+
         app = _worker_app.get("app") or _worker_app.setdefault("app", create_app())
+        if _worker_app.get("pid") != os.getpid():
+            # a forked work-horse: never reuse the parent's pooled database connections
+            from .extensions import db
+
+            with app.app_context():
+                db.engine.dispose(close=False)
+            _worker_app["pid"] = os.getpid()
         with app.app_context():
             return fn(*args)
 

@@ -284,15 +284,17 @@ def submit(record, actor):
     db.session.commit()
 
 
-def act(record, actor, action, opinion=None):
+def act(record, actor, action, opinion=None, seen_version=None):
     """同意 / 驳回 / 审核不通过 by `actor` at the record's current step; commits.
 
-    Raises NotAllowed (not this user's step), AlreadyHandled (someone else was first) or WorkflowError.
+    `seen_version` is the version the reviewer's page showed: if the record moved on since, the reviewer
+    is told it was handled by someone else. Raises NotAllowed (not this user's step), AlreadyHandled
+    (someone else was first) or WorkflowError.
     """
     opinion = (opinion or "").strip() or None
     if action not in ("approve", "return", "reject"):
         raise WorkflowError(_("Unknown action"))
-    if record.status != ReviewStatus.REVIEWING:
+    if record.status != ReviewStatus.REVIEWING or (seen_version is not None and seen_version != record.version):
         raise AlreadyHandled(_("This record has already been handled by someone else"))
     step = step_of(record.chain_name, record.current_step)
     if not can_act(actor, record, step):

@@ -201,7 +201,7 @@ def live_server(request):
             if env.get("REDIS_URL"):
                 procs.append(
                     subprocess.Popen(
-                        [BIN / "rq", "worker", "--url", env["REDIS_URL"], env["RQ_QUEUE"]],
+                        [BIN / "rq", "worker", "-w", "zsdx.worker.ZsdxWorker", "--url", env["REDIS_URL"], env["RQ_QUEUE"]],
                         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                     )
                 )

@@ -20,7 +20,7 @@ from test_assessment_scoring import MANUAL_FOUNDATION_TYPICAL, MANUAL_MANAGEMENT
 
 from zsdx.seed import DEMO_PASSWORD
 
-from .helpers import REPO, Leaks, login
+from .helpers import REPO, Leaks, has_cjk, login
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = REPO / "test-artifacts"
@@ -66,6 +66,13 @@ def pdf_upload(name, text="zsdx e2e"):
     return {"name": name, "mimeType": "application/pdf", "buffer": tiny_pdf(text)}
 
 
+def follow(target):
+    """Click a link or a submit button and wait until the page it leads to has loaded: its scripts (the
+    modals, the tabs, the tooltips) are bound before the next click."""
+    with target.page.expect_navigation():
+        target.click()
+
+
 # --- the users ----------------------------------------------------------------------------------------
 class Actor:
     """One demo user in a browser context of their own."""
@@ -78,6 +85,10 @@ class Actor:
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.leaks = Leaks(self.page)
+        self.requests = []  # DEBUG
+        self.page.on("request", lambda r: self.requests.append(("REQ", r.method, r.url[-70:])) if "/static/" not in r.url and r.url.startswith("http") else None)
+        self.page.on("response", lambda r: self.requests.append(("RESP", r.status, r.url[-70:])) if "/static/" not in r.url and r.url.startswith("http") else None)
+        self.page.on("requestfailed", lambda r: self.requests.append(("FAILED", r.failure, r.url[-70:])))
         login(self.page, phone, DEMO_PASSWORD)
         expect(self.page.locator("#zs-logout")).to_be_visible()
 
@@ -86,8 +97,7 @@ class Actor:
 
     def nav(self, label):
         """Open a top menu entry by its text, as a user does."""
-        self.page.locator("#zs-nav > li > a", has_text=label).click()
-        self.page.wait_for_load_state()
+        follow(self.page.locator("#zs-nav > li > a", has_text=label))
         self.check()
 
     def close(self):
@@ -127,6 +137,7 @@ def _screenshots_on_failure(request, actors):
     ARTIFACTS.mkdir(exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     for phone, actor in actors.by_phone.items():
+        print(phone, *actor.requests[-12:], sep="\n  ")  # DEBUG
         try:
             actor.page.screenshot(path=str(ARTIFACTS / f"{name}-{phone}.png"), full_page=True)
         except PlaywrightError as exc:
@@ -150,8 +161,9 @@ def open_workbench_tab(actor, group, tab):
     """我的工作台 → 项目管理 / 数字化诊断评估 → a tab."""
     page = actor.page
     actor.nav("我的工作台")
-    page.click(f"#group-{group}")
-    page.click(f"#tab-{tab}")
+    follow(page.locator(f"#group-{group}"))
+    if "active" not in (page.locator(f"#tab-{tab}").locator("xpath=..").get_attribute("class") or ""):
+        follow(page.locator(f"#tab-{tab}"))
     expect(page.locator(f"#tab-{tab}").locator("xpath=..")).to_have_class(re.compile(r"\bactive\b"))
     actor.check()
 
@@ -168,7 +180,7 @@ def start_filing(actor):
     page.click("#btn-new-filing")
     expect(page.locator("#filing-confirm")).to_be_visible()
     actor.check()
-    page.click("#btn-confirm-filing")
+    follow(page.locator("#btn-confirm-filing"))
     expect(page).to_have_url(re.compile(r"/filing/\d+/edit"))
     actor.check()
 
@@ -219,7 +231,7 @@ def fill_filing(actor, project_name, method):
 def submit_filing(actor, project_name, expected_status):
     """【提交】 → back on the list with the row's status; returns the filing's id."""
     page = actor.page
-    page.click("#btn-submit")
+    follow(page.locator("#btn-submit"))
     expect(page).to_have_url(re.compile(r"/workbench/\?.*tab=filing"))
     expect(page.locator(".alert-success")).to_be_visible()
     row = filing_row(page, project_name)
@@ -236,7 +248,7 @@ def open_review(reviewer, filing_id, project_name):
     expect(page.locator("#tab-pending").locator("xpath=..")).to_have_class(re.compile(r"\bactive\b"))
     row = page.locator(f'#review-queue tbody tr[data-id="{filing_id}"]')
     expect(row).to_contain_text(project_name)
-    row.locator("a.zs-op-review").click()
+    follow(row.locator("a.zs-op-review"))
     expect(page).to_have_url(re.compile(rf"/review/filing/{filing_id}$"))
     expect(page.locator("#detail-project-name")).to_have_text(project_name)
     reviewer.check()
@@ -246,7 +258,7 @@ def review_filing(reviewer, filing_id, project_name, button, opinion):
     open_review(reviewer, filing_id, project_name)
     page = reviewer.page
     page.fill("#opinion", opinion)
-    page.click(button)
+    follow(page.locator(button))
     expect(page).to_have_url(re.compile(r"/review/"))
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator(f'#review-queue tbody tr[data-id="{filing_id}"]')).to_have_count(0)
@@ -260,7 +272,15 @@ def bulk_approve(reviewer, filing_id, project_name):
     row = page.locator(f'#review-queue tbody tr[data-id="{filing_id}"]')
     expect(row).to_contain_text(project_name)
     row.locator("input.zs-row-check").check()
-    page.click("#btn-bulk-approve")
+    asked = []
+
+    def confirm(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", confirm)
+    follow(page.locator("#btn-bulk-approve"))
+    assert len(asked) == 1 and has_cjk(asked[0]), asked  # 确定同意所选的全部记录吗？
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator(f'#review-queue tbody tr[data-id="{filing_id}"]')).to_have_count(0)
     reviewer.check()
@@ -327,7 +347,7 @@ def test_filing_review_chain(actors):
     notice.locator("a").hover()
     expect(page.locator(".tooltip")).to_contain_text(f"{project}项目备案审核，第三方初审已驳回，审核意见：请补充项目简介")
     notice = notice.locator("a")
-    notice.click()  # opens the filing and marks the notice read
+    follow(notice)  # opens the filing and marks the notice read
     expect(page).to_have_url(re.compile(rf"/filing/{filing_id}$"))
     expect(page.locator("#filing-status")).to_have_text(re.compile("驳回"))
     returned = page.locator("#audit-timeline li.zs-returned")
@@ -345,8 +365,8 @@ def test_filing_review_chain(actors):
     # 编辑: a new 项目简介, 提交 → it re-enters at 第三方
     open_workbench_tab(ent, "projects", "filing")
     row = filing_row(page, project)
-    row.locator("a.zs-op-detail").click()
-    page.click("#btn-edit")
+    follow(row.locator("a.zs-op-detail"))
+    follow(page.locator("#btn-edit"))
     expect(page).to_have_url(re.compile(rf"/filing/{filing_id}/edit"))
     expect(page.locator("#returned-note")).to_be_visible()
     ent.check()
@@ -365,7 +385,7 @@ def test_filing_review_chain(actors):
     filing_no = row.locator("td").nth(3).inner_text().strip()
     assert re.fullmatch(r"\d{13}", filing_no), filing_no
     assert filing_no.startswith(dt.date.today().strftime("%y%m%d") + TOWN_CODE), filing_no
-    row.locator("a.zs-op-detail").click()
+    follow(row.locator("a.zs-op-detail"))
     expect(page.locator("#filing-no")).to_have_text(filing_no)
     expect(page.locator("#audit-timeline li")).to_have_count(6)  # 提交 同意 驳回 提交 同意 同意
     expect(page.locator("#btn-edit")).to_have_count(0)
@@ -444,12 +464,12 @@ def test_self_assessment_and_binding(actors):
     expect(row.locator(".zs-status")).to_have_text("待诊断")
     diag_id, dialog = open_start_dialog(ent, row)
     expect(dialog).to_contain_text("自诊断")
-    dialog.locator(f"#btn-self-now-{diag_id}").click()
+    follow(dialog.locator(f"#btn-self-now-{diag_id}"))
     expect(page).to_have_url(re.compile(r"/assessment/\d+/edit"))
     answer_questionnaire(ent)
 
     # 【保存并提交】 → the result page
-    page.click("#btn-save-submit")
+    follow(page.locator("#btn-save-submit"))
     expect(page).to_have_url(re.compile(r"/assessment/\d+/result"))
     result_id = re.search(r"/assessment/(\d+)/result", page.url).group(1)
     expect(page.locator("#result-level")).to_have_text("二级（规范级）")
@@ -469,7 +489,7 @@ def test_self_assessment_and_binding(actors):
     assert "二级（规范级）" in text and "49.34" in text, text[:2000]
 
     # 【返回】 → 事前诊断; 【发起诊断】, tick the result, 【确认】
-    page.click("#btn-back")
+    follow(page.locator("#btn-back"))
     expect(page).to_have_url(re.compile(r"/workbench/\?.*tab=pre_diagnosis"))
     row = page.locator("#pre-diagnosis-list tbody tr", has_text=project)
     expect(row.locator(".zs-status")).to_have_text("待诊断")
@@ -479,7 +499,7 @@ def test_self_assessment_and_binding(actors):
     expect(result_row).to_contain_text("二级（规范级）")
     expect(result_row).to_contain_text("49.34")
     choice.check()
-    dialog.locator(f"#btn-start-confirm-{diag_id}").click()
+    follow(dialog.locator(f"#btn-start-confirm-{diag_id}"))
     expect(page.locator(".alert-success")).to_be_visible()
     row = page.locator(f'#pre-diagnosis-list tbody tr[data-diagnosis="{diag_id}"]')
     expect(row.locator(".zs-status")).to_have_text("已诊断")
@@ -497,10 +517,10 @@ def upload_report(institution, diag_id, project, level, score, name):
     row = page.locator(f'#institution-tasks tbody tr[data-task="{diag_id}"]')
     expect(row).to_contain_text(project)
     form = row.locator(f"#upload-{diag_id}")
-    form.locator('input[name="report"]').set_input_files(files=[pdf_upload(name, f"level {level}")])
+    form.locator('input[name="report"]').set_input_files(files=[pdf_upload(name, f"report v{score}")])
     form.locator('select[name="level"]').select_option(label=level)
     form.locator('input[name="score"]').fill(score)
-    form.locator('button[type="submit"]').click()
+    follow(form.locator('button[type="submit"]'))
     expect(page.locator(".alert-success")).to_be_visible()
     row = page.locator(f'#institution-tasks tbody tr[data-task="{diag_id}"]')
     expect(row.locator(".zs-status")).to_contain_text("待确认")
@@ -514,7 +534,7 @@ def open_report(ent, project):
     page = ent.page
     row = diagnosis_row(ent, project)
     with page.expect_response(re.compile(r"/diagnosis/\d+/report/file\?inline=1")) as pdf_response:
-        row.locator("a.zs-op-report").click()
+        follow(row.locator("a.zs-op-report"))
     response = pdf_response.value
     assert response.status == 200
     assert response.header_value("content-type").startswith("application/pdf")
@@ -533,7 +553,7 @@ def test_city_assignment_and_institution_report(actors):
     row = diagnosis_row(ent, project)
     diag_id, dialog = open_start_dialog(ent, row)
     expect(dialog).to_contain_text("市工信局分配")
-    dialog.locator(f"#btn-start-confirm-{diag_id}").click()
+    follow(dialog.locator(f"#btn-start-confirm-{diag_id}"))
     expect(page.locator(".alert-success")).to_be_visible()
     row = page.locator(f'#pre-diagnosis-list tbody tr[data-diagnosis="{diag_id}"]')
     expect(row.locator(".zs-status")).to_have_text("诊断中")
@@ -544,7 +564,7 @@ def test_city_assignment_and_institution_report(actors):
     task = city.page.locator(f'#assign-queue tbody tr[data-task="{diag_id}"]')
     expect(task).to_contain_text(project)
     task.locator('select[name="institution_id"]').select_option(label=INSTITUTION_NAME)
-    task.locator('button[type="submit"]').click()
+    follow(task.locator('button[type="submit"]'))
     expect(city.page.locator(".alert-success")).to_be_visible()
     task = city.page.locator(f'#assign-queue tbody tr[data-task="{diag_id}"]')
     expect(task).to_contain_text(INSTITUTION_NAME)
@@ -560,7 +580,7 @@ def test_city_assignment_and_institution_report(actors):
     expect(page.locator("#report-download")).to_have_text("改造前诊断报告.pdf")
     page.locator("#decision").select_option("return")
     page.fill("#reason", "报告缺少盖章")
-    page.click("#btn-confirm-submit")
+    follow(page.locator("#btn-confirm-submit"))
     expect(page.locator(".alert-success")).to_be_visible()
     ent.check()
 
@@ -574,7 +594,7 @@ def test_city_assignment_and_institution_report(actors):
     expect(page.locator("#report-download")).to_have_text("改造前诊断报告（盖章版）.pdf")
     expect(page.locator("#audit-timeline")).to_contain_text("报告缺少盖章")
     page.locator("#decision").select_option("confirm")
-    page.click("#btn-confirm-submit")
+    follow(page.locator("#btn-confirm-submit"))
     expect(page.locator(".alert-success")).to_be_visible()
 
     row = page.locator(f'#pre-diagnosis-list tbody tr[data-diagnosis="{diag_id}"]')

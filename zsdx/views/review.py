@@ -235,7 +235,7 @@ class ReviewQueueView(BaseView):
             abort(404)
         action = request.form.get("action")
         try:
-            act(record, g.user, action, request.form.get("opinion"))
+            act(record, g.user, action, request.form.get("opinion"), seen_version=request.form.get("version", type=int))
         except WorkflowError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
