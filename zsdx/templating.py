@@ -14,6 +14,17 @@ def register(app):
 
     app.add_template_filter(filing.status_label, "filing_status")
 
+    @app.template_global("unread_notifications")
+    def unread_notifications():
+        """The header badge: unread 待办事项 + 审核通知 of the signed-in user (one aggregate query)."""
+        from flask_login import current_user
+
+        from .notifications import unread_counts
+
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return sum(unread_counts(current_user.id).values())
+
     @app.template_filter("fromjson")
     def from_json(value):
         import json
