@@ -25,7 +25,7 @@ def main(runs=20):
 
     from zsdx import create_app
     from zsdx.extensions import appbuilder, db
-    from zsdx.seed import DEMO_PASSWORD, seed_demo, init_security
+    from zsdx.seed import DEMO_PASSWORD, init_security, seed_demo
 
     app = create_app({"TESTING": True, "REDIS_URL": "", "RATELIMIT_ENABLED": False})
     with app.app_context():

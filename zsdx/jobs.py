@@ -44,9 +44,9 @@ def _in_app(fn):
 
         if has_app_context():
             return fn(*args)
-        from . import create_app
-
         import os
+
+        from . import create_app
 
         app = _worker_app.get("app") or _worker_app.setdefault("app", create_app())
         if _worker_app.get("pid") != os.getpid():

@@ -7,8 +7,8 @@ Resubmission after a return re-enters at the step that returned it.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app, has_request_context
 from flask_babel import gettext as _

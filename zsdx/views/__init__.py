@@ -17,10 +17,10 @@ def register_views(appbuilder):
         TownView,
     )
     from .api import FilingApi
-    from .filing import FilingView
-    from .review import ReviewQueueView
     from .assessment import AssessmentView
     from .diagnosis import DiagnosisAssignView, DiagnosisView, InstitutionTaskView
+    from .filing import FilingView
+    from .review import ReviewQueueView
     from .stages import ProductView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 

@@ -29,11 +29,11 @@ from ..models import (
     Industry,
     InfoChangeAttachment,
     InfoChangeRequest,
-    ReviewStatus,
     LoginFailure,
     Organisation,
     OrgKind,
     RegistryEntry,
+    ReviewStatus,
     Town,
     ZsdxUser,
 )

@@ -3,11 +3,10 @@ announcements (市工信)."""
 
 from flask import g
 from flask_appbuilder import ModelView
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
-from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 

@@ -240,4 +240,4 @@ def _last_return(record):
     return rows[-1]["opinion"] if rows else ""
 
 
-__all__ = ["DiagnosisView", "InstitutionTaskView", "DiagnosisAssignView", "pre_diagnosis_rows", "Filing"]
+__all__ = ["DiagnosisAssignView", "DiagnosisView", "Filing", "InstitutionTaskView", "pre_diagnosis_rows"]

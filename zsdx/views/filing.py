@@ -304,4 +304,4 @@ def overview_rows(user):
     return projects
 
 
-__all__ = ["FilingView", "filing_rows", "overview_rows", "Industry"]
+__all__ = ["FilingView", "Industry", "filing_rows", "overview_rows"]

@@ -273,4 +273,4 @@ def _parse_date(value):
         return None
 
 
-__all__ = ["ReviewQueueView", "Town", "InfoChangeRequest"]
+__all__ = ["InfoChangeRequest", "ReviewQueueView", "Town"]
