@@ -16,24 +16,9 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
 def _database_url():
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        import psycopg2
-        from sqlalchemy.engine import make_url
+    from dbutil import fresh_database_url
 
-        url = make_url(base)
-        name = f"zsdx_test_{WORKER}"
-        admin = psycopg2.connect(
-            host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-            password=url.password or None, dbname="postgres",
-        )
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-        return url.set(drivername="postgresql+psycopg2", database=name).render_as_string(hide_password=False)
-    return "sqlite:///" + os.path.join(_TMP, f"test-{WORKER}.db")
+    return fresh_database_url(f"zsdx_test_{WORKER}", os.path.join(_TMP, f"test-{WORKER}.db"))
 
 
 TEST_DATABASE_URL = _database_url()

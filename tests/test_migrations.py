@@ -9,7 +9,6 @@ import sys
 import pytest
 from conftest import _TMP, TEST_DATABASE_URL, WORKER
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
@@ -19,23 +18,9 @@ FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
 def fresh_db_url():
     """An empty database on the backend the suite runs on (PostgreSQL or a SQLite file)."""
     if TEST_DATABASE_URL.startswith("postgresql"):
-        import psycopg2
+        from dbutil import fresh_database_url
 
-        url = make_url(TEST_DATABASE_URL)
-        name = f"zsdx_mig_{WORKER}"
-
-        def admin(sql):
-            conn = psycopg2.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
-                                    user=url.username or "postgres", password=url.password or None, dbname="postgres")
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(sql)
-            conn.close()
-
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield fresh_database_url(f"zsdx_mig_{WORKER}", "")
     else:
         path = os.path.join(_TMP, f"migrations-{WORKER}.db")
         if os.path.exists(path):

@@ -59,24 +59,9 @@ def pytest_runtest_makereport(item, call):
 
 # --- the served app ---------------------------------------------------------------------------------
 def _database_url(tmp):
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgresql", "postgres://")):
-        import psycopg2
-        from sqlalchemy.engine import make_url
+    from dbutil import fresh_database_url
 
-        url = make_url(base.replace("postgres://", "postgresql://", 1))
-        name = f"zsdx_e2e_{WORKER}"
-        admin = psycopg2.connect(
-            host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-            password=url.password or None, dbname="postgres",
-        )
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-        return url.set(drivername="postgresql+psycopg2", database=name).render_as_string(hide_password=False)
-    return "sqlite:///" + os.path.join(tmp, "e2e.db")
+    return fresh_database_url(f"zsdx_e2e_{WORKER}", os.path.join(tmp, "e2e.db"))
 
 
 def _compile_catalog(env):
