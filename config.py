@@ -91,6 +91,9 @@ AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")  # form log
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# a Redis outage must not block logins or reviews: fall back to per-process counting meanwhile
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "zsdx")
 SMS_RATE_LIMIT = os.environ.get("SMS_RATE_LIMIT", "5 per minute; 30 per hour")  # per IP, on /sms/send
 CAPTCHA_ENABLED = _env_bool("CAPTCHA_ENABLED", True)
