@@ -185,16 +185,21 @@ def actionable_clause(model, user):
     return or_(*parts) if parts else false()
 
 
-def reviewers_of(record, step):
-    """The users to tell that `record` waits for them at `step`."""
+def users_with_role(role):
+    """Active users holding `role` (a query)."""
     from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 
-    query = (
+    return (
         db.session.query(ZsdxUser)
         .join(assoc_user_role, assoc_user_role.c.user_id == ZsdxUser.id)
         .join(Role, Role.id == assoc_user_role.c.role_id)
-        .filter(Role.name == step.role, ZsdxUser.active.is_(True))
+        .filter(Role.name == role, ZsdxUser.active.is_(True))
     )
+
+
+def reviewers_of(record, step):
+    """The users to tell that `record` waits for them at `step`."""
+    query = users_with_role(step.role)
     if step.scope == "town":
         query = query.filter(ZsdxUser.town_id == getattr(record, "town_id", None))
     elif step.scope == "owner":

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..forms import MessageForm
-from ..models import Message, Notification, NotificationKind, Organisation, OrgKind
+from ..models import Message, Notification, NotificationKind, Organisation, OrgKind, ZsdxUser
 from ..notifications import unread_counts
 
 # The tabs of 我的工作台 (manual ch. 02–09); each later issue fills its own tab.
@@ -53,6 +53,20 @@ TAB_COLUMNS = {
 PANEL_SIZE = 6
 
 
+def _city_users():
+    from ..workflow import users_with_role
+
+    return users_with_role("市工信").all()
+
+
+def _tell(users, text, link):
+    """留言板 activity as a 待办事项 (no SMS: messages are not urgent)."""
+    from ..notifications import notify
+
+    for user in users:
+        notify(user, NotificationKind.TODO, text, link=link, send_sms=False)
+
+
 def panel_context(user):
     """The right-hand panel: latest notifications of each kind and the unread counts."""
     latest = {}
@@ -64,7 +78,18 @@ def panel_context(user):
             .limit(PANEL_SIZE)
             .all()
         )
-    return {"latest": latest, "unread": unread_counts(user.id)}
+    unread_messages = 0
+    if user.organisation_id is not None:
+        unread_messages = (
+            db.session.query(Message.id)
+            .filter(
+                Message.organisation_id == user.organisation_id,
+                Message.from_platform.is_(True),
+                Message.read_by_enterprise.is_(False),
+            )
+            .count()
+        )
+    return {"latest": latest, "unread": unread_counts(user.id), "unread_messages": unread_messages}
 
 
 class WorkbenchView(BaseView):
@@ -180,6 +205,8 @@ class MessageBoardView(BaseView):
         form = MessageForm()
         if form.validate_on_submit():
             db.session.add(Message(organisation_id=org.id, author_id=g.user.id, body=form.body.data.strip()))
+            _tell(_city_users(), _("New message from %(org)s on the message board", org=org.name),
+                  url_for("MessageReplyView.reply", org_id=org.id))
             db.session.commit()
             flash(_("Your message has been sent"), "success")
             return redirect(url_for("MessageBoardView.thread"))
@@ -226,6 +253,8 @@ class MessageReplyView(BaseView):
             db.session.add(
                 Message(organisation_id=org.id, author_id=g.user.id, body=form.body.data.strip(), from_platform=True)
             )
+            members = db.session.query(ZsdxUser).filter(ZsdxUser.organisation_id == org.id).all()
+            _tell(members, _("The platform has replied to your message"), url_for("MessageBoardView.thread"))
             db.session.commit()
             return redirect(url_for("MessageReplyView.reply", org_id=org.id))
         messages = (
