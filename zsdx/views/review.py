@@ -128,9 +128,16 @@ class ReviewQueueView(BaseView):
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             args=args,
-            towns=town_choices(blank=False),
+            towns=self._town_filter_choices(),
             statuses=STATUS_FILTERS,
         )
+
+    def _town_filter_choices(self):
+        """A 镇街 reviewer filters within its own town only; city-wide reviewers choose any town."""
+        roles = {r.name for r in g.user.roles}
+        if roles & {"市工信", "第三方", "专家", "Admin"} or g.user.town_id is None:
+            return town_choices(blank=False)
+        return [(g.user.town_id, g.user.town.name)]
 
     @expose("/export.xlsx")
     @has_access
