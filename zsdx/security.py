@@ -227,10 +227,6 @@ class ZsdxSecurityManager(SecurityManager):
             raise PasswordRuleError(problem)
         return super().reset_password(userid, password)
 
-    def find_user(self, username=None, email=None):
-        # Phone numbers are the login names; never fall back to a case-insensitive match.
-        return super().find_user(username=username, email=email)
-
     def auth_user_db(self, username, password):
         """FAB's check, wrapped in the lockout: both the form login and /api/v1/security/login go here."""
         username = (username or "").strip()

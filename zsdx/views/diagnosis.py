@@ -13,7 +13,7 @@ from .. import diagnosis as rules
 from ..access import owns, visible_clause
 from ..extensions import db
 from ..files import PDF, UploadError, serve, store_upload
-from ..models import DiagnosisMethod, Filing, PreDiagnosis, Project, ReviewStatus
+from ..models import DiagnosisMethod, PreDiagnosis, Project, ReviewStatus
 from ..workflow import WorkflowError, act, can_act, timeline
 
 LEVELS = [(1, "一级"), (2, "二级"), (3, "三级"), (4, "四级")]
@@ -239,5 +239,3 @@ def _last_return(record):
     rows = [t for t in timeline(record) if t["action"] == "return"]
     return rows[-1]["opinion"] if rows else ""
 
-
-__all__ = ["DiagnosisAssignView", "DiagnosisView", "Filing", "InstitutionTaskView", "pre_diagnosis_rows"]

@@ -14,7 +14,7 @@ from ..access import owns, visible
 from ..extensions import db
 from ..files import PDF, UploadError, serve, store_upload
 from ..forms import FilingForm
-from ..models import Filing, Industry, Organisation, ProductCategory, ReviewStatus
+from ..models import Filing, Organisation, ProductCategory, ReviewStatus
 from ..workflow import WorkflowError, is_overdue, submit, timeline
 from .account import industry_choices, town_choices
 
@@ -303,5 +303,3 @@ def overview_rows(user):
     )
     return projects
 
-
-__all__ = ["FilingView", "Industry", "filing_rows", "overview_rows"]

@@ -16,7 +16,7 @@ from .. import filing as filing_rules
 from ..access import visible_clause
 from ..extensions import db
 from ..files import serve
-from ..models import Filing, InfoChangeAttachment, InfoChangeRequest, ReviewAction, ReviewStatus, Town
+from ..models import Filing, InfoChangeAttachment, ReviewAction, ReviewStatus
 from ..workflow import SUBJECTS, WorkflowError, act, can_act, chain, is_overdue, overdue_clause, timeline
 from .account import town_choices
 
@@ -279,5 +279,3 @@ def _parse_date(value):
     except ValueError:
         return None
 
-
-__all__ = ["InfoChangeRequest", "ReviewQueueView", "Town"]
