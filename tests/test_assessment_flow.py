@@ -3,7 +3,8 @@
 import io
 
 import docx
-from conftest import csrf_from, login
+from conftest import csrf_from
+from helpers_review import client_for
 from test_assessment_scoring import MANUAL_FOUNDATION_TYPICAL, MANUAL_MANAGEMENT, MANUAL_OUTCOME, MANUAL_SCENARIOS
 from test_filing import fill_and_submit, review
 
@@ -77,15 +78,11 @@ def test_incomplete_submission_names_the_missing_items(app, client, login_as):
 
 def _filed_project(app, factory, method):
     ent = factory.enterprise_user("2010")
-    c = app.test_client()
-    c.environ_base["REMOTE_ADDR"] = "10.77.0.1"
-    login(c, ent)
+    c = client_for(app, ent)
     pk = fill_and_submit(app, c, ent, diagnosis_method=method)
     for role, kw in (("镇街", {"town_code": "2010"}), ("第三方", {}), ("市工信", {})):
         r = factory.user(role, **kw)
-        rc = app.test_client()
-        rc.environ_base["REMOTE_ADDR"] = "10.77.0.2"
-        login(rc, r)
+        rc = client_for(app, r)
         assert review(rc, pk, "approve", "同意").status_code == 302
     with app.app_context():
         f = db.session.get(Filing, pk)
@@ -100,9 +97,7 @@ def test_self_diagnosis_binds_own_result_only(app, factory):
     assert submit_manual_example(c, pk).status_code == 302
     # another enterprise's result cannot be bound
     other = factory.enterprise_user("2010")
-    oc = app.test_client()
-    oc.environ_base["REMOTE_ADDR"] = "10.77.0.3"
-    login(oc, other)
+    oc = client_for(app, other)
     other_pk = start_assessment(oc)
     assert submit_manual_example(oc, other_pk).status_code == 302
     page = c.get("/workbench/?group=diagnosis&tab=pre_diagnosis").get_data(as_text=True)
@@ -127,22 +122,16 @@ def test_city_assignment_institution_report_returned_then_confirmed(app, factory
     with app.app_context():
         inst_id = db.session.query(Organisation.id).filter_by(name="中国信息通信研究院").scalar()
     city = factory.user("市工信")
-    cc = app.test_client()
-    cc.environ_base["REMOTE_ADDR"] = "10.77.0.4"
-    login(cc, city)
+    cc = client_for(app, city)
     page = cc.get("/diagnosis-assign/").get_data(as_text=True)
     assert cc.post(f"/diagnosis-assign/{diag_id}", data={"csrf_token": csrf_from(page), "institution_id": inst_id}).status_code == 302
     inst_user = factory.user("评估机构", org=inst_id)
     other_inst = factory.user("评估机构", org=factory.org("institution", "2001", institution_type="diagnostic"))
-    ic = app.test_client()
-    ic.environ_base["REMOTE_ADDR"] = "10.77.0.5"
-    login(ic, inst_user)
+    ic = client_for(app, inst_user)
     page = ic.get("/institution/").get_data(as_text=True)
     assert f'data-task="{diag_id}"' in page
     # another institution does not see the task
-    oc = app.test_client()
-    oc.environ_base["REMOTE_ADDR"] = "10.77.0.6"
-    login(oc, other_inst)
+    oc = client_for(app, other_inst)
     assert f'data-task="{diag_id}"' not in oc.get("/institution/").get_data(as_text=True)
     assert oc.get(f"/diagnosis/{diag_id}/report").status_code == 404
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from conftest import csrf_from, login
+from helpers_review import client_for
 
 from zsdx.extensions import db
 from zsdx.models import Filing, Notification, PreDiagnosis, ProductCategory, ReviewAction, Signing
@@ -110,9 +111,7 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
     with app.app_context():
         assert db.session.get(Filing, pk).current_step == "town"
     for reviewer, action, opinion in ((town, "approve", "同意"), (third, "return", "请补充项目简介")):
-        c = app.test_client()
-        c.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-        login(c, reviewer)
+        c = client_for(app, reviewer)
         assert review(c, pk, action, opinion).status_code == 302
     with app.app_context():
         f = db.session.get(Filing, pk)
@@ -126,9 +125,7 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
     with app.app_context():
         assert db.session.get(Filing, pk).current_step == "third_party"
     for reviewer in (third, city):
-        c = app.test_client()
-        c.environ_base["REMOTE_ADDR"] = "10.9.9.8"
-        login(c, reviewer)
+        c = client_for(app, reviewer)
         assert review(c, pk, "approve", "同意").status_code == 302
     with app.app_context():
         f = db.session.get(Filing, pk)

@@ -1,6 +1,7 @@
 """留言板: an enterprise writes, 市工信 is told and answers, the enterprise sees the unread reply."""
 
 from conftest import csrf_from, login
+from helpers_review import client_for
 
 from zsdx.extensions import db
 from zsdx.models import Message, Notification
@@ -14,9 +15,7 @@ def test_message_board_round_trip(app, client, factory):
     assert client.post("/messages/", data={"csrf_token": csrf_from(page), "body": "请问入库时间？"}).status_code == 302
     with app.app_context():
         assert db.session.query(Notification).filter_by(user_id=city["id"], kind="todo").count() >= 1
-    cc = app.test_client()
-    cc.environ_base["REMOTE_ADDR"] = "10.66.0.1"
-    login(cc, city)
+    cc = client_for(app, city)
     page = cc.get(f"/message-replies/{ent['org_id']}").get_data(as_text=True)
     assert "请问入库时间？" in page
     cc.post(f"/message-replies/{ent['org_id']}", data={"csrf_token": csrf_from(page), "body": "请关注首页公告"})
@@ -32,8 +31,6 @@ def test_another_enterprise_cannot_read_the_thread(app, client, factory):
     login(client, a)
     page = client.get("/messages/").get_data(as_text=True)
     client.post("/messages/", data={"csrf_token": csrf_from(page), "body": "只给平台看"})
-    other = app.test_client()
-    other.environ_base["REMOTE_ADDR"] = "10.66.0.2"
-    login(other, b)
+    other = client_for(app, b)
     assert "只给平台看" not in other.get("/messages/").get_data(as_text=True)
     assert other.get(f"/message-replies/{a['org_id']}").status_code != 200
