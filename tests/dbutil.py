@@ -5,6 +5,8 @@ import os
 
 def fresh_database_url(name, sqlite_path):
     """Drop and create database `name` next to DATABASE_URL's server, or use the SQLite file."""
+    # ZSDX_TEST_DB_PREFIX lets two test runs share one PostgreSQL server without dropping each other's databases
+    name = os.environ.get("ZSDX_TEST_DB_PREFIX", "") + name
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgresql", "postgres://")):
         return "sqlite:///" + sqlite_path
