@@ -177,6 +177,25 @@ def test_scenarios_constraints_and_levels():
     assert INDEX.scenario_prompt(INDEX.scenario("S1")) == "【产品设计】为约束性场景，请选择已满足的等级"
 
 
+def _texts(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def test_no_text_of_the_index_is_an_elided_placeholder():
+    """Users read these texts: an elision such as 营销管理 level 3's former （…） must be the full wording."""
+    elided = [t for t in _texts(RAW) if "…" in t or "..." in t]
+    assert elided == []
+    assert INDEX.scenario("S3").levels[2].startswith(
+        "基于销售信息化系统实现对营销信息（如销售计划、销售订单、销售运行、客户信息或销售业绩等）的实时管控")
+
+
 def test_load_index_is_cached_per_path():
     assert load_index() is get_index() is load_index(DEFAULT_PATH)
 
