@@ -87,7 +87,10 @@ REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 AUTH_RATE_LIMITED = True
-AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")  # form login and API login
+# Logins are limited per login name first (on top of the lockout after LOGIN_MAX_FAILURES wrong passwords);
+# the per-IP limit is a generous ceiling, since a town office or the bureau shares one public address.
+AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "300 per minute")  # per IP: form login and API login
+AUTH_LOGIN_NAME_RATE_LIMIT = os.environ.get("AUTH_LOGIN_NAME_RATE_LIMIT", "10 per minute")  # per login name
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 RATELIMIT_HEADERS_ENABLED = True
@@ -95,7 +98,8 @@ RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_SWALLOW_ERRORS = True
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "zsdx")
-SMS_RATE_LIMIT = os.environ.get("SMS_RATE_LIMIT", "5 per minute; 30 per hour")  # per IP, on /sms/send
+# per IP on /sms/send, a ceiling only: each phone gets 1 code per SMS_SEND_INTERVAL_SECONDS, SMS_SEND_DAILY_LIMIT a day
+SMS_RATE_LIMIT = os.environ.get("SMS_RATE_LIMIT", "60 per minute")
 CAPTCHA_ENABLED = _env_bool("CAPTCHA_ENABLED", True)
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK_MINUTES = 15
@@ -110,15 +114,19 @@ SMS_SEND_DAILY_LIMIT = 10
 # --- city rules (data) -----------------------------------------------------------------------------
 CITY_NAME = "中山市"
 
-# Review chains (SPEC §3.1). A chain is a list of steps; each step names the role that may act, the
-# scope (town: the 镇街 of the record's town; city: anyone with the role; assigned: the users assigned
-# to the record), the deadline in days and whether 审核不通过 (terminal) is offered. Reorder or add a
-# step here; the engine, the queues and the timelines follow.
+# Review chains (SPEC §3.1). A chain is a list of steps (or {"steps": [...], "submit_guards": [...]}); each
+# step names the role that may act, the scope (zsdx/scopes.py: town = the 镇街 of the record's town; city =
+# anyone with the role; owner = the record's own organisation; assigned = the users assigned to the record,
+# each of whom must approve; institution = the record's institution), the deadline in days, whether
+# 审核不通过 (terminal) is offered, the step label (zsdx.workflow.STEP_LABELS; default: the key) and the
+# guards checked before acting (zsdx.workflow.GUARDS, e.g. window_open, experts_assigned). An unknown
+# scope, role, label or guard stops start-up; `flask zsdx check-chains` also lists records stranded at a
+# step that was removed. Reorder or add a step here; the engine, the queues and the timelines follow.
 REVIEW_CHAINS = {
     "filing": [
         {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5},
         {"key": "third_party", "role": "第三方", "scope": "city", "deadline_days": 5},
-        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
+        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5, "label": "city_recheck"},
     ],
     "info_change": [
         {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},

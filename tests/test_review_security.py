@@ -314,11 +314,11 @@ def test_other_enterprise_cannot_see_an_info_change_request(app, factory):
     assert "中山市变更测试有限公司" not in oc.get("/info-change/").get_data(as_text=True)
     # the owner and the city bureau do
     assert client_for(app, ent).get(f"/info-change/{pk}/attachment/{att}").data == PDF_BYTES
-    assert client_for(app, factory.user("市工信")).get(f"/review/info_change/{pk}/attachment/{att}").data == PDF_BYTES
+    assert client_for(app, factory.user("市工信")).get(f"/review/info_change/{pk}/file/attachment/{att}").data == PDF_BYTES
 
 
 def test_third_party_reviewer_cannot_open_an_info_change_request(app, factory):
     _ent, pk, att = _info_change(app, factory)
     c = client_for(app, factory.user("第三方"))
-    assert c.get(f"/review/info_change/{pk}/attachment/{att}").status_code in (403, 404)
+    assert c.get(f"/review/info_change/{pk}/file/attachment/{att}").status_code in (403, 404)
     assert c.get(f"/review/info_change/{pk}").status_code in (403, 404)

@@ -2,9 +2,11 @@
 self-assessment, the institution's report and its confirmation through the engine."""
 
 import datetime as dt
+import sys
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from .extensions import db
@@ -18,7 +20,9 @@ from .models import (
     ReviewStatus,
     ZsdxUser,
 )
-from .workflow import Subject, WorkflowError, register_subject, submit
+from . import roles as R
+from .stages import Stage, WorkbenchTab, register_stage, register_tab
+from .workflow import WorkflowError, complete_without_review, submit, unit_of_work
 
 LEVEL_SOURCE_SELF = "self"
 LEVEL_SOURCE_INSTITUTION = "institution"
@@ -78,7 +82,6 @@ def _claim(record, **values):
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
         raise WorkflowError(_("This record has already been handled by someone else"))
     db.session.expire(record)
 
@@ -95,18 +98,17 @@ def bind_self_assessment(record, user, result_id):
     if result is None:
         raise WorkflowError(_("Please choose one of your submitted assessment results"))
     now = dt.datetime.now()
-    _claim(
-        record,
-        assessment_id=result.id,
-        level=result.level,
-        score=result.total,
-        level_source=LEVEL_SOURCE_SELF,
-        started_at=record.started_at or now,
-        diagnosed_at=now,
-        status=ReviewStatus.DONE,
-        completed_at=now,
-    )
-    db.session.commit()
+    with unit_of_work():
+        complete_without_review(
+            record,
+            user,
+            assessment_id=result.id,
+            level=result.level,
+            score=result.total,
+            level_source=LEVEL_SOURCE_SELF,
+            started_at=record.started_at or now,
+            diagnosed_at=now,
+        )
 
 
 def choose_institution(record, user, institution_id):
@@ -119,9 +121,9 @@ def choose_institution(record, user, institution_id):
     if record.institution_id:
         raise WorkflowError(_("An institution has already been chosen"))
     now = dt.datetime.now()
-    _claim(record, institution_id=inst.id, assigned_at=now, started_at=now)
-    _tell_institution(record, inst)
-    db.session.commit()
+    with unit_of_work():
+        _claim(record, institution_id=inst.id, assigned_at=now, started_at=now)
+        _tell_institution(record, inst)
 
 
 def request_city_assignment(record, user):
@@ -130,8 +132,8 @@ def request_city_assignment(record, user):
         raise WorkflowError(_("This project does not wait for assignment by the city bureau"))
     if record.started_at:
         raise WorkflowError(_("The diagnosis has already been started"))
-    _claim(record, started_at=dt.datetime.now())
-    db.session.commit()
+    with unit_of_work():
+        _claim(record, started_at=dt.datetime.now())
 
 
 def assign_institution(record, user, institution_id):
@@ -141,9 +143,10 @@ def assign_institution(record, user, institution_id):
         raise WorkflowError(_("Please choose a diagnosis institution"))
     if record.method != DiagnosisMethod.CITY or record.institution_id:
         raise WorkflowError(_("This record has already been handled by someone else"))
-    _claim(record, institution_id=inst.id, assigned_at=dt.datetime.now(), started_at=record.started_at or dt.datetime.now())
-    _tell_institution(record, inst)
-    db.session.commit()
+    with unit_of_work():
+        now = dt.datetime.now()
+        _claim(record, institution_id=inst.id, assigned_at=now, started_at=record.started_at or now)
+        _tell_institution(record, inst)
 
 
 def _tell_institution(record, inst):
@@ -158,17 +161,23 @@ def _tell_institution(record, inst):
         )
 
 
-def upload_report(record, user, stored_file, level, score):
-    """The institution's 改造前诊断报告, level and score; submitted to the enterprise for 确认."""
+def upload_report(record, user, storage, level, score):
+    """The institution's 改造前诊断报告 (an uploaded PDF), level and score; submitted to the enterprise for
+    确认. One transaction: the stored file, the values and the submission."""
+    from .files import PDF, store_upload
+
     if user.organisation_id is None or record.institution_id != user.organisation_id:
         raise WorkflowError(_("This task is not assigned to your institution"))
     if record.status not in ReviewStatus.EDITABLE:
         raise WorkflowError(_("The report is waiting for the enterprise's confirmation"))
-    record.report_file_id = stored_file.id
-    record.reported_level = level
-    record.reported_score = score
-    db.session.flush()
-    submit(record, user)
+    with unit_of_work():
+        stored = store_upload(storage, PDF, user.id)
+        db.session.flush()
+        record.report_file_id = stored.id
+        record.reported_level = level
+        record.reported_score = score
+        db.session.flush()
+        submit(record, user)
 
 
 def project_name(record):
@@ -190,15 +199,71 @@ def _institution_users(record):
     return db.session.query(ZsdxUser).filter(ZsdxUser.organisation_id == record.institution_id).all()
 
 
-register_subject(
-    Subject(
+def pre_diagnosis_rows(user):
+    """The 事前诊断 tab of 我的工作台."""
+    from sqlalchemy.orm import joinedload
+
+    from .models import Project
+    from .visibility import owned
+
+    return (
+        owned(PreDiagnosis, user)
+        .options(
+            joinedload(PreDiagnosis.project).joinedload(Project.filing),
+            joinedload(PreDiagnosis.institution),
+            joinedload(PreDiagnosis.report_file),
+        )
+        .order_by(PreDiagnosis.created_at.desc(), PreDiagnosis.id.desc())
+        .all()
+    )
+
+
+def _tab_context(user):
+    from . import filing
+    from .views.assessment import fmt2
+    from .views.diagnosis import level_name
+
+    return {
+        "diag": sys.modules[__name__],
+        "filing_rules": filing,
+        "results": bindable_results(user.organisation_id),
+        "institutions": institutions(),
+        "level_name": level_name,
+        "fmt2": fmt2,
+    }
+
+
+register_stage(
+    Stage(
         type="diagnosis_report",
         model=PreDiagnosis,
+        label=_l("Pre-diagnosis report"),
         title=lambda r: _("%(name)s pre-diagnosis report", name=project_name(r)),
         owner_link=lambda r: url_for("InstitutionTaskView.index"),
         review_link=lambda r: url_for("DiagnosisView.report", pk=r.id),
+        item_name=project_name,
+        status_text=status_label,
         on_complete=complete_report,
         submitters=_institution_users,
+        # the institution works on its task before submitting; the city assigns institutions
+        viewers=((R.INSTITUTION, "institution", True), (R.CITY, "city", True)),
+        in_review_queue=False,
+    )
+)
+register_tab(
+    WorkbenchTab(
+        group="diagnosis",
+        key="pre_diagnosis",
+        label=_l("Pre-diagnosis"),
+        columns=[
+            _l("No."), _l("Project name"), _l("Overdue"), _l("Diagnosis status"),
+            _l("Pre-transformation diagnosis report"), _l("Pre-transformation digital level"),
+            _l("Diagnosis institution"), _l("Operation"),
+        ],
+        order=10,
+        rows=pre_diagnosis_rows,
+        template="zsdx/_tab_pre_diagnosis.html",
+        context=_tab_context,
     )
 )
 

@@ -8,11 +8,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import Filing, FilingCounter, FilingRevision, PreDiagnosis, Project, ReviewStatus, Signing
-from .workflow import Subject, register_subject
+from .stages import Stage, WorkbenchTab, register_stage, register_tab
 
 ENT_NATURES = [
     ("state", _l("State-owned")),
@@ -206,13 +207,67 @@ def _plain(value):
     return value
 
 
-register_subject(
-    Subject(
+def filing_rows(user):
+    """The 项目备案 tab of 我的工作台: the enterprise's filings, newest first."""
+    from .visibility import owned
+
+    return owned(Filing, user).order_by(Filing.created_at.desc(), Filing.id.desc()).all()
+
+
+def overview_rows(user):
+    """项目总览: every project of the enterprise with its stages."""
+    from .visibility import owned
+
+    return (
+        owned(Project, user)
+        .options(joinedload(Project.filing), joinedload(Project.signing), joinedload(Project.pre_diagnosis))
+        .order_by(Project.created_at.desc(), Project.id.desc())
+        .all()
+    )
+
+
+def _review_context(filing):
+    import sys
+
+    return {"filing": filing, "rules": sys.modules[__name__]}
+
+
+register_stage(
+    Stage(
         type="filing",
         model=Filing,
+        label=_l("Project filing"),
         title=lambda f: _("%(name)s project filing review", name=f.project_name or ""),
         owner_link=lambda f: url_for("FilingView.detail", pk=f.id),
-        review_link=lambda f: url_for("ReviewQueueView.detail", subject="filing", pk=f.id),
+        item_name=lambda f: f.project_name or "",
+        item_label=_l("Project name"),
+        enterprise_name=lambda f: f.ent_name or "",
+        status_text=status_label,
+        review_template="zsdx/_review_filing.html",
+        review_context=_review_context,
+        queue_options=lambda model: [joinedload(model.town)],
         on_complete=complete_filing,
+    )
+)
+register_tab(
+    WorkbenchTab(
+        group="projects",
+        key="overview",
+        label=_l("Project overview"),
+        columns=[_l("No."), _l("Project name"), _l("Project progress")],
+        order=10,
+        rows=overview_rows,
+        template="zsdx/_tab_overview.html",
+    )
+)
+register_tab(
+    WorkbenchTab(
+        group="projects",
+        key="filing",
+        label=_l("Project filing"),
+        columns=[_l("No."), _l("Project name"), _l("Filing status"), _l("Filing number"), _l("Submitted at"), _l("Operation")],
+        order=20,
+        rows=filing_rows,
+        template="zsdx/_tab_filing.html",
     )
 )

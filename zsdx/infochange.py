@@ -2,10 +2,12 @@
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import InfoChangeRequest, Organisation
-from .workflow import Subject, register_subject
+from .models import InfoChangeRequest, Organisation, ReviewStatus
+from .stages import Stage, register_stage
 
 APPLIED_FIELDS = ("name", "credit_code", "town_id", "industry_id", "contact_name", "contact_phone")
 
@@ -19,13 +21,37 @@ def apply_change(request, actor):
         setattr(org, field, value)
 
 
-register_subject(
-    Subject(
+def status_text(request):
+    return {
+        ReviewStatus.DRAFT: _("To be submitted"),
+        ReviewStatus.REVIEWING: _("Pending review"),
+        ReviewStatus.RETURNED: _("Status: returned"),
+        ReviewStatus.DONE: _("Status: approved"),
+        ReviewStatus.REJECTED: _("Not approved"),
+    }[request.status]
+
+
+def _attachment(request, item):
+    for att in request.attachments:
+        if att.id == item:
+            return att.file
+    return None
+
+
+register_stage(
+    Stage(
         type="info_change",
         model=InfoChangeRequest,
+        label=_l("Enterprise information change"),
         title=lambda r: _("enterprise information change review"),
         owner_link=lambda r: url_for("InfoChangeView.form"),
-        review_link=lambda r: url_for("ReviewQueueView.detail", subject="info_change", pk=r.id),
+        item_name=lambda r: r.name,
+        item_label=_l("New enterprise name"),
+        status_text=status_text,
+        review_template="zsdx/_review_info_change.html",
+        review_context=lambda r: {"org": r.organisation},
+        files={"attachment": _attachment},
+        queue_options=lambda model: [joinedload(model.town), joinedload(model.organisation)],
         on_complete=apply_change,
     )
 )

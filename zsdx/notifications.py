@@ -10,10 +10,20 @@ from .models import Notification, NotificationKind
 _PENDING_KEY = "zsdx_pending_notifications"
 
 
-def notify(user, kind, text, link=None, send_sms=True):
-    """Add a notification to the current transaction (the caller commits)."""
+def notify(user, kind, text, link=None, send_sms=True, subject_type=None, subject_id=None, step=None):
+    """Add a notification to the current transaction (the caller commits).
+
+    A 待办事项 about a record waiting at a step carries (subject_type, subject_id, step): the engine closes
+    it when the record leaves the step. The text is cut to the column's length (a long opinion in it).
+    """
     assert kind in NotificationKind.ALL
-    note = Notification(user=user, kind=kind, text=text, link=link, send_sms=send_sms)
+    limit = Notification.text.type.length
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    note = Notification(
+        user=user, kind=kind, text=text, link=link, send_sms=send_sms,
+        subject_type=subject_type, subject_id=subject_id, step=step,
+    )
     db.session.add(note)
     db.session.info.setdefault(_PENDING_KEY, []).append(note)
     return note
@@ -65,7 +75,14 @@ def deliver_pending(response=None):
 
 
 def unread_counts(user_id):
-    """{kind: unread count} in one query."""
+    """{kind: unread count} in one query, once per request (the bell and the workbench panel share it)."""
+    cache = g.setdefault("zsdx_unread", {}) if has_request_context() else {}
+    if user_id not in cache:
+        cache[user_id] = _unread_counts(user_id)
+    return cache[user_id]
+
+
+def _unread_counts(user_id):
     rows = (
         db.session.query(
             func.sum(case((Notification.kind == NotificationKind.TODO, 1), else_=0)),

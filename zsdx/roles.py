@@ -4,29 +4,53 @@ top-menu entries.
 `flask zsdx init` syncs these into FAB's tables; Admin gets every permission.
 """
 
+# Role names (FAB role rows; the Chinese names are what Admin sees and assigns). Use these constants, never
+# the literals, so that a typo fails at import and a rename is one line.
+ADMIN = "Admin"
+PUBLIC = "Public"
+ENTERPRISE = "企业"
+PROVIDER = "服务商"
+INSTITUTION = "评估机构"
+TOWN = "镇街"
+THIRD_PARTY = "第三方"
+EXPERT = "专家"
+CITY = "市工信"
+ZSDX_ROLES = (ENTERPRISE, PROVIDER, INSTITUTION, TOWN, THIRD_PARTY, EXPERT, CITY)
+REVIEWER_ROLES = (TOWN, THIRD_PARTY, EXPERT, CITY)
+# roles whose users act for their own organisation's records (the owner of a record)
+OWNER_ROLES = (ENTERPRISE, PROVIDER)
+
+
+def role_names(user):
+    """The role names of `user` (an empty set for anonymous users)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return {r.name for r in user.roles}
+
+
 COMMON_VIEWS = ["WorkbenchView", "NotificationView", "AccountView"]
 # Reviewers read filings (details, files) through FilingView; editing stays the owner's (checked per row).
 REVIEWER_VIEWS = COMMON_VIEWS + ["ReviewQueueView", ("FilingView", ["can_detail", "can_file"]), ("FilingApi", ["can_get", "can_get_list"])]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
 ROLES = {
-    "企业": {
+    ENTERPRISE: {
         "views": COMMON_VIEWS
         + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView", "FilingView", "FilingApi", "DiagnosisView"],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
-    "服务商": {
+    PROVIDER: {
         "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "ProductView"],
         "menus": ["Home", "Workbench", "Products"],
     },
-    "评估机构": {
+    INSTITUTION: {
         "views": COMMON_VIEWS + ["InstitutionTaskView", ("DiagnosisView", ["can_report", "can_report_file"])],
         "menus": ["Home", "Workbench", "InstitutionTasks"],
     },
-    "镇街": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
-    "第三方": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
-    "专家": {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
-    "市工信": {
+    TOWN: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    THIRD_PARTY: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    EXPERT: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    CITY: {
         "views": REVIEWER_VIEWS
         + ["ProductView", "AnnouncementAdminView", "MessageReplyView", "DiagnosisAssignView",
            ("DiagnosisView", ["can_report", "can_report_file"])],
@@ -34,4 +58,4 @@ ROLES = {
     },
 }
 PUBLIC_MENUS = ["Home"]
-SELF_REGISTRATION_ROLES = ("企业", "服务商")
+SELF_REGISTRATION_ROLES = (ENTERPRISE, PROVIDER)

@@ -5,18 +5,18 @@ from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from ..access import visible_clause
 from ..models import Filing
+from ..visibility import visible_clause
 
 
 class VisibleToUser(BaseFilter):
-    """base_filters entry: only the rows the current user may see (zsdx.access)."""
+    """base_filters entry: only the rows the current user may see (zsdx.visibility)."""
 
     name = "visible to the current user"
     arg_name = "visible"
 
     def apply(self, query, value):
-        return query.filter(visible_clause(self.model, g.user, value))
+        return query.filter(visible_clause(self.model, g.user))
 
 
 FILING_COLUMNS = [

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from .. import assessment as scoring
 from ..extensions import db
 from ..models import AssessmentResult
+from ..visibility import get_owned_or_404, owned
 
 
 def fmt2(value):
@@ -55,10 +56,7 @@ def answers_from_form(form, index):
 
 
 def own_result(pk):
-    result = db.session.get(AssessmentResult, pk)
-    if result is None or g.user.organisation_id is None or result.organisation_id != g.user.organisation_id:
-        abort(404)
-    return result
+    return get_owned_or_404(AssessmentResult, pk)
 
 
 def safe_next(default=None):
@@ -73,12 +71,7 @@ class AssessmentView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        rows = (
-            db.session.query(AssessmentResult)
-            .filter(AssessmentResult.organisation_id == g.user.organisation_id)
-            .order_by(AssessmentResult.created_at.desc(), AssessmentResult.id.desc())
-            .all()
-        ) if g.user.organisation_id else []
+        rows = owned(AssessmentResult).order_by(AssessmentResult.created_at.desc(), AssessmentResult.id.desc()).all()
         return self.render_template(
             "zsdx/assessment_list.html",
             title=_("SME digital level assessment"),
@@ -94,8 +87,8 @@ class AssessmentView(BaseView):
         if g.user.organisation_id is None:
             abort(403)
         draft = (
-            db.session.query(AssessmentResult)
-            .filter_by(organisation_id=g.user.organisation_id, submitted=False)
+            owned(AssessmentResult)
+            .filter(AssessmentResult.submitted.is_(False))
             .order_by(AssessmentResult.id.desc())
             .first()
         )

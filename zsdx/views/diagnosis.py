@@ -10,40 +10,21 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from .. import diagnosis as rules
-from ..access import owns, visible_clause
 from ..extensions import db
-from ..files import PDF, UploadError, serve, store_upload
+from ..files import UploadError, serve
 from ..models import DiagnosisMethod, PreDiagnosis, Project, ReviewStatus
-from ..workflow import WorkflowError, act, can_act, timeline
+from ..visibility import get_in_scope_or_404, get_owned_or_404, get_visible_or_404, in_scope, visible
+from ..workflow import WorkflowError, can_act, review, timeline
 
 LEVELS = [(1, "一级"), (2, "二级"), (3, "三级"), (4, "四级")]
 BACK = {"group": "diagnosis", "tab": "pre_diagnosis"}
 
 
 def _load(pk):
-    record = (
-        db.session.query(PreDiagnosis)
-        .options(joinedload(PreDiagnosis.project).joinedload(Project.filing), joinedload(PreDiagnosis.institution))
-        .filter(PreDiagnosis.id == pk, visible_clause(PreDiagnosis, g.user, "diagnosis_report"))
-        .one_or_none()
-    )
-    if record is None:
-        abort(404)
-    return record
-
-
-def pre_diagnosis_rows(user):
-    """The 事前诊断 tab of 我的工作台."""
-    return (
-        db.session.query(PreDiagnosis)
-        .options(
-            joinedload(PreDiagnosis.project).joinedload(Project.filing),
-            joinedload(PreDiagnosis.institution),
-            joinedload(PreDiagnosis.report_file),
-        )
-        .filter(PreDiagnosis.organisation_id == user.organisation_id)
-        .order_by(PreDiagnosis.created_at.desc(), PreDiagnosis.id.desc())
-        .all()
+    return get_visible_or_404(
+        PreDiagnosis,
+        pk,
+        options=[joinedload(PreDiagnosis.project).joinedload(Project.filing), joinedload(PreDiagnosis.institution)],
     )
 
 
@@ -70,9 +51,7 @@ class DiagnosisView(BaseView):
     @has_access
     def start(self, pk):
         """【发起诊断】 by the filing's 诊断方式."""
-        record = _load(pk)
-        if not owns(g.user, record):
-            abort(404)
+        record = get_owned_or_404(PreDiagnosis, pk)
         try:
             if record.method == DiagnosisMethod.SELF:
                 rules.bind_self_assessment(record, g.user, request.form.get("result_id", type=int))
@@ -84,7 +63,6 @@ class DiagnosisView(BaseView):
                 rules.request_city_assignment(record, g.user)
                 flash(_("Waiting for the city bureau to assign a diagnosis institution"), "success")
         except WorkflowError as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
         return redirect(url_for("WorkbenchView.index", **BACK))
 
@@ -122,9 +100,8 @@ class DiagnosisView(BaseView):
             flash(_("Please choose confirm or return for revision"), "danger")
             return redirect(url_for("DiagnosisView.report", pk=pk))
         try:
-            act(record, g.user, action, request.form.get("reason"))
+            review(record, g.user, action, request.form.get("reason"))
         except WorkflowError as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("DiagnosisView.report", pk=pk))
         flash(_("The diagnosis report has been confirmed") if action == "approve" else _("The report has been returned to the institution for revision"), "success")
@@ -140,16 +117,12 @@ class InstitutionTaskView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        org_id = g.user.organisation_id
-        rows = []
-        if org_id is not None:
-            rows = (
-                db.session.query(PreDiagnosis)
-                .options(joinedload(PreDiagnosis.project).joinedload(Project.filing), joinedload(PreDiagnosis.organisation))
-                .filter(PreDiagnosis.institution_id == org_id)
-                .order_by(PreDiagnosis.assigned_at.desc(), PreDiagnosis.id.desc())
-                .all()
-            )
+        rows = (
+            in_scope(PreDiagnosis, "institution")
+            .options(joinedload(PreDiagnosis.project).joinedload(Project.filing), joinedload(PreDiagnosis.organisation))
+            .order_by(PreDiagnosis.assigned_at.desc(), PreDiagnosis.id.desc())
+            .all()
+        )
         return self.render_template(
             "zsdx/institution_tasks.html",
             title=_("Diagnosis and assessment tasks"),
@@ -161,13 +134,7 @@ class InstitutionTaskView(BaseView):
     @expose("/<int:pk>/report", methods=["POST"])
     @has_access
     def upload(self, pk):
-        record = (
-            db.session.query(PreDiagnosis)
-            .filter(PreDiagnosis.id == pk, PreDiagnosis.institution_id == g.user.organisation_id)
-            .one_or_none()
-        )
-        if record is None or g.user.organisation_id is None:
-            abort(404)
+        record = get_in_scope_or_404(PreDiagnosis, pk, "institution")
         level = request.form.get("level", type=int)
         try:
             score = Decimal(request.form.get("score", ""))
@@ -183,13 +150,10 @@ class InstitutionTaskView(BaseView):
             errors.append(_("Please upload the diagnosis report (PDF)"))
         if not errors:
             try:
-                stored = store_upload(storage, PDF, g.user.id)
-                db.session.flush()
-                rules.upload_report(record, g.user, stored, level, score)
+                rules.upload_report(record, g.user, storage, level, score)
                 flash(_("The diagnosis report has been submitted to the enterprise for confirmation"), "success")
                 return redirect(url_for("InstitutionTaskView.index"))
             except (UploadError, WorkflowError) as exc:
-                db.session.rollback()
                 errors.append(str(exc))
         for message in errors:
             flash(message, "danger")
@@ -206,8 +170,12 @@ class DiagnosisAssignView(BaseView):
     @has_access
     def index(self):
         rows = (
-            db.session.query(PreDiagnosis)
-            .options(joinedload(PreDiagnosis.project).joinedload(Project.filing), joinedload(PreDiagnosis.organisation), joinedload(PreDiagnosis.institution))
+            visible(PreDiagnosis)
+            .options(
+                joinedload(PreDiagnosis.project).joinedload(Project.filing),
+                joinedload(PreDiagnosis.organisation),
+                joinedload(PreDiagnosis.institution),
+            )
             .filter(PreDiagnosis.method == DiagnosisMethod.CITY, PreDiagnosis.started_at.isnot(None))
             .order_by(PreDiagnosis.institution_id.isnot(None), PreDiagnosis.started_at.desc())
             .limit(500)

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from .. import filing as rules
-from ..access import owns, visible
 from ..extensions import db
 from ..files import PDF, UploadError, serve, store_upload
 from ..forms import FilingForm
 from ..models import Filing, Organisation, ProductCategory, ReviewStatus
-from ..workflow import WorkflowError, is_overdue, submit, timeline
+from ..visibility import get_owned_or_404, get_visible_or_404, owns
+from ..workflow import WorkflowError, is_overdue, submit_record, timeline
 from .account import industry_choices, town_choices
 
 FILE_FIELDS = {"authorization": "authorization_file", "evidence": "chain_evidence_file"}
@@ -110,12 +110,9 @@ class FilingView(BaseView):
     route_base = "/filing"
     default_view = "index"
 
-    def _own(self, pk, lock=False):
+    def _own(self, pk):
         """The current enterprise's own filing, or 404 (never another enterprise's)."""
-        filing = db.session.get(Filing, pk)
-        if filing is None or not owns(g.user, filing):
-            abort(404)
-        return filing
+        return get_owned_or_404(Filing, pk)
 
     @expose("/")
     @has_access
@@ -173,7 +170,7 @@ class FilingView(BaseView):
                 db.session.commit()  # what was typed is kept even if the submission is refused
                 if not (missing or rule_errs or file_errs or form.errors):
                     try:
-                        submit(filing, g.user)
+                        submit_record(filing, g.user)
                     except WorkflowError as exc:
                         flash(str(exc), "danger")
                         return redirect(url_for("FilingView.detail", pk=filing.id))
@@ -215,14 +212,9 @@ class FilingView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk):
-        filing = (
-            visible(db.session.query(Filing), Filing, g.user, "filing")
-            .options(joinedload(Filing.town), joinedload(Filing.industry), joinedload(Filing.product_category))
-            .filter(Filing.id == pk)
-            .one_or_none()
+        filing = get_visible_or_404(
+            Filing, pk, options=[joinedload(Filing.town), joinedload(Filing.industry), joinedload(Filing.product_category)]
         )
-        if filing is None:
-            abort(404)
         return self.render_template(
             "zsdx/filing_detail.html",
             title=_("Project filing details"),
@@ -240,9 +232,7 @@ class FilingView(BaseView):
         """Download (or preview inline) one of the filing's files, if the user may see the filing."""
         if which not in FILE_FIELDS:
             abort(404)
-        filing = visible(db.session.query(Filing), Filing, g.user, "filing").filter(Filing.id == pk).one_or_none()
-        if filing is None:
-            abort(404)
+        filing = get_visible_or_404(Filing, pk)
         stored = getattr(filing, FILE_FIELDS[which])
         if stored is None:
             abort(404)
@@ -278,28 +268,4 @@ class FilingView(BaseView):
             as_attachment=True,
             download_name=_("Power of attorney template") + ".docx",
         )
-
-
-def filing_rows(user):
-    """The 项目备案 tab of 我的工作台: the enterprise's filings, newest first."""
-    return (
-        db.session.query(Filing)
-        .filter(Filing.organisation_id == user.organisation_id)
-        .order_by(Filing.created_at.desc(), Filing.id.desc())
-        .all()
-    )
-
-
-def overview_rows(user):
-    """项目总览: every project of the enterprise with its five stages (later stages are filled by later issues)."""
-    from ..models import Project
-
-    projects = (
-        db.session.query(Project)
-        .options(joinedload(Project.filing), joinedload(Project.signing), joinedload(Project.pre_diagnosis))
-        .filter(Project.organisation_id == user.organisation_id)
-        .order_by(Project.created_at.desc(), Project.id.desc())
-        .all()
-    )
-    return projects
 

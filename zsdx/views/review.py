@@ -1,5 +1,6 @@
 """审核工作台 of 镇街 / 第三方 / 专家 / 市工信: one generic queue, detail and action screen for every
-review chain (SPEC §3.1), with filters, bulk 同意 and .xlsx export."""
+registered stage (zsdx/stages.py), with filters, bulk 同意, .xlsx export and the assignment of reviewers
+(待分配). Nothing here knows a stage by name: labels, columns, partials and files come from the registry."""
 
 import datetime as dt
 import io
@@ -9,18 +10,32 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from .. import filing as filing_rules
-from ..access import visible_clause
+from .. import roles as R
 from ..extensions import db
 from ..files import serve
-from ..models import Filing, InfoChangeAttachment, ReviewAction, ReviewStatus
-from ..workflow import SUBJECTS, WorkflowError, act, can_act, chain, is_overdue, overdue_clause, timeline
+from ..models import ReviewStatus, ZsdxUser
+from ..stages import STAGES
+from ..visibility import get_visible_or_404, visible
+from ..workflow import (
+    WorkflowError,
+    actionable_clause,
+    assign_reviewers,
+    assignees,
+    can_act,
+    can_assign,
+    chain,
+    count_bounded,
+    is_overdue,
+    my_reviews_page,
+    overdue_clause,
+    review,
+    step_of,
+    timeline,
+    users_with_role,
+)
 from .account import town_choices
 
-SUBJECT_LABELS = {"filing": _l("Project filing"), "info_change": _l("Enterprise information change")}
 STATUS_FILTERS = [
     ("reviewing", _l("Under review")),
     ("returned", _l("Status: returned")),
@@ -28,27 +43,95 @@ STATUS_FILTERS = [
     ("rejected", _l("Not approved")),
 ]
 PAGE_SIZE = 20
+COUNT_LIMIT = 10_000  # the queue's total is counted up to here ("10000+")
 
 
-def status_text(record):
-    if record.chain_name == "filing":
-        return filing_rules.status_label(record)
-    if record.status == ReviewStatus.REVIEWING:
-        return _("Pending review")
-    return {
-        ReviewStatus.DRAFT: _("To be submitted"),
-        ReviewStatus.RETURNED: _("Status: returned"),
-        ReviewStatus.DONE: _("Status: approved"),
-        ReviewStatus.REJECTED: _("Not approved"),
-    }[record.status]
+def _stages_for(user):
+    """The stages whose queue this user works in: its role acts, or assigns, at one of the chain's steps."""
+    names = R.role_names(user)
+    out = []
+    for stage in STAGES.values():
+        if not stage.in_review_queue:
+            continue
+        steps = chain(stage.chain)
+        if R.ADMIN in names or any(s.role in names or (s.assigner and s.assigner in names) for s in steps):
+            out.append(stage)
+    return out
 
 
-def enterprise_name(record):
-    return record.ent_name if isinstance(record, Filing) else record.organisation.name
+def _stage(name):
+    stage = STAGES.get(name)
+    if stage is None or stage not in _stages_for(g.user):
+        abort(404)
+    return stage
 
 
-def item_name(record):
-    return record.project_name if isinstance(record, Filing) else record.name
+def _filtered(stage, query):
+    model = stage.model
+    town = request.values.get("town", type=int)
+    if town and hasattr(model, "town_id"):
+        query = query.filter(model.town_id == town)
+    status = request.values.get("status")
+    if status in dict(STATUS_FILTERS):
+        query = query.filter(model.status == status)
+    start = _parse_date(request.values.get("from"))
+    end = _parse_date(request.values.get("to"))
+    if start:
+        query = query.filter(model.submitted_at >= start)
+    if end:
+        query = query.filter(model.submitted_at < end + dt.timedelta(days=1))
+    if request.values.get("overdue") == "1":
+        query = query.filter(overdue_clause(model))
+    return query
+
+
+def _pending(stage):
+    model = stage.model
+    query = visible(model).filter(actionable_clause(model, g.user))
+    query = _filtered(stage, query)
+    if stage.queue_options:
+        query = query.options(*stage.queue_options(model))
+    return query.order_by(model.submitted_at.desc(), model.id.desc())
+
+
+def _rows(stage, records, actions=None):
+    """Queue rows; a record at an assigned step with nobody assigned shows 待分配 (one query per page)."""
+    from ..models import ReviewAssignment
+
+    waiting = {r.id: r.current_step for r in records if r.status == ReviewStatus.REVIEWING}
+    assigned = set()
+    if waiting and any(s.assigner for s in chain(stage.chain)):
+        assigned = {
+            (sid, step)
+            for sid, step in db.session.query(ReviewAssignment.subject_id, ReviewAssignment.step).filter(
+                ReviewAssignment.subject_type == stage.type, ReviewAssignment.subject_id.in_(list(waiting))
+            )
+        }
+    out = []
+    for i, record in enumerate(records):
+        step = step_of(stage.chain, record.current_step) if record.id in waiting else None
+        unassigned = bool(step and step.assigner and (record.id, step.key) not in assigned)
+        out.append(
+            {
+                "record": record,
+                "overdue": is_overdue(record),
+                "status": _("To be assigned") if unassigned else stage.status_text(record),
+                "enterprise": stage.enterprise_name(record),
+                "item": stage.item_name(record),
+                "town": record.town.name if getattr(record, "town", None) else "",
+                "action": actions[i] if actions else None,
+            }
+        )
+    return out
+
+
+def _cursor(value):
+    """`before` of the 已审核 tab: "<iso time>_<id>"."""
+    try:
+        at, pk = (value or "").rsplit("_", 1)
+        return dt.datetime.fromisoformat(at), int(pk)
+    except (ValueError, TypeError):
+        return None
 
 
 class ReviewQueueView(BaseView):
@@ -56,111 +139,84 @@ class ReviewQueueView(BaseView):
     default_view = "queue"
 
     # --- the queue ---------------------------------------------------------------------------------
-    def _subject(self):
-        name = request.values.get("subject", "filing")
-        if name not in SUBJECTS or not self._subjects_for_user():
-            abort(404)
-        if name not in self._subjects_for_user():
-            name = self._subjects_for_user()[0]
-        return SUBJECTS[name]
-
-    def _subjects_for_user(self):
-        roles = {r.name for r in g.user.roles}
-        out = []
-        for name, subject in SUBJECTS.items():
-            if name in SUBJECT_LABELS and any(step.role in roles or "Admin" in roles for step in chain(subject.model.chain_name)):
-                out.append(name)
-        return out
-
-    def _query(self, subject):
-        model = subject.model
-        tab = request.values.get("tab", "pending")
-        query = db.session.query(model).filter(visible_clause(model, g.user, subject.type))
-        if tab == "done":
-            acted = select(ReviewAction.subject_id).where(
-                ReviewAction.subject_type == subject.type, ReviewAction.actor_id == g.user.id
-            )
-            query = query.filter(model.id.in_(acted))
-        else:
-            from ..workflow import actionable_clause
-
-            query = query.filter(actionable_clause(model, g.user))
-        town = request.values.get("town", type=int)
-        if town:
-            query = query.filter(model.town_id == town)
-        status = request.values.get("status")
-        if status in dict(STATUS_FILTERS):
-            query = query.filter(model.status == status)
-        start = _parse_date(request.values.get("from"))
-        end = _parse_date(request.values.get("to"))
-        if start:
-            query = query.filter(model.submitted_at >= start)
-        if end:
-            query = query.filter(model.submitted_at < end + dt.timedelta(days=1))
-        if request.values.get("overdue") == "1":
-            query = query.filter(overdue_clause(model))
-        options = [joinedload(model.town), joinedload(model.organisation)]
-        return query.options(*options).order_by(model.submitted_at.desc(), model.id.desc()), tab
-
     @expose("/")
     @has_access
     def queue(self):
-        if not self._subjects_for_user():
-            # e.g. 专家 before any chain has an expert step: an empty workbench, not an error
-            return self.render_template(
-                "zsdx/review_queue.html", title=_("Review workbench"), subject=None, subjects=[], tab="pending",
-                rows=[], total=0, page=1, pages=1, args={}, towns=[], statuses=STATUS_FILTERS,
-            )
-        subject = self._subject()
-        query, tab = self._query(subject)
-        page = max(request.args.get("page", 1, type=int), 1)
-        total = query.order_by(None).with_entities(func.count(subject.model.id)).scalar()
-        rows = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-        args = {k: v for k, v in request.args.items() if k != "page"}
-        return self.render_template(
-            "zsdx/review_queue.html",
+        stages = _stages_for(g.user)
+        base = dict(
             title=_("Review workbench"),
-            subject=subject.type,
-            subjects=[(s, SUBJECT_LABELS[s]) for s in self._subjects_for_user()],
-            tab=tab,
-            rows=[(r, is_overdue(r), status_text(r), enterprise_name(r), item_name(r)) for r in rows],
-            total=total,
-            page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
-            args=args,
+            subjects=[(s.type, s.label) for s in stages],
             towns=self._town_filter_choices(),
             statuses=STATUS_FILTERS,
+            args={k: v for k, v in request.args.items() if k not in ("page", "before")},
+        )
+        if not stages:
+            # e.g. 专家 before any chain has an expert step: an empty workbench, not an error
+            return self.render_template(
+                "zsdx/review_queue.html", subject=None, stage=None, tab="pending", rows=[], total=0, page=1,
+                pages=1, next_cursor=None, **base,
+            )
+        name = request.args.get("subject") or stages[0].type
+        stage = _stage(name)
+        tab = "done" if request.args.get("tab") == "done" else "pending"
+        base["args"].update(subject=stage.type, tab=tab)
+        if tab == "done":
+            before = _cursor(request.args.get("before"))
+            pairs, cursor = my_reviews_page(stage.model, g.user, before, PAGE_SIZE)
+            rows = _rows(stage, [record for _a, record in pairs], [action for action, _r in pairs])
+            return self.render_template(
+                "zsdx/review_queue.html", subject=stage.type, stage=stage, tab=tab, rows=rows, total=None,
+                page=1, pages=1, next_cursor=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None, **base,
+            )
+        query = _pending(stage)
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), COUNT_LIMIT // PAGE_SIZE)
+        total = count_bounded(query, stage.model.id, COUNT_LIMIT)
+        records = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+        return self.render_template(
+            "zsdx/review_queue.html",
+            subject=stage.type,
+            stage=stage,
+            tab=tab,
+            rows=_rows(stage, records),
+            total=total,
+            total_capped=total >= COUNT_LIMIT,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            next_cursor=None,
+            **base,
         )
 
     def _town_filter_choices(self):
         """A 镇街 reviewer filters within its own town only; city-wide reviewers choose any town."""
-        roles = {r.name for r in g.user.roles}
-        if roles & {"市工信", "第三方", "专家", "Admin"} or g.user.town_id is None:
+        names = R.role_names(g.user)
+        if names & {R.CITY, R.THIRD_PARTY, R.EXPERT, R.ADMIN} or g.user.town_id is None:
             return town_choices(blank=False)
         return [(g.user.town_id, g.user.town.name)]
 
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        """The filtered queue as .xlsx (every row, not only the page)."""
+        """The filtered pending queue as .xlsx (every row, not only the page)."""
         from openpyxl import Workbook
 
-        subject = self._subject()
-        query, _tab = self._query(subject)
+        stage = _stage(request.args.get("subject") or "")
         wb = Workbook()
         ws = wb.active
-        ws.title = str(SUBJECT_LABELS[subject.type])[:30]
-        ws.append([_("No."), _("Enterprise name"), _("Item"), _("Town"), _("Status"), _("Submitted at"), _("Overdue")])
-        for i, r in enumerate(query.limit(50_000), start=1):
+        ws.title = str(stage.label)[:30]
+        ws.append([_("No."), _("Enterprise name"), str(stage.item_label or _("Project name")), _("Town"), _("Status"),
+                   _("Submitted at"), _("Overdue")])
+        records = _pending(stage).limit(50_000).all()
+        for i, row in enumerate(_rows(stage, records), start=1):
+            r = row["record"]
             ws.append(
                 [
                     i,
-                    enterprise_name(r),
-                    item_name(r),
-                    r.town.name if r.town else "",
-                    status_text(r),
+                    row["enterprise"],
+                    row["item"],
+                    row["town"],
+                    row["status"],
                     r.submitted_at.strftime("%Y-%m-%d %H:%M:%S") if r.submitted_at else "",
-                    _("Yes") if is_overdue(r) else _("No"),
+                    _("Yes") if row["overdue"] else _("No"),
                 ]
             )
         for col, width in zip("ABCDEFG", (6, 36, 36, 18, 22, 20, 8)):
@@ -179,98 +235,103 @@ class ReviewQueueView(BaseView):
     @expose("/bulk", methods=["POST"])
     @has_access
     def bulk(self):
-        """Bulk 同意 of the selected rows: each goes through the engine on its own."""
-        subject = self._subject()
-        ids = [int(x) for x in request.form.getlist("ids") if x.isdigit()]
+        """Bulk 同意 of the selected rows: each goes through the engine as its own use case."""
+        stage = _stage(request.form.get("subject") or "")
+        ids = [int(x) for x in request.form.getlist("ids") if x.isdigit() and len(x) < 10][:200]
         done, skipped = 0, 0
         for pk in ids:
-            record = self._visible(subject, pk)
+            record = visible(stage.model).filter(stage.model.id == pk).one_or_none()
             if record is None:
                 skipped += 1
                 continue
             try:
-                act(record, g.user, "approve", request.form.get("opinion") or _("Approved"))
+                review(record, g.user, "approve", request.form.get("opinion") or _("Approved"))
                 done += 1
             except WorkflowError:
-                db.session.rollback()
                 skipped += 1
-        flash(_("%(done)s approved; %(skipped)s skipped (handled by someone else or not yours)", done=done, skipped=skipped),
-              "success" if done else "warning")
-        return redirect(url_for("ReviewQueueView.queue", subject=subject.type))
+        flash(
+            _("%(done)s approved; %(skipped)s skipped (handled by someone else or not yours)", done=done, skipped=skipped),
+            "success" if done else "warning",
+        )
+        return redirect(url_for("ReviewQueueView.queue", subject=stage.type))
 
     # --- one record -------------------------------------------------------------------------------
-    def _visible(self, subject, pk):
-        model = subject.model
-        return (
-            db.session.query(model)
-            .filter(model.id == pk, visible_clause(model, g.user, subject.type))
-            .one_or_none()
-        )
-
     @expose("/<subject>/<int:pk>")
     @has_access
     def detail(self, subject, pk):
-        if subject not in SUBJECTS:
+        stage = STAGES.get(subject)
+        if stage is None:
             abort(404)
-        record = self._visible(SUBJECTS[subject], pk)
-        if record is None:
-            abort(404)
-        template = "zsdx/review_filing.html" if subject == "filing" else "zsdx/review_info_change.html"
+        record = get_visible_or_404(stage.model, pk)
+        step = step_of(stage.chain, record.current_step) if record.status == ReviewStatus.REVIEWING else None
+        may_assign = can_assign(g.user, record)
+        context = stage.review_context(record) if stage.review_context else {}
         return self.render_template(
-            template,
+            "zsdx/review_detail.html",
             title=_("Review"),
-            subject=subject,
-            filing=record,
+            stage=stage,
+            subject=stage.type,
             record=record,
-            rules=filing_rules,
             timeline=timeline(record),
             overdue=is_overdue(record),
-            may_act=can_act(g.user, record),
-            allow_reject=_allow_reject(record),
+            may_act=can_act(g.user, record, step) if step else False,
+            allow_reject=bool(step and step.allow_reject),
+            may_assign=may_assign,
+            assigned=assignees(record) if step and step.scope == "assigned" else [],
+            candidates=users_with_role(step.role).order_by(ZsdxUser.id).limit(200).all() if may_assign else [],
+            status=stage.status_text(record),
             is_owner=False,
-            status=status_text(record),
-            org=record.organisation,
+            **context,
         )
 
     @expose("/<subject>/<int:pk>/act", methods=["POST"])
     @has_access
     def act(self, subject, pk):
-        if subject not in SUBJECTS:
+        stage = STAGES.get(subject)
+        if stage is None:
             abort(404)
-        record = self._visible(SUBJECTS[subject], pk)
-        if record is None:
-            abort(404)
-        action = request.form.get("action")
+        record = get_visible_or_404(stage.model, pk)
         try:
-            act(record, g.user, action, request.form.get("opinion"), seen_version=request.form.get("version", type=int))
+            review(
+                record, g.user, request.form.get("action"), request.form.get("opinion"),
+                seen_version=request.form.get("version", type=int),
+            )
         except WorkflowError as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("ReviewQueueView.detail", subject=subject, pk=pk))
         flash(_("Done"), "success")
         return redirect(url_for("ReviewQueueView.queue", subject=subject))
 
-    @expose("/info_change/<int:pk>/attachment/<int:att>")
+    @expose("/<subject>/<int:pk>/assign", methods=["POST"])
     @has_access
-    def attachment(self, pk, att):
-        record = self._visible(SUBJECTS["info_change"], pk)
-        if record is None:
+    def assign(self, subject, pk):
+        """The assigner (市工信) chooses the reviewers of an assigned step (e.g. two 验收专家)."""
+        stage = STAGES.get(subject)
+        if stage is None:
             abort(404)
-        return _serve_attachment(record, att)
+        record = get_visible_or_404(stage.model, pk)
+        ids = [int(x) for x in request.form.getlist("user_ids") if x.isdigit() and len(x) < 10][:50]
+        users = db.session.query(ZsdxUser).filter(ZsdxUser.id.in_(ids)).all() if ids else []
+        try:
+            assign_reviewers(record, g.user, users)
+        except WorkflowError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("ReviewQueueView.detail", subject=subject, pk=pk))
+        flash(_("The reviewers have been assigned"), "success")
+        return redirect(url_for("ReviewQueueView.detail", subject=subject, pk=pk))
 
-
-def _allow_reject(record):
-    from ..workflow import step_of
-
-    step = step_of(record.chain_name, record.current_step) if record.current_step else None
-    return bool(step and step.allow_reject)
-
-
-def _serve_attachment(record, att_id):
-    att = db.session.query(InfoChangeAttachment).filter_by(id=att_id, request_id=record.id).one_or_none()
-    if att is None:
-        abort(404)
-    return serve(att.file, inline=request.args.get("inline") == "1")
+    @expose("/<subject>/<int:pk>/file/<name>/<int:item>")
+    @has_access
+    def file(self, subject, pk, name, item):
+        """A file of the record (declared by its stage), if the user may see the record."""
+        stage = STAGES.get(subject)
+        if stage is None or name not in stage.files:
+            abort(404)
+        record = get_visible_or_404(stage.model, pk)
+        stored = stage.files[name](record, item)
+        if stored is None:
+            abort(404)
+        return serve(stored, inline=request.args.get("inline") == "1")
 
 
 def _parse_date(value):

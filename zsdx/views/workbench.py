@@ -6,57 +6,23 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import roles as R
 from ..extensions import db
 from ..forms import MessageForm
 from ..models import Message, Notification, NotificationKind, Organisation, OrgKind, ZsdxUser
 from ..notifications import unread_counts
+from ..stages import tabs_of
+from ..visibility import get_visible_or_404, owned, visible
 
-# The tabs of 我的工作台 (manual ch. 02–09); each later issue fills its own tab.
-PROJECT_TABS = [
-    ("overview", _l("Project overview")),
-    ("filing", _l("Project filing")),
-    ("signing", _l("Project signing")),
-    ("implementing", _l("Implementation - in progress")),
-    ("completed", _l("Implementation - completed")),
-    ("warehousing", _l("Project warehousing")),
-]
-DIAGNOSIS_TABS = [
-    ("pre_diagnosis", _l("Pre-diagnosis")),
-    ("post_assessment", _l("Post-assessment")),
-]
-TAB_COLUMNS = {
-    "overview": [_l("No."), _l("Project name"), _l("Project progress")],
-    "filing": [_l("No."), _l("Project name"), _l("Filing status"), _l("Filing number"), _l("Submitted at"), _l("Operation")],
-    "signing": [
-        _l("No."), _l("Project name"), _l("Signing status"), _l("Pre-subsidy status"),
-        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
-    ],
-    "implementing": [
-        _l("No."), _l("Project name"), _l("Implementation-in-progress status"),
-        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
-    ],
-    "completed": [
-        _l("No."), _l("Project name"), _l("Implementation-completed status"),
-        _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation"),
-    ],
-    "warehousing": [_l("No."), _l("Project name"), _l("Warehousing status"), _l("Submitted at"), _l("Operation")],
-    "pre_diagnosis": [
-        _l("No."), _l("Project name"), _l("Overdue"), _l("Diagnosis status"), _l("Pre-transformation diagnosis report"),
-        _l("Pre-transformation digital level"), _l("Diagnosis institution"), _l("Operation"),
-    ],
-    "post_assessment": [
-        _l("No."), _l("Project name"), _l("Overdue"), _l("Assessment status"), _l("Pre-diagnosis institution"),
-        _l("Post-transformation assessment report"), _l("Post-transformation digital level"),
-        _l("Assessment institution"), _l("Operation"),
-    ],
-}
+# The groups of 我的工作台 (manual ch. 02–09); each stage registers its tabs (zsdx/stages.py register_tab).
+GROUPS = [("projects", _l("Project management")), ("diagnosis", _l("Digital diagnosis and assessment"))]
 PANEL_SIZE = 6
 
 
 def _city_users():
     from ..workflow import users_with_role
 
-    return users_with_role("市工信").all()
+    return users_with_role(R.CITY).all()
 
 
 def _tell(users, text, link):
@@ -72,8 +38,8 @@ def panel_context(user):
     latest = {}
     for kind in NotificationKind.ALL:
         latest[kind] = (
-            db.session.query(Notification)
-            .filter(Notification.user_id == user.id, Notification.kind == kind)
+            visible(Notification, user)
+            .filter(Notification.kind == kind)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(PANEL_SIZE)
             .all()
@@ -81,9 +47,9 @@ def panel_context(user):
     unread_messages = 0
     if user.organisation_id is not None:
         unread_messages = (
-            db.session.query(Message.id)
+            owned(Message, user)
+            .with_entities(Message.id)
             .filter(
-                Message.organisation_id == user.organisation_id,
                 Message.from_platform.is_(True),
                 Message.read_by_enterprise.is_(False),
             )
@@ -100,33 +66,28 @@ class WorkbenchView(BaseView):
     @has_access
     def index(self):
         group = request.args.get("group", "projects")
-        tabs = DIAGNOSIS_TABS if group == "diagnosis" else PROJECT_TABS
-        tab = request.args.get("tab", tabs[0][0])
-        if tab not in dict(tabs):
-            tab = tabs[0][0]
+        if group not in dict(GROUPS):
+            group = "projects"
+        tabs = tabs_of(group)
+        keys = [t.key for t in tabs]
+        key = request.args.get("tab")
+        tab = tabs[keys.index(key)] if key in keys else tabs[0]
         org = g.user.organisation
         rows, extra = [], {}
         if org is not None and org.kind == OrgKind.ENTERPRISE:
-            from .filing import filing_rows, overview_rows
-
-            if tab == "filing":
-                rows = filing_rows(g.user)
-            elif tab == "overview":
-                rows = overview_rows(g.user)
-            elif tab == "pre_diagnosis":
-                from .diagnosis import pre_diagnosis_rows
-
-                rows = pre_diagnosis_rows(g.user)
-                extra = _diagnosis_context(org)
+            rows = tab.rows(g.user) if tab.rows else []
+            extra = tab.context(g.user) if tab.context else {}
         return self.render_template(
             "zsdx/workbench.html",
             title=_("My workbench"),
             org=org,
             is_enterprise=org is not None and org.kind in (OrgKind.ENTERPRISE, OrgKind.PROVIDER),
+            groups=GROUPS,
             group=group,
-            tabs=tabs,
-            tab=tab,
-            columns=TAB_COLUMNS[tab],
+            tabs=[(t.key, t.label) for t in tabs],
+            tab=tab.key,
+            tab_template=tab.template if org is not None and org.kind == OrgKind.ENTERPRISE else "zsdx/_tab_empty.html",
+            columns=tab.columns,
             rows=rows,
             panel=panel_context(g.user),
             panel_tab=request.args.get("panel", NotificationKind.TODO),
@@ -148,7 +109,7 @@ class NotificationView(BaseView):
         if kind not in NotificationKind.ALL:
             kind = NotificationKind.REVIEW
         page = max(request.args.get("page", 1, type=int), 1)
-        query = db.session.query(Notification).filter(Notification.user_id == g.user.id, Notification.kind == kind)
+        query = visible(Notification).filter(Notification.kind == kind)
         total = query.count()
         items = (
             query.order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -170,9 +131,7 @@ class NotificationView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def open(self, pk):
-        note = db.session.query(Notification).filter_by(id=pk, user_id=g.user.id).one_or_none()
-        if note is None:
-            abort(404)
+        note = get_visible_or_404(Notification, pk)
         if not note.is_read:
             note.is_read = True
             db.session.commit()
@@ -182,7 +141,7 @@ class NotificationView(BaseView):
     @has_access
     def read_all(self):
         kind = request.form.get("kind")
-        query = db.session.query(Notification).filter(Notification.user_id == g.user.id, Notification.is_read.is_(False))
+        query = visible(Notification).filter(Notification.is_read.is_(False))
         if kind in NotificationKind.ALL:
             query = query.filter(Notification.kind == kind)
         query.update({Notification.is_read: True}, synchronize_session=False)
@@ -211,7 +170,7 @@ class MessageBoardView(BaseView):
             flash(_("Your message has been sent"), "success")
             return redirect(url_for("MessageBoardView.thread"))
         messages = (
-            db.session.query(Message).filter_by(organisation_id=org.id).order_by(Message.created_at, Message.id).all()
+            owned(Message).order_by(Message.created_at, Message.id).all()
         )
         changed = [m for m in messages if m.from_platform and not m.read_by_enterprise]
         for m in changed:
@@ -245,9 +204,7 @@ class MessageReplyView(BaseView):
     @expose("/<int:org_id>", methods=["GET", "POST"])
     @has_access
     def reply(self, org_id):
-        org = db.session.get(Organisation, org_id)
-        if org is None:
-            abort(404)
+        org = get_visible_or_404(Organisation, org_id)
         form = MessageForm()
         if form.validate_on_submit():
             db.session.add(
@@ -258,7 +215,7 @@ class MessageReplyView(BaseView):
             db.session.commit()
             return redirect(url_for("MessageReplyView.reply", org_id=org.id))
         messages = (
-            db.session.query(Message).filter_by(organisation_id=org.id).order_by(Message.created_at, Message.id).all()
+            visible(Message).filter(Message.organisation_id == org.id).order_by(Message.created_at, Message.id).all()
         )
         for m in messages:
             if not m.from_platform:
@@ -267,18 +224,3 @@ class MessageReplyView(BaseView):
         return self.render_template(
             "zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org, platform=True
         )
-
-
-def _diagnosis_context(org):
-    from .. import diagnosis, filing
-    from .assessment import fmt2
-    from .diagnosis import level_name
-
-    return {
-        "diag": diagnosis,
-        "filing_rules": filing,
-        "results": diagnosis.bindable_results(org.id),
-        "institutions": diagnosis.institutions(),
-        "level_name": level_name,
-        "fmt2": fmt2,
-    }

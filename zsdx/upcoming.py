@@ -1,0 +1,35 @@
+"""The 我的工作台 tabs of the manual's chapters not built yet (04 签约 … 09 入库): their headers only, so the
+workbench shows the whole process from day one. A chapter's own module replaces its entry here when built."""
+
+from flask_babel import lazy_gettext as _l
+
+from .stages import WorkbenchTab, register_tab
+
+for group, key, label, order, columns in (
+    (
+        "projects", "signing", _l("Project signing"), 30,
+        [_l("No."), _l("Project name"), _l("Signing status"), _l("Pre-subsidy status"),
+         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+    ),
+    (
+        "projects", "implementing", _l("Implementation - in progress"), 40,
+        [_l("No."), _l("Project name"), _l("Implementation-in-progress status"),
+         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+    ),
+    (
+        "projects", "completed", _l("Implementation - completed"), 50,
+        [_l("No."), _l("Project name"), _l("Implementation-completed status"),
+         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+    ),
+    (
+        "projects", "warehousing", _l("Project warehousing"), 60,
+        [_l("No."), _l("Project name"), _l("Warehousing status"), _l("Submitted at"), _l("Operation")],
+    ),
+    (
+        "diagnosis", "post_assessment", _l("Post-assessment"), 20,
+        [_l("No."), _l("Project name"), _l("Overdue"), _l("Assessment status"), _l("Pre-diagnosis institution"),
+         _l("Post-transformation assessment report"), _l("Post-transformation digital level"),
+         _l("Assessment institution"), _l("Operation")],
+    ),
+):
+    register_tab(WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order))
