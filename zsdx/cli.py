@@ -85,3 +85,22 @@ def deliver_pending_command():
     from .jobs import retry_undelivered
 
     click.echo(f"queued {retry_undelivered()} notifications")
+
+
+@zsdx_cli.command("gen-load")
+@click.option("--enterprises", default=10_000, show_default=True, type=int)
+@click.option("--filings", default=100_000, show_default=True, type=int)
+@click.option("--notifications", default=955_700, show_default=True, type=int)
+@click.option("--seed", default=1, show_default=True, type=int, help="same seed and sizes, same rows")
+@click.option("--town-codes", default=None, help="comma-separated town codes (default: every reference town)")
+@with_appcontext
+def gen_load_command(enterprises, filings, notifications, seed, town_codes):
+    """Bulk-load realistic enterprises, filings in every status, audit rows and notifications (benchmarks)."""
+    from .loadgen import GenLoadError, generate
+
+    try:
+        counts = generate(enterprises=enterprises, filings=filings, notifications=notifications, seed=seed,
+                          town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None, echo=click.echo)
+    except GenLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(", ".join(f"{table} {n:,}" for table, n in counts.items()))
