@@ -1,0 +1,370 @@
+"""SQL statements per page, per role: the shared-layer cost of every GET page (issue 7).
+
+Builds the app on a fresh database the way tests/conftest.py does (migrations, roles, reference data,
+the demo accounts of `flask zsdx seed-demo`), adds a few demo records (a filing at the 镇街 step, a draft,
+a questionnaire, notifications, a message), logs in as each demo account (and stays anonymous once), GETs
+every page that role can reach (the GET routes of app.url_map without arguments, a few query-string
+variants, and the detail pages of the demo records) and prints, per (role, url), the HTTP status, the
+number of SQL statements and how many of them are FAB permission checks (`SELECT EXISTS … ab_permission_view`).
+
+    .venv/bin/python scripts/count_queries.py                 # fresh SQLite file
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python scripts/count_queries.py
+    .venv/bin/python scripts/count_queries.py --extra 30      # 30 more filings/notifications/users
+    .venv/bin/python scripts/count_queries.py --all           # also pages answered with a redirect or 4xx
+
+tests/test_query_counts.py imports the helpers below (`StatementCounter`, `page_urls`, `measure`,
+`make_demo_records`, `add_bulk`), so the bound the suite enforces is measured the same way.
+"""
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+import tempfile
+from contextlib import contextmanager
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+DEMO_PASSWORD = "Zsdx@2026"
+# (label, phone) of the demo accounts (README); None is the anonymous visitor (FAB's Public role).
+DEMO_ACCOUNTS = [
+    ("anonymous", None),
+    ("Admin", "13800000000"),
+    ("企业", "13800000001"),
+    ("服务商", "13800000002"),
+    ("评估机构", "13800000003"),
+    ("镇街", "13800000004"),
+    ("镇街(石岐)", "13800000005"),
+    ("第三方", "13800000006"),
+    ("专家", "13800000007"),
+    ("市工信", "13800000008"),
+]
+
+# Routes that are not pages: files, side effects, language switch, static assets.
+SKIP_ENDPOINTS = re.compile(
+    r"^(static|appbuilder\.static)$|\.(logout|back|captcha|download|action|delete|report_file|file|attachment|"
+    r"export|report|authorization_template|open)$|^LocaleView\.|^UserStatsChartView\.chart$"
+)
+SKIP_RULES = re.compile(r"\.(docx|xlsx|png|pdf)$")
+# Query-string variants of argument-less pages (tabs, kinds).
+VARIANTS = {
+    "/workbench/": ["?tab=filing", "?tab=overview", "?group=diagnosis&tab=pre_diagnosis", "?panel=review"],
+    "/notifications/": ["?kind=todo"],
+}
+PERMISSION_CHECK = re.compile(r"\bEXISTS\b.*\bab_permission_view\b", re.S | re.I)
+
+
+class StatementCounter:
+    """Collects the SQL statements the engine sends while `active` (a before_cursor_execute listener)."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.engine = engine
+        self.statements = []
+        self.active = False
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.statements.append(statement)
+
+    @contextmanager
+    def counting(self):
+        self.statements = []
+        self.active = True
+        try:
+            yield self
+        finally:
+            self.active = False
+
+    @property
+    def permission_checks(self):
+        return [s for s in self.statements if PERMISSION_CHECK.search(s)]
+
+    @property
+    def permission_statements(self):
+        """Every statement that reads ab_permission_view (EXISTS checks and bulk loads alike)."""
+        return [s for s in self.statements if "ab_permission_view" in s]
+
+    def close(self):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+def measure(client, counter, url):
+    """(status, statements, permission EXISTS checks, all ab_permission_view statements) of one GET."""
+    with counter.counting():
+        resp = client.get(url)
+    return resp.status_code, len(counter.statements), len(counter.permission_checks), len(counter.permission_statements)
+
+
+# --- the app ----------------------------------------------------------------------------------------
+def build_app(database_url=None):
+    """A fresh database and the app on it, as tests/conftest.py builds its session app."""
+    sys.path.insert(0, ROOT)
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    tmp = tempfile.mkdtemp(prefix="zsdx-count-")
+    if database_url is None:
+        from dbutil import fresh_database_url
+
+        database_url = fresh_database_url("zsdx_count_queries", os.path.join(tmp, "count.db"))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("CAPTCHA_ENABLED", "0")
+    os.environ["UPLOAD_FOLDER"] = os.path.join(tmp, "files")
+    from flask_migrate import upgrade
+
+    from zsdx import create_app
+    from zsdx.seed import init_security, seed_demo, seed_reference
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CAPTCHA_ENABLED": False,
+            "UPLOAD_FOLDER": os.path.join(tmp, "files"),
+            "SERVER_NAME": None,
+            "REDIS_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        init_security()
+        seed_reference()
+        seed_demo()
+    return app
+
+
+def _user_id(phone):
+    from zsdx.extensions import db
+    from zsdx.models import ZsdxUser
+
+    return db.session.query(ZsdxUser.id).filter(ZsdxUser.phone == phone).scalar()
+
+
+def _filing(org, user_id, step, name):
+    from zsdx.extensions import db
+    from zsdx.models import Filing, ProductCategory, Project, ReviewStatus
+
+    now = dt.datetime.now()
+    leaf = db.session.query(ProductCategory.id).filter_by(level=3).order_by(ProductCategory.id).first()[0]
+    project = Project(organisation_id=org.id, created_by_id=user_id)
+    filing = Filing(
+        project=project, organisation_id=org.id, ent_name=org.name, ent_credit_code=org.credit_code,
+        town_id=org.town_id, industry_id=org.industry_id or 1, ent_nature="private", ent_category="above",
+        ent_scale="small", product_category_id=leaf, quality_levels="innovative",
+        ent_address="中山市示例路1号", employees_total=100, employees_digital=10, ent_description="五金制品",
+        project_name=name, project_summary="建设MES", build_address="中山市示例路1号",
+        planned_investment=Decimal(50), start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 6, 30),
+        target_level="3", diagnosis_method="self", intended_industry_provider="服务商甲",
+        intended_scenario_provider="服务商乙", chain_leader=False,
+        status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING, current_step=step,
+        submitted_at=None if step is None else now, step_entered_at=None if step is None else now,
+    )
+    db.session.add_all([project, filing])
+    return filing
+
+
+def make_demo_records(app, enterprise_phone="13800000001"):
+    """Records whose detail pages get measured; returns their ids. Call inside no request."""
+    from zsdx.extensions import db
+    from zsdx.models import AssessmentResult, Message, Notification, NotificationKind, ZsdxUser
+
+    with app.app_context():
+        ent = db.session.query(ZsdxUser).filter(ZsdxUser.phone == enterprise_phone).one()
+        org = ent.organisation
+        waiting = _filing(org, ent.id, "town", "示例数字化改造项目")
+        draft = _filing(org, ent.id, None, "示例草稿项目")
+        assessment = AssessmentResult(organisation_id=org.id, user_id=ent.id, index_version="2024", answers="{}")
+        db.session.add(assessment)
+        db.session.add(Message(organisation_id=org.id, author_id=ent.id, body="您好，请问备案材料有哪些？"))
+        db.session.flush()
+        for _label, phone in DEMO_ACCOUNTS:
+            if phone:
+                uid = _user_id(phone)
+                for kind in NotificationKind.ALL:
+                    db.session.add(Notification(user_id=uid, kind=kind, text="示例通知", link=f"/filing/{waiting.id}",
+                                                send_sms=False))
+        db.session.commit()
+        return {"filing": waiting.id, "draft": draft.id, "assessment": assessment.id, "org": org.id}
+
+
+def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
+    """n more filings (waiting at 镇街), n notifications per demo account, n users in n organisations."""
+    import random
+
+    from zsdx.extensions import appbuilder, db
+    from zsdx.models import Notification, NotificationKind, Organisation, Town, ZsdxUser
+    from zsdx.security import placeholder_email
+
+    with app.app_context():
+        ent = db.session.query(ZsdxUser).filter(ZsdxUser.phone == enterprise_phone).one()
+        org = ent.organisation
+        for i in range(n):
+            _filing(org, ent.id, "town", f"{tag}项目{i}")
+        for _label, phone in DEMO_ACCOUNTS:
+            if phone:
+                uid = _user_id(phone)
+                for i in range(n):
+                    db.session.add(Notification(user_id=uid, kind=NotificationKind.ALL[i % 2], text=f"{tag}通知{i}",
+                                                send_sms=False))
+        sm = appbuilder.sm
+        roles = [sm.find_role(name) for name in ("企业", "服务商", "镇街", "专家")]
+        towns = db.session.query(Town).order_by(Town.id).all()
+        from zsdx.creditcode import CHARSET, check_char
+
+        for i in range(n):
+            body = "91442000" + "".join(random.choice(CHARSET[:10]) for _ in range(8)) + random.choice(CHARSET)
+            other = Organisation(kind="enterprise", name=f"中山市{tag}{random.randint(0, 10**9)}有限公司",
+                                 credit_code=body + check_char(body), town_id=towns[i % len(towns)].id,
+                                 contact_name="联系人", contact_phone="13700000000")
+            db.session.add(other)
+            phone = f"136{random.randint(0, 10**8 - 1):08d}"
+            user = ZsdxUser(username=phone, phone=phone, first_name=f"{tag}用户{i}", last_name="",
+                            email=placeholder_email(phone), active=True, password="x", organisation=other,
+                            town=towns[i % len(towns)], roles=[roles[i % len(roles)], roles[(i + 1) % len(roles)]])
+            db.session.add(user)
+        db.session.commit()
+
+
+# --- the pages --------------------------------------------------------------------------------------
+def _first_pk(view):
+    from zsdx.extensions import db
+
+    model = view.datamodel.obj
+    pk = view.datamodel.get_pk_name()
+    return db.session.query(getattr(model, pk)).order_by(getattr(model, pk)).limit(1).scalar()
+
+
+def page_urls(app, records=None):
+    """Every GET page without arguments, their variants, and the detail pages of `records` and of the
+    first row of each FAB ModelView (show/edit)."""
+    from flask_appbuilder import ModelView
+
+    from zsdx.extensions import appbuilder
+
+    urls = []
+    detail_rules = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or SKIP_ENDPOINTS.search(rule.endpoint) or SKIP_RULES.search(rule.rule):
+            continue
+        if not rule.arguments:
+            urls.append(rule.rule)
+            urls.extend(rule.rule + v for v in VARIANTS.get(rule.rule, []))
+        else:
+            detail_rules.append(rule)
+    records = records or {}
+    with app.app_context():
+        views = {type(v).__name__: v for v in appbuilder.baseviews}
+        for rule in detail_rules:
+            view_name, _, method = rule.endpoint.partition(".")
+            view = views.get(view_name)
+            args = None
+            if isinstance(view, ModelView) and rule.arguments == {"pk"} and method in ("show", "edit"):
+                pk = _first_pk(view)
+                args = {"pk": pk} if pk is not None else None
+            elif rule.endpoint == "FilingView.detail" and "filing" in records:
+                args = {"pk": records["filing"]}
+            elif rule.endpoint in ("FilingView.edit", "FilingView.change") and "draft" in records:
+                args = {"pk": records["draft" if method == "edit" else "filing"]}
+            elif rule.endpoint == "ReviewQueueView.detail" and "filing" in records:
+                args = {"subject": "filing", "pk": records["filing"]}
+            elif rule.endpoint == "AssessmentView.edit" and "assessment" in records:
+                args = {"pk": records["assessment"]}
+            elif rule.endpoint == "MessageReplyView.reply" and "org" in records:
+                args = {"org_id": records["org"]}
+            elif rule.endpoint == "HomeView.announcement":
+                from zsdx.extensions import db
+                from zsdx.models import Announcement
+
+                pk = db.session.query(Announcement.id).order_by(Announcement.id).limit(1).scalar()
+                args = {"pk": pk} if pk else None
+            elif rule.endpoint == "FilingApi.get" and "filing" in records:
+                args = {"pk": records["filing"]}
+            if args:
+                urls.append(rule.build(args, append_unknown=False)[1])
+    # FAB list pages at a large page size: the cost must not depend on it.
+    for view in appbuilder.baseviews:
+        if isinstance(view, ModelView):
+            base = f"{view.route_base}/list/"
+            if base in urls:
+                urls.append(f"{base}?psize_{type(view).__name__}=100")
+    return urls
+
+
+def login(client, phone, password=DEMO_PASSWORD):
+    html = client.get("/login/").get_data(as_text=True)
+    m = re.search(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"', html)
+    resp = client.post(
+        "/login/",
+        data={"pw-csrf_token": m.group(1) if m else "", "pw-mode": "password", "mode": "password",
+              "pw-phone": phone, "pw-password": password, "pw-captcha": ""},
+    )
+    if resp.status_code != 302:
+        raise RuntimeError(f"login of {phone} failed: {resp.status_code}")
+
+
+def client_for(app, phone, n=[0]):  # noqa: B006  (a counter of client addresses)
+    n[0] += 1
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.250.{n[0] >> 8 & 255}.{n[0] & 255}"
+    if phone:
+        login(client, phone)
+    return client
+
+
+def run(app, show_all=False, out=sys.stdout):
+    from zsdx.extensions import db
+
+    records = make_demo_records(app)
+    urls = page_urls(app, records)
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+        backend = db.engine.url.get_backend_name()
+    rows = []
+    try:
+        for label, phone in DEMO_ACCOUNTS:
+            client = client_for(app, phone)
+            client.get("/")  # warm-up: first-request work is not the page's
+            for url in urls:
+                status, n, exists, perm = measure(client, counter, url)
+                if status == 200 or show_all:
+                    rows.append((label, url, status, n, exists, perm))
+    finally:
+        counter.close()
+    print(f"# {backend}  columns: role  url  status  statements  "
+          "permission_exists  ab_permission_view_statements", file=out)
+    for row in rows:
+        print("\t".join(str(c) for c in row), file=out)
+    ok = [r for r in rows if r[2] == 200]
+    if ok:
+        worst = max(ok, key=lambda r: r[3])
+        print(f"# pages served: {len(ok)}; statements max {worst[3]} ({worst[0]} {worst[1]}), "
+              f"mean {sum(r[3] for r in ok) / len(ok):.1f}; permission EXISTS max {max(r[4] for r in ok)}, "
+              f"mean {sum(r[4] for r in ok) / len(ok):.1f}; pages over 10 statements: "
+              f"{sum(1 for r in ok if r[3] > 10)}", file=out)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--extra", type=int, default=0, help="add this many filings/notifications/users first")
+    parser.add_argument("--all", action="store_true", help="also list pages answered with a redirect or an error")
+    args = parser.parse_args()
+    import logging
+
+    logging.disable(logging.WARNING)
+    app = build_app()
+    if args.extra:
+        add_bulk(app, args.extra)
+    run(app, show_all=args.all)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""FAB permission checks from one query per request (zsdx.permission_cache, issue 7): few ab_permission_view
+statements per page, the same decisions as FAB's own per-check queries, and refusals still refused."""
+
+import os
+import sys
+
+import pytest
+from conftest import login
+from helpers import assert_denied
+from helpers_review import new_client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
+from count_queries import StatementCounter
+
+
+@pytest.fixture(scope="module")
+def counter(app):
+    from zsdx.extensions import db
+
+    with app.app_context():
+        c = StatementCounter(db.engine)
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [(None, "/login/"), (None, "/"), ("企业", "/workbench/"), ("企业", "/"), ("镇街", "/review/"),
+     ("Admin", "/users/list/"), ("Admin", "/townview/list/")],
+)
+def test_a_page_reads_permissions_once(app, factory, counter, role, url):
+    client = new_client(app)
+    if role:
+        user = factory.enterprise_user() if role == "企业" else factory.user(role, town_code="2010")
+        login(client, user)
+    client.get(url)  # first visit: whatever is loaded once per session is not the page's
+    with counter.counting():
+        resp = client.get(url)
+    assert resp.status_code == 200
+    assert counter.permission_checks == [], "FAB's per-item SELECT EXISTS is back"
+    assert len(counter.permission_statements) <= 2, counter.permission_statements
+
+
+def test_an_enterprise_is_still_refused_the_review_queue(app, factory):
+    client = new_client(app)
+    login(client, factory.enterprise_user())
+    assert_denied(client.get("/review/"), "/review/")
+    assert_denied(client.get("/users/list/"), "/users/list/")
+    assert client.get("/workbench/").status_code == 200
+
+
+def test_an_anonymous_visitor_is_still_sent_to_the_login(app):
+    client = new_client(app)
+    resp = client.get("/workbench/")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/login/")
+    assert client.get("/login/").status_code == 200
+
+
+def test_a_reviewer_sees_only_its_menu(app, factory):
+    client = new_client(app)
+    login(client, factory.user("镇街", town_code="2010"))
+    html = client.get("/workbench/").get_data(as_text=True)
+    assert "/review/" in html
+    assert "/users/list/" not in html and "/assessment/" not in html
+
+
+def _all_pairs(app):
+    from zsdx.extensions import appbuilder, db
+
+    sm = appbuilder.sm
+    return [(pv.permission.name, pv.view_menu.name) for pv in db.session.query(sm.permissionview_model)] + [
+        ("can_nothing", "NoSuchView")
+    ]
+
+
+@pytest.mark.parametrize("role", ["Admin", "企业", "镇街", "市工信", "评估机构", None])
+def test_the_cached_answers_are_fabs(app, factory, role):
+    """Every (permission, view) pair: the cached check inside a request equals FAB's uncached one."""
+    from flask_appbuilder.security.sqla.manager import SecurityManager
+
+    from zsdx.extensions import appbuilder, db
+    from zsdx.models import ZsdxUser
+
+    sm = appbuilder.sm
+    uid = (factory.enterprise_user() if role == "企业" else factory.user(role, town_code="2010"))["id"] if role else None
+    with app.test_request_context("/"):
+        user = db.session.get(ZsdxUser, uid) if uid else None
+        pairs = _all_pairs(app)
+        menus = sorted({v for p, v in pairs if p == "menu_access"})
+        for permission, view in pairs:
+            if user is None:
+                assert sm.is_item_public(permission, view) == SecurityManager.is_item_public(sm, permission, view)
+            else:
+                cached = sm._has_view_access(user, permission, view)
+                assert cached == SecurityManager._has_view_access(sm, user, permission, view), (permission, view)
+        assert sm._get_user_permission_view_menus(user, "menu_access", menus) == (
+            SecurityManager._get_user_permission_view_menus(sm, user, "menu_access", menus)
+        )
+
+
+def test_builtin_roles_are_matched_from_the_config(app, factory, monkeypatch):
+    """FAB_ROLES roles: FAB's regex match against the config, their DB rows ignored, as in FAB."""
+    from flask_appbuilder.security.sqla.manager import SecurityManager
+
+    from zsdx.extensions import appbuilder, db
+    from zsdx.models import ZsdxUser
+
+    sm = appbuilder.sm
+    uid = factory.user("专家")["id"]
+    monkeypatch.setattr(sm, "_builtin_roles", {"专家": [["^NotificationView$", "can_list"], ["^Home$", "menu_access"]]})
+    with app.test_request_context("/"):
+        user = db.session.get(ZsdxUser, uid)
+        assert sm._has_view_access(user, "can_list", "NotificationView")
+        assert not sm._has_view_access(user, "can_queue", "ReviewQueueView")  # a DB row of 专家, ignored
+        for permission, view in _all_pairs(app):
+            assert sm._has_view_access(user, permission, view) == SecurityManager._has_view_access(
+                sm, user, permission, view
+            ), (permission, view)
+        assert sm._get_user_permission_view_menus(user, "menu_access", ["Home", "Review"]) == {"Home"}
+
+
+def test_the_cache_lives_for_one_request(app):
+    """`g` is shared by requests made under one app context (tests do that): the cache is not."""
+    from zsdx.request_cache import request_cache
+
+    with app.app_context():
+        assert request_cache() is None
+        with app.test_request_context("/a"):
+            first = request_cache()
+            first["x"] = 1
+            assert request_cache() is first
+        with app.test_request_context("/b"):
+            assert request_cache() == {}

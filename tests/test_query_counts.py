@@ -1,0 +1,139 @@
+"""A bound on SQL statements per page (issue 7): every GET page each demo role can open issues at most
+MAX_STATEMENTS statements, and the count does not grow with the tables or with FAB's page size.
+
+The pages are discovered from app.url_map (scripts/count_queries.py, the same measuring code as the
+script the issue notes quote), plus the detail pages of records made here. A new page is covered without
+touching this file.
+"""
+
+import os
+import sys
+
+import pytest
+from helpers_review import new_client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
+import count_queries as cq
+
+MAX_STATEMENTS = 10
+
+# Pages over the bound today, by URL prefix. Each entry is an xfail case of test_over_bound_page below and
+# is left out of the other tests; delete the entry once its pages are within the bound (the xfail case then
+# passes, and the page joins the strict tests). Figures: statements per page on SQLite (Postgres alike).
+LEAD_REFACTORING = {
+    # 企业: 11 (13 on ?group=diagnosis&tab=pre_diagnosis): the panel's per-kind "latest" queries
+    "/workbench/": "lead refactoring",
+    # 13 for the reviewers: the timeline loads each actor separately
+    "/review/": "lead refactoring",
+    # 企业/服务商: 11
+    "/info-change/": "lead refactoring",
+    # MessageReplyView.reply (views/workbench.py), 市工信 13-14: each message's author loaded separately
+    "/message-replies/": "lead refactoring",
+}
+# FAB admin screens over the bound (Admin only), not the lead's: eager-load their relationships
+# (zsdx/views/datamodel.py EagerSQLAInterface) or replace the stock FAB view.
+ADMIN_SCREENS_OVER_BOUND = {
+    "/roles/": "ZsdxRoleModelView: 22 on the list (each role's permissions, 12 ab_permission_view reads), 12 on edit",
+    "/registryview/": "RegistryView: 19 at 20 rows, 27 at 100 (each row's town)",
+    "/permissionviews/": "FAB PermissionViewModelView: 13 (each row's permission and view menu)",
+    "/groups/": "FAB UserGroupModelView: 11",
+    "/organisationview/": "OrganisationView: 9 with a few towns, 19 at 20 rows / 30 at 100 across 30 towns (each row's town)",
+}
+OVER_BOUND = {**LEAD_REFACTORING, **ADMIN_SCREENS_OVER_BOUND}
+ROLES = [label for label, _phone in cq.DEMO_ACCOUNTS if label != "镇街(石岐)"]  # the other town's 镇街 adds nothing
+
+
+def over_bound(url):
+    return any(url.startswith(prefix) for prefix in OVER_BOUND)
+
+
+class World:
+    """The demo accounts and records, one logged-in client per role, and the counts measured so far."""
+
+    def __init__(self, app):
+        from zsdx.extensions import db
+        from zsdx.seed import seed_demo
+
+        self.app = app
+        with app.app_context():
+            seed_demo()
+            self.counter = cq.StatementCounter(db.engine)
+        self.records = cq.make_demo_records(app)
+        self.urls = cq.page_urls(app, self.records)
+        self.clients = {}
+        self.baseline = {}
+        self.after = {}  # {(role, url): statements} once the tables have grown
+
+    def client(self, role):
+        if role not in self.clients:
+            client = new_client(self.app)
+            phone = dict(cq.DEMO_ACCOUNTS)[role]
+            if phone:
+                cq.login(client, phone)
+            client.get("/")
+            self.clients[role] = client
+        return self.clients[role]
+
+    def measure(self, role, urls=None):
+        """{url: (status, statements)} of `urls` (default: every page) for `role`."""
+        client = self.client(role)
+        return {url: cq.measure(client, self.counter, url)[:2] for url in (urls or self.urls)}
+
+    def served(self, role):
+        """{url: statements} of the pages `role` is served (200), measured once."""
+        if role not in self.baseline:
+            self.baseline[role] = {u: n for u, (status, n) in self.measure(role).items() if status == 200}
+        return self.baseline[role]
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    w = World(app)
+    yield w
+    w.counter.close()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_within_the_bound(world, role):
+    served = world.served(role)
+    assert served, f"{role} was served no page at all"
+    over = {u: n for u, n in served.items() if n > MAX_STATEMENTS and not over_bound(u)}
+    assert not over, f"{role}: pages over {MAX_STATEMENTS} statements: {over}"
+
+
+def test_the_page_size_does_not_matter(world):
+    """FAB list pages at their page size and at 100 rows per page issue as many statements."""
+    served = world.served("Admin")
+    pairs = [(u, u.split("?")[0]) for u in served if "?psize_" in u and not over_bound(u)]
+    assert pairs, "no list page with a psize parameter was measured"
+    differ = {u: (served[base], served[u]) for u, base in pairs if served.get(base) != served[u]}
+    assert not differ, f"statements change with the page size (page size 20/default → 100): {differ}"
+
+
+def test_the_counts_do_not_grow_with_the_tables(app, world):
+    """30 more filings, notifications per account and users (in 30 organisations): the same counts."""
+    before = {role: world.served(role) for role in ROLES}
+    cq.add_bulk(app, 30, tag="grow")
+    grew = {}
+    for role in ROLES:
+        for url, (status, n) in world.measure(role, list(before[role])).items():
+            world.after[(role, url)] = n
+            if status == 200 and n > before[role][url] and not over_bound(url):
+                grew[(role, url)] = (before[role][url], n)
+    assert not grew, f"statements grow with the table sizes (before → after): {grew}"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [pytest.param(p, marks=pytest.mark.xfail(strict=False, reason=reason)) for p, reason in OVER_BOUND.items()],
+)
+def test_over_bound_page(world, prefix):
+    """The pages known to be over the bound today (the sets at the top): passes once they are fixed (also
+    after the tables grew, when test_the_counts_do_not_grow_with_the_tables ran first in this process)."""
+    over = {}
+    for role in ROLES:
+        for url, n in world.served(role).items():
+            n = max(n, world.after.get((role, url), 0))
+            if url.startswith(prefix) and n > MAX_STATEMENTS:
+                over[(role, url)] = n
+    assert not over, f"over {MAX_STATEMENTS} statements: {over}"

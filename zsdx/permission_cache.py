@@ -1,0 +1,91 @@
+"""FAB permission checks answered from one query per request (issue 7, shared-layer speed).
+
+FAB 5.3 asks the database once per check: `has_access` → `_has_view_access` → `exist_permission_on_roles`
+(a `SELECT EXISTS … ab_permission_view`) for every navbar item, button and `@has_access` view, 12 per
+page and about 30 on an admin list; `is_item_public` walks the Public role's permissions row by row.
+`PermissionCacheMixin` keeps FAB's decision logic and replaces only the database lookups: the
+(permission, view_menu) name pairs of a set of roles are loaded in one query and kept for the rest of the
+request (`zsdx.request_cache`). Builtin roles (FAB_ROLES) are still matched from the config with FAB's
+own `_has_access_builtin_roles`; Admin gets everything through its rows, as before. Outside a request
+(CLI, jobs, tests calling the manager directly) every method is FAB's unchanged.
+"""
+
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+
+from .request_cache import request_cache
+
+
+class PermissionCacheMixin:
+    """Mix into a FAB SQLA SecurityManager (before it in the bases)."""
+
+    def role_permission_pairs(self, role_ids):
+        """{(permission name, view_menu name)} granted to the roles `role_ids` through ab_permission_view_role."""
+        role_ids = frozenset(role_ids)
+        cache = request_cache()
+        key = ("zsdx.permission_pairs", role_ids)
+        if cache is not None and key in cache:
+            return cache[key]
+        pairs = set()
+        if role_ids:
+            pv, perm, vm = self.permissionview_model, self.permission_model, self.viewmenu_model
+            rows = (
+                self.session.query(perm.name, vm.name)
+                .select_from(pv)
+                .join(assoc_permissionview_role, pv.id == assoc_permissionview_role.c.permission_view_id)
+                .join(perm, pv.permission_id == perm.id)
+                .join(vm, pv.view_menu_id == vm.id)
+                .filter(assoc_permissionview_role.c.role_id.in_(role_ids))
+                .distinct()
+                .all()
+            )
+            pairs = {(p, v) for p, v in rows}
+        pairs = frozenset(pairs)
+        if cache is not None:
+            cache[key] = pairs
+        return pairs
+
+    def get_public_role(self):
+        cache = request_cache()
+        if cache is None:
+            return super().get_public_role()
+        if "zsdx.public_role" not in cache:
+            cache["zsdx.public_role"] = super().get_public_role()
+        return cache["zsdx.public_role"]
+
+    def _db_role_ids(self, roles):
+        return [role.id for role in roles if role is not None and role.name not in self.builtin_roles]
+
+    def is_item_public(self, permission_name, view_name):
+        # FAB: the Public role's DB permissions only (builtin roles are not consulted here).
+        if request_cache() is None:
+            return super().is_item_public(permission_name, view_name)
+        role = self.get_public_role()
+        return role is not None and (permission_name, view_name) in self.role_permission_pairs([role.id])
+
+    def _has_view_access(self, user, permission_name, view_name):
+        if request_cache() is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        roles = self.get_user_roles(user)
+        if any(
+            role.name in self.builtin_roles and self._has_access_builtin_roles(role, permission_name, view_name)
+            for role in roles
+        ):
+            return True
+        db_role_ids = self._db_role_ids(roles)
+        return bool(db_role_ids) and (permission_name, view_name) in self.role_permission_pairs(db_role_ids)
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        if request_cache() is None:
+            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+        roles = [self.get_public_role()] if user is None else self.get_user_roles(user)
+        result = {
+            view_menu_name
+            for role in roles
+            if role is not None and role.name in self.builtin_roles
+            for view_menu_name in view_menus_name
+            if self._has_access_builtin_roles(role, permission_name, view_menu_name)
+        }
+        db_role_ids = self._db_role_ids(roles)
+        if db_role_ids:
+            result.update(v for p, v in self.role_permission_pairs(db_role_ids) if p == permission_name)
+        return result

@@ -1,0 +1,52 @@
+"""Values computed once per HTTP request (issue 7, shared-layer speed).
+
+The cache is a dict on `flask.g` tagged with the request it belongs to: `g` is the application context's,
+and a test that holds an app context open around several client requests shares one `g` between them,
+so a bare `g` attribute would leak one request's answers into the next. Outside a request there is no
+cache at all (CLI commands, jobs and tests calling functions directly always get fresh answers).
+"""
+
+import functools
+
+from flask import g, has_request_context, request
+
+
+def request_cache():
+    """This request's cache dict, or None outside a request."""
+    if not has_request_context():
+        return None
+    current = request._get_current_object()
+    slot = g.get("_zsdx_request_cache")
+    if slot is None or slot[0] is not current:
+        slot = (current, {})
+        g._zsdx_request_cache = slot
+    return slot[1]
+
+
+def per_request(fn):
+    """Memoise `fn(*args)` for the rest of the request (positional, hashable arguments only).
+
+    The cached value is shared by every caller: do not mutate it. `fn.forget()` drops this function's
+    entries (call it after changing what it reads, when the same request reads it again).
+    """
+    key_base = (fn.__module__, fn.__qualname__)
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        cache = request_cache()
+        if cache is None:
+            return fn(*args)
+        key = (key_base, args)
+        if key not in cache:
+            cache[key] = fn(*args)
+        return cache[key]
+
+    def forget():
+        cache = request_cache()
+        if cache:
+            for key in [k for k in cache if isinstance(k, tuple) and k and k[0] == key_base]:
+                del cache[key]
+
+    wrapper.forget = forget
+    wrapper.uncached = fn
+    return wrapper

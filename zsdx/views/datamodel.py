@@ -1,0 +1,46 @@
+"""A FAB SQLAInterface that loads a list page's relationships with the page (issue 7).
+
+FAB's list query selects the model's own columns only; each row's `organisation`, `town`, `roles`, …
+shown by `list_columns` is then lazy-loaded one by one (the admin user list issued 73–75 statements per
+page). `EagerSQLAInterface(Model, joined=("town",), selectin=("roles",))` adds the loader options to the
+page query (`apply_all`, also used by `get` for show/edit): many-to-one relations ride on the page query
+as a LEFT OUTER JOIN, collections come in one `SELECT … WHERE id IN (…)` per relation. The count query
+(`query_count`) is left alone.
+
+The add/edit forms' relationship dropdowns query the related models through `get_related_interface`:
+FAB runs a `count(*)` before each unpaginated dropdown query and throws it away; `_DropdownInterface`
+counts the rows it fetched instead (same number: no paging, one entity per row).
+"""
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy.orm import joinedload, selectinload
+
+
+class EagerSQLAInterface(SQLAInterface):
+    def __init__(self, obj, session=None, joined=(), selectin=()):
+        super().__init__(obj, session=session)
+        self.eager_joined = tuple(joined)
+        self.eager_selectin = tuple(selectin)
+
+    def _eager_options(self):
+        return [joinedload(getattr(self.obj, name)) for name in self.eager_joined] + [
+            selectinload(getattr(self.obj, name)) for name in self.eager_selectin
+        ]
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        options = self._eager_options()
+        return query.options(*options) if options else query
+
+    def get_related_interface(self, col_name):
+        return _DropdownInterface(self.get_related_model(col_name))
+
+
+class _DropdownInterface(SQLAInterface):
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        if page is not None or page_size is not None or select_columns:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        rows = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction).all()
+        return len(rows), rows
