@@ -76,10 +76,15 @@ def deliver_pending(response=None):
 
 def unread_counts(user_id):
     """{kind: unread count} in one query, once per request (the bell and the workbench panel share it)."""
-    cache = g.setdefault("zsdx_unread", {}) if has_request_context() else {}
-    if user_id not in cache:
-        cache[user_id] = _unread_counts(user_id)
-    return cache[user_id]
+    from .request_cache import request_cache
+
+    cache = request_cache()
+    if cache is None:
+        return _unread_counts(user_id)
+    key = ("zsdx.unread_counts", user_id)
+    if key not in cache:
+        cache[key] = _unread_counts(user_id)
+    return cache[key]
 
 
 def _unread_counts(user_id):

@@ -52,9 +52,9 @@ ROLES = {
     EXPERT: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     CITY: {
         "views": REVIEWER_VIEWS
-        + ["ProductView", "AnnouncementAdminView", "MessageReplyView", "DiagnosisAssignView",
+        + ["ProductView", "AnnouncementAdminView", "SubmissionWindowView", "MessageReplyView", "DiagnosisAssignView",
            ("DiagnosisView", ["can_report", "can_report_file"])],
-        "menus": REVIEWER_MENUS + ["Products", "DiagnosisAssign", "Announcements", "MessageReplies"],
+        "menus": REVIEWER_MENUS + ["Products", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
     },
 }
 PUBLIC_MENUS = ["Home"]

@@ -116,8 +116,9 @@ class WorkbenchTab:
     columns: list  # column headers (lazy strings)
     order: int
     rows: Callable | None = None  # user -> rows (None: nothing yet)
-    template: str = "zsdx/_tab_empty.html"  # renders `rows` inside the workbench's table
+    template: str = "zsdx/_tab_generic.html"  # renders `rows` inside the workbench's table
     context: Callable | None = None  # user -> extra template context
+    cells: Callable | None = None  # the generic template's (row) -> [cell, …] (Markup for links)
 
 
 TABS: dict[tuple[str, str], WorkbenchTab] = {}

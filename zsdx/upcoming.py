@@ -32,4 +32,4 @@ for group, key, label, order, columns in (
          _l("Assessment institution"), _l("Operation")],
     ),
 ):
-    register_tab(WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order))
+    register_tab(WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order, template="zsdx/_tab_empty.html"))

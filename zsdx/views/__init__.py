@@ -22,6 +22,7 @@ def register_views(appbuilder):
     from .filing import FilingView
     from .review import ReviewQueueView
     from .stages import ProductView
+    from .windows import SubmissionWindowView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 
     # The top navigation, in the manual's order: 首页 我的工作台 评估评测 上架产品 (+ the reviewers' screens).
@@ -34,6 +35,7 @@ def register_views(appbuilder):
     appbuilder.add_view(DiagnosisAssignView, "DiagnosisAssign", label=_l("Assign institutions"))
     appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))
     appbuilder.add_view(AnnouncementAdminView, "Announcements", label=_l("Announcements"))
+    appbuilder.add_view(SubmissionWindowView, "Windows", label=_l("Submission windows"))
 
     # Reference data (Admin).
     for view, name, label in (

@@ -94,6 +94,7 @@ def store_files(form, filing, user):
 
 
 def provider_names():
+    # not a row load: the providers' public names, suggested in the filing form
     rows = db.session.query(Organisation.name, Organisation.is_industry_provider, Organisation.is_scenario_provider).filter(
         Organisation.kind == "provider"
     )

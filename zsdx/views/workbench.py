@@ -88,6 +88,7 @@ class WorkbenchView(BaseView):
             tab=tab.key,
             tab_template=tab.template if org is not None and org.kind == OrgKind.ENTERPRISE else "zsdx/_tab_empty.html",
             columns=tab.columns,
+            tab_cells=tab.cells,
             rows=rows,
             panel=panel_context(g.user),
             panel_tab=request.args.get("panel", NotificationKind.TODO),
@@ -192,8 +193,9 @@ class MessageReplyView(BaseView):
         from sqlalchemy import func
 
         rows = (
-            db.session.query(Organisation, func.max(Message.created_at), func.count(Message.id))
+            visible(Organisation)
             .join(Message, Message.organisation_id == Organisation.id)
+            .with_entities(Organisation, func.max(Message.created_at), func.count(Message.id))
             .group_by(Organisation.id)
             .order_by(func.max(Message.created_at).desc())
             .limit(200)
