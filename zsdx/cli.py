@@ -104,3 +104,22 @@ def gen_load_command(enterprises, filings, notifications, seed, town_codes):
     except GenLoadError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(", ".join(f"{table} {n:,}" for table, n in counts.items()))
+
+
+@zsdx_cli.command("check-chains")
+@with_appcontext
+def check_chains_command():
+    """Check REVIEW_CHAINS (scopes, roles, labels, guards) and list live records at steps that no longer exist."""
+    from flask import current_app
+
+    from .workflow import chain_problems, stranded_records
+
+    problems = chain_problems(current_app._get_current_object())
+    for problem in problems:
+        click.echo(f"config: {problem}")
+    stranded = [] if problems else stranded_records()
+    for stage_type, pk, step in stranded:
+        click.echo(f"record: {stage_type} #{pk} waits at step {step!r}, which its chain no longer has")
+    if problems or stranded:
+        raise SystemExit(1)
+    click.echo("review chains OK")
