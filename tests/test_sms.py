@@ -11,6 +11,7 @@ from helpers import (
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
     is_logged_in,
     logout,
+    meta_csrf,
     send_code,
     sms_login,
 )
@@ -197,6 +198,33 @@ def test_sends_of_yesterday_do_not_count(app, client, sms):
     _insert_sent(app, phone, [yesterday + dt.timedelta(minutes=i) for i in range(10)])
     assert send_code(client, phone, "register").status_code == 200
     assert len(sms.texts(phone)) == 1
+
+
+def test_per_phone_refusals_are_chinese_beside_the_code_field(app, client, factory, sms):
+    user = factory.enterprise_user()
+    assert send_code(client, user["phone"], "login", "/login/").status_code == 200
+    body = send_code(client, user["phone"], "login", "/login/").get_json()
+    assert body["field"] == "sms_code" and "秒后" in body["message"]
+
+
+def test_the_per_address_ceiling_answers_in_chinese_json(app, client, sms):
+    """A town office sends codes to many phones from one address: 60 a minute pass, the 61st is refused with a
+    Chinese message (zsdx.js shows it beside the code field), never Werkzeug's "TOO MANY REQUESTS"."""
+    limit = int(re.match(r"\s*(\d+)", app.config["SMS_RATE_LIMIT"]).group(1))
+    token = meta_csrf(client, "/register/")
+    for i in range(limit):
+        resp = client.post("/sms/send", json={"phone": fresh_phone(), "purpose": "register"}, headers={"X-CSRFToken": token})
+        assert resp.status_code == 200, (i, resp.get_json())
+    phone = fresh_phone()
+    resp = client.post("/sms/send", json={"phone": phone, "purpose": "register"}, headers={"X-CSRFToken": token})
+    assert resp.status_code == 429 and resp.is_json
+    body = resp.get_json()
+    assert body["ok"] is False and "操作过于频繁" in body["message"] and "秒后再试" in body["message"]
+    assert body.get("field") in (None, "sms_code")
+    assert sms.texts(phone) == []
+    # sent as a plain form post, too, the refusal is JSON
+    resp = client.post("/sms/send", data={"phone": phone, "purpose": "register"}, headers={"X-CSRFToken": token})
+    assert resp.status_code == 429 and "操作过于频繁" in resp.get_json()["message"]
 
 
 def test_send_without_csrf_token_is_refused(app, client, sms):

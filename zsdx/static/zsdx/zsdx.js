@@ -1,6 +1,25 @@
 /* zsdx front-end helpers: CSRF header for AJAX, SMS code buttons, registry fuzzy search, tabs. */
 (function ($) {
-  var csrf = $('meta[name="csrf-token"]').attr('content');
+  function csrfToken() { return $('meta[name="csrf-token"]').attr('content'); }
+
+  // A page shown again from the browser's history keeps what was typed but may carry a stale CSRF token
+  // (the session ran out, or the user logged in again in another window): fetch a fresh one into the page.
+  function refreshCsrf() {
+    return $.getJSON('/csrf-token').done(function (res) {
+      if (!res || !res.csrf_token) { return; }
+      $('meta[name="csrf-token"]').attr('content', res.csrf_token);
+      $('input[name="csrf_token"], input[name$="-csrf_token"]').val(res.csrf_token);
+    });
+  }
+  window.zsRefreshCsrf = refreshCsrf;
+  window.addEventListener('pageshow', function (e) {
+    var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+    if (e.persisted || (nav && nav.type === 'back_forward')) { refreshCsrf(); }
+  });
+  // 返回上一页 on the error pages: history.back() brings the form back with what was typed.
+  $(document).on('click', '.zs-history-back', function (e) {
+    if (window.history.length > 1) { e.preventDefault(); window.history.back(); }
+  });
 
   function showError(input, message) {
     var box = $('#' + input.attr('id') + '-error');
@@ -22,7 +41,7 @@
     var codeInput = btn.closest('.input-group').find('input');
     $.ajax({
       url: '/sms/send', method: 'POST', contentType: 'application/json',
-      headers: {'X-CSRFToken': csrf},
+      headers: {'X-CSRFToken': csrfToken()},
       data: JSON.stringify({phone: $.trim(phoneInput.val()), purpose: btn.data('purpose')})
     }).done(function (res) {
       showError(phoneInput, ''); showError(codeInput, '');
@@ -35,8 +54,11 @@
       }, 1000);
     }).fail(function (xhr) {
       var res = xhr.responseJSON || {};
-      if (res.field === 'phone') { showError(phoneInput, res.message); }
-      else { showError(codeInput, res.message || xhr.statusText); }
+      if (res.csrf_expired) { refreshCsrf(); }
+      // every refusal of /sms/send is JSON with a Chinese message; the button's own text covers the rest
+      var message = res.message || String(btn.data('error'));
+      if (res.field === 'phone') { showError(phoneInput, message); }
+      else { showError(codeInput, message); }
     });
   });
 
