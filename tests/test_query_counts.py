@@ -20,16 +20,7 @@ MAX_STATEMENTS = 10
 # Pages over the bound today, by URL prefix. Each entry is an xfail case of test_over_bound_page below and
 # is left out of the other tests; delete the entry once its pages are within the bound (the xfail case then
 # passes, and the page joins the strict tests). Figures: statements per page on SQLite (Postgres alike).
-LEAD_REFACTORING = {
-    # 企业: 11 (13 on ?group=diagnosis&tab=pre_diagnosis): the panel's per-kind "latest" queries
-    "/workbench/": "lead refactoring",
-    # 13 for the reviewers: the timeline loads each actor separately
-    "/review/": "lead refactoring",
-    # 企业/服务商: 11
-    "/info-change/": "lead refactoring",
-    # MessageReplyView.reply (views/workbench.py), 市工信 13-14: each message's author loaded separately
-    "/message-replies/": "lead refactoring",
-}
+LEAD_REFACTORING = {}
 # FAB admin screens over the bound (Admin only), not the lead's: eager-load their relationships
 # (zsdx/views/datamodel.py EagerSQLAInterface) or replace the stock FAB view.
 ADMIN_SCREENS_OVER_BOUND = {

@@ -27,12 +27,19 @@ def create_app(test_config=None):
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     with app.app_context():
-        from . import diagnosis, filing, infochange, models  # noqa: F401  (models on the metadata, subjects on the engine)
+        from . import models  # noqa: F401  (the models on the metadata)
         from .views import register_views
+
+        register_stages()
 
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
-    _limit_api_login(app)
+    from .workflow import validate_chains
+
+    validate_chains(app)  # an unknown scope, role, step label or guard stops start-up (fail closed)
+    from .security import apply_login_limits
+
+    apply_login_limits(app)
     from .cli import zsdx_cli
     from .notifications import deliver_pending
 
@@ -41,6 +48,9 @@ def create_app(test_config=None):
     from . import templating
 
     templating.register(app)
+    from . import errors
+
+    errors.register(app)
     if not app.config.get("REDIS_URL") and not app.config.get("TESTING"):
         from .jobs import start_inprocess_ticker
 
@@ -49,13 +59,9 @@ def create_app(test_config=None):
     return app
 
 
-def _limit_api_login(app):
-    """FAB rate-limits only the HTML login (FAB-NOTES P8): limit the JWT login too."""
-    from .extensions import limiter
-
-    for name, bp in app.blueprints.items():
-        if name == "SecurityApi":
-            limiter.limit(lambda: app.config["AUTH_RATE_LIMIT"], methods=["POST"])(bp)
+def register_stages():
+    """Import every stage module: each registers its stage, tabs and visibility on import."""
+    from . import diagnosis, filing, infochange, upcoming  # noqa: F401
 
 
 def _configure_logging(app):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
+from . import roles as R
 from .extensions import db
 from .models import (
     AssessmentResult,
@@ -20,7 +21,6 @@ from .models import (
     ReviewStatus,
     ZsdxUser,
 )
-from . import roles as R
 from .stages import Stage, WorkbenchTab, register_stage, register_tab
 from .workflow import WorkflowError, complete_without_review, submit, unit_of_work
 

@@ -8,8 +8,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
 from .models import Filing, FilingCounter, FilingRevision, PreDiagnosis, Project, ReviewStatus, Signing
@@ -226,6 +226,18 @@ def overview_rows(user):
     )
 
 
+def detail_options():
+    """Everything the filing page shows, loaded with the filing (the category path, revisions and actors)."""
+    from .models import FilingRevision, ProductCategory
+
+    return [
+        joinedload(Filing.town),
+        joinedload(Filing.industry),
+        joinedload(Filing.product_category).joinedload(ProductCategory.parent).joinedload(ProductCategory.parent),
+        selectinload(Filing.revisions).joinedload(FilingRevision.actor),
+    ]
+
+
 def _review_context(filing):
     import sys
 
@@ -246,6 +258,7 @@ register_stage(
         review_template="zsdx/_review_filing.html",
         review_context=_review_context,
         queue_options=lambda model: [joinedload(model.town)],
+        detail_options=lambda model: detail_options(),
         on_complete=complete_filing,
     )
 )

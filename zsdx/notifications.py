@@ -1,7 +1,7 @@
 """待办事项 / 审核通知: rows written in the caller's transaction; SMS delivery queued once it commits."""
 
 from flask import g, has_request_context
-from sqlalchemy import case, event, func, inspect
+from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -75,25 +75,42 @@ def deliver_pending(response=None):
 
 
 def unread_counts(user_id):
-    """{kind: unread count} in one query, once per request (the bell and the workbench panel share it)."""
+    """{kind: unread count} of the user's notifications, once per request (the bell and the panel share it)."""
+    return _unread(user_id)[0]
+
+
+def unread_messages(user_id):
+    """Replies of the platform on the user's organisation's 留言板 not read yet (same statement as above)."""
+    return _unread(user_id)[1]
+
+
+def _unread(user_id):
     from .request_cache import request_cache
 
     cache = request_cache()
     if cache is None:
-        return _unread_counts(user_id)
-    key = ("zsdx.unread_counts", user_id)
+        return _count_unread(user_id)
+    key = ("zsdx.unread", user_id)
     if key not in cache:
-        cache[key] = _unread_counts(user_id)
+        cache[key] = _count_unread(user_id)
     return cache[key]
 
 
-def _unread_counts(user_id):
-    rows = (
-        db.session.query(
+def _count_unread(user_id):
+    from .models import Message, ZsdxUser
+
+    messages = (
+        select(func.count(Message.id))
+        .join(ZsdxUser, ZsdxUser.organisation_id == Message.organisation_id)
+        .where(ZsdxUser.id == user_id, Message.from_platform.is_(True), Message.read_by_enterprise.is_(False))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
             func.sum(case((Notification.kind == NotificationKind.TODO, 1), else_=0)),
             func.sum(case((Notification.kind == NotificationKind.REVIEW, 1), else_=0)),
-        )
-        .filter(Notification.user_id == user_id, Notification.is_read.is_(False))
-        .one()
-    )
-    return {NotificationKind.TODO: int(rows[0] or 0), NotificationKind.REVIEW: int(rows[1] or 0)}
+            messages,
+        ).where(Notification.user_id == user_id, Notification.is_read.is_(False))
+    ).one()
+    counts = {NotificationKind.TODO: int(rows[0] or 0), NotificationKind.REVIEW: int(rows[1] or 0)}
+    return counts, int(rows[2] or 0)

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_babel import gettext
 from sqlalchemy import func, update
@@ -20,6 +20,7 @@ from sqlalchemy import func, update
 from .extensions import db
 from .models import LoginFailure, SmsCode, ZsdxUser
 from .passwords import password_problem
+from .permission_cache import PermissionCacheMixin
 
 log = logging.getLogger(__name__)
 
@@ -187,22 +188,105 @@ def check_captcha(answer):
     return hmac.compare_digest(stored["h"], _captcha_hash((answer or "").strip()))
 
 
+# --- login rate limits ------------------------------------------------------------------------------
+# Per login name first: a town office or the bureau shares one public address, so a tight per-IP limit
+# would lock all of them out together. The per-IP limit (AUTH_RATE_LIMIT, applied by FAB to the form login
+# and below to the API login) is only a generous ceiling.
+LOGIN_NAME_SCOPE = "login-name"
+
+
+def login_name_key():
+    """The account a login POST is for (form: the phone of either tab; API: username), normalised the way
+    FAB matches it, so that case or the placeholder e-mail do not open extra buckets. "" skips the limit."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        name = data.get("username") if isinstance(data, dict) else None
+    else:
+        name = request.form.get("pw-phone") or request.form.get("sms-phone")
+    name = (name if isinstance(name, str) else "").strip().lower()
+    if name.endswith(PLACEHOLDER_EMAIL_DOMAIN):
+        name = name[: -len(PLACEHOLDER_EMAIL_DOMAIN)]
+    return f"login:{name}" if name else ""
+
+
+def _too_many_logins_message():
+    from .errors import retry_after_seconds
+
+    return gettext(
+        "Too many login attempts for this account, please try again in %(seconds)s seconds",
+        seconds=retry_after_seconds() or 60,
+    )
+
+
+def apply_login_limits(app):
+    """The per-login-name limit on the form login and /api/v1/security/login (one shared count), and the
+    per-IP ceiling on the API login too (FAB limits only its HTML login view, FAB-NOTES P8)."""
+    from .extensions import limiter
+
+    per_name = limiter.shared_limit(
+        lambda: current_app.config["AUTH_LOGIN_NAME_RATE_LIMIT"],
+        scope=LOGIN_NAME_SCOPE,
+        key_func=login_name_key,
+        methods=["POST"],
+        error_message=_too_many_logins_message,
+    )
+    per_name(app.appbuilder.sm.auth_view.blueprint)
+    api = app.blueprints.get("SecurityApi")
+    if api is not None:
+        limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(api)
+        per_name(api)
+
+
 # --- the security manager ---------------------------------------------------------------------------
+PLACEHOLDER_EMAIL_DOMAIN = "@phone.zsdx.invalid"
+
+
 def placeholder_email(phone):
     """ab_user.email is NOT NULL and unique; zsdx accounts are phone-based, so derive one."""
-    return f"{phone}@phone.zsdx.invalid"
+    return f"{phone}{PLACEHOLDER_EMAIL_DOMAIN}"
 
 
-class ZsdxSecurityManager(SecurityManager):
+class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
     user_model = ZsdxUser
 
     def __init__(self, appbuilder):
         from .views.account import ZsdxAuthView
-        from .views.admin import ZsdxUserDBModelView
+        from .views.admin import ZsdxRoleModelView, ZsdxUserDBModelView
 
         self.authdbview = ZsdxAuthView
         self.userdbmodelview = ZsdxUserDBModelView
+        self.rolemodelview = ZsdxRoleModelView
         super().__init__(appbuilder)
+        self._eager_admin_lists()
+
+    def load_user(self, pk):
+        """The signed-in user with its roles and groups in one statement (FAB loads them one query each)."""
+        from sqlalchemy.orm import joinedload
+
+        model = self.user_model
+        user = (
+            self.session.query(model)
+            .options(joinedload(model.roles), joinedload(model.groups))
+            .filter(model.id == int(pk))
+            .first()
+        )
+        if user and user.is_active:
+            return user
+        return None
+
+    def _eager_admin_lists(self):
+        """FAB's role, group and permission lists show each row's relations: load them with the page."""
+        from sqlalchemy.orm import selectinload
+
+        from .views.datamodel import EagerSQLAInterface
+
+        pv = self.permissionview_model
+        self.rolemodelview.datamodel = EagerSQLAInterface(
+            self.role_model,
+            options=lambda m: [selectinload(m.permissions).joinedload(pv.permission), selectinload(m.permissions).joinedload(pv.view_menu)],
+        )
+        self.groupmodelview.datamodel = EagerSQLAInterface(self.group_model, selectin=("roles", "users"))
+        self.permissionviewmodelview.datamodel = EagerSQLAInterface(pv, joined=("permission", "view_menu"))
 
     def create_limiter(self, app):
         from .extensions import limiter

@@ -57,6 +57,7 @@ class Stage:
     viewers: tuple = ()  # extra (role, scope, include_drafts) who may see records beyond the chain's reviewers
     in_review_queue: bool = True  # listed in the 审核工作台 (False when the reviewer acts on a page of its own)
     queue_options: Callable | None = None  # model -> loader options for queue rows (eager loads)
+    detail_options: Callable | None = None  # model -> loader options for the review page's record
 
     @property
     def chain(self):

@@ -43,6 +43,7 @@ __all__ = [
     "SmsCode",
     "StageStatus",
     "StoredFile",
+    "SubmissionWindow",
     "Town",
     "ZsdxUser",
     "now",

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 
 from ..creditcode import normalise
 from ..extensions import db
-from ..files import EVIDENCE, UploadError, store_upload
+from ..files import EVIDENCE, UploadError, serve, store_upload
 from ..forms import (
     ChangePasswordForm,
     ChangePhoneForm,
@@ -48,6 +48,9 @@ from ..security import (
     placeholder_email,
     send_sms_code,
 )
+from ..stages import STAGES
+from ..visibility import get_owned_or_404, owned
+from ..workflow import submit_record
 
 
 def town_choices(blank=True):
@@ -89,6 +92,9 @@ class ZsdxAuthView(AuthDBView):
                 user = self._login_by_password(pw_form)
                 if user:
                     return self._logged_in(user)
+        return self._render_login(pw_form, sms_form, mode)
+
+    def _render_login(self, pw_form, sms_form, mode, error=None):
         return self.render_template(
             self.login_template,
             title=_("Login"),
@@ -96,8 +102,28 @@ class ZsdxAuthView(AuthDBView):
             sms_form=sms_form,
             mode="sms" if mode == "sms" else "password",
             captcha_enabled=current_app.config.get("CAPTCHA_ENABLED", True),
+            login_error=error,
             appbuilder=self.appbuilder,
         )
+
+    def create_blueprint(self, appbuilder, endpoint=None, static_folder=None):
+        blueprint = super().create_blueprint(appbuilder, endpoint=endpoint, static_folder=static_folder)
+        blueprint.register_error_handler(429, self._rate_limited)
+        return blueprint
+
+    def _rate_limited(self, error):
+        """A login over a rate limit: the login page itself, in Chinese, with what was typed (429)."""
+        from ..errors import render_error, too_many_message
+
+        if request.method != "POST" or request.is_json:
+            return render_error(error)
+        mode = request.form.get("sms-mode") or request.form.get("pw-mode") or "password"
+        pw_form = LoginPasswordForm(prefix="pw")
+        sms_form = LoginSmsForm(prefix="sms")
+        pw_form.password.data = None  # never echo a password back
+        response = current_app.make_response(self._render_login(pw_form, sms_form, mode, too_many_message(error)))
+        response.status_code = 429
+        return response
 
     def _login_by_password(self, form):
         if not check_captcha(form.captcha.data):
@@ -149,9 +175,21 @@ class ZsdxAuthView(AuthDBView):
 
 
 class SmsView(BaseView):
-    """POST /sms/send: a verification code for registration, login, reset or a new phone."""
+    """POST /sms/send: a verification code for registration, login, reset or a new phone.
+
+    Every refusal is JSON with a Chinese message, shown beside the field (zsdx.js), the per-IP limit and an
+    expired page included."""
 
     route_base = "/sms"
+
+    def create_blueprint(self, appbuilder, endpoint=None, static_folder=None):
+        from werkzeug.exceptions import HTTPException
+
+        from ..errors import json_error
+
+        blueprint = super().create_blueprint(appbuilder, endpoint=endpoint, static_folder=static_folder)
+        blueprint.register_error_handler(HTTPException, json_error)
+        return blueprint
 
     @expose("/send", methods=["POST"])
     def send(self):
@@ -201,6 +239,7 @@ class RegisterView(BaseView):
             form.phone.errors.append(_("This mobile phone number is already registered"))
             return False
         code = normalise(form.credit_code.data)
+        # not a row load: only whether the credit code is taken
         if db.session.query(Organisation.id).filter_by(credit_code=code).first():
             form.credit_code.errors.append(
                 _("This enterprise already has an account; please ask its administrator or the platform to add you")
@@ -368,12 +407,13 @@ class InfoChangeView(BaseView):
         org = g.user.organisation
         if org is None:
             abort(404)
-        latest = (
-            db.session.query(InfoChangeRequest)
-            .filter_by(organisation_id=org.id)
+        history = (  # the newest ten requests, the first of which decides what the form shows
+            owned(InfoChangeRequest)
             .order_by(InfoChangeRequest.created_at.desc(), InfoChangeRequest.id.desc())
-            .first()
+            .limit(10)
+            .all()
         )
+        latest = history[0] if history else None
         pending = latest if latest is not None and latest.status == ReviewStatus.REVIEWING else None
         returned = latest if latest is not None and latest.status == ReviewStatus.RETURNED else None
         source = returned or org
@@ -399,7 +439,7 @@ class InfoChangeView(BaseView):
                 form.town_id.errors.append(_("Please select the district"))
             else:
                 code = normalise(form.credit_code.data)
-                clash = (
+                clash = (  # not a row load: only whether another organisation has the code
                     db.session.query(Organisation.id)
                     .filter(Organisation.credit_code == code, Organisation.id != org.id)
                     .first()
@@ -425,19 +465,10 @@ class InfoChangeView(BaseView):
                         upload_error = str(exc)
                     else:
                         db.session.add(change)
-                        db.session.commit()
-                        from ..workflow import submit
-
-                        submit(change, g.user)
+                        db.session.flush()
+                        submit_record(change, g.user)  # the request, its files and the submission: one commit
                         flash(_("The change request has been submitted and takes effect after review"), "success")
                         return redirect(url_for("InfoChangeView.form"))
-        history = (
-            db.session.query(InfoChangeRequest)
-            .filter_by(organisation_id=org.id)
-            .order_by(InfoChangeRequest.created_at.desc())
-            .limit(10)
-            .all()
-        )
         from ..models import ReviewAction
 
         opinions = {
@@ -466,9 +497,8 @@ class InfoChangeView(BaseView):
     @expose("/<int:pk>/attachment/<int:att>")
     @has_access
     def attachment(self, pk, att):
-        from .review import _serve_attachment
-
-        record = db.session.query(InfoChangeRequest).filter_by(id=pk, organisation_id=g.user.organisation_id).one_or_none()
-        if record is None or g.user.organisation_id is None:
+        record = get_owned_or_404(InfoChangeRequest, pk)
+        stored = STAGES["info_change"].files["attachment"](record, att)
+        if stored is None:
             abort(404)
-        return _serve_attachment(record, att)
+        return serve(stored, inline=request.args.get("inline") == "1")

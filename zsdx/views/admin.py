@@ -5,14 +5,17 @@ from flask import g
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from ..forms import PHONE_RE
 from ..models import Announcement, Industry, Organisation, ProductCategory, RegistryEntry, Town
 from ..security import placeholder_email
+from .datamodel import EagerSQLAInterface
 
 USER_LABELS = {
     "first_name": _l("Name"),
@@ -122,6 +125,16 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
     edit_form_extra_fields = {"phone": add_form_extra_fields["phone"]}
     page_size = 20
 
+    def __init__(self, **kwargs):
+        # FAB's security manager hands this view a plain SQLAInterface(user_model); the list shows each
+        # user's organisation, town and roles: load them with the page, not row by row (issue 7).
+        from .datamodel import EagerSQLAInterface
+
+        self.datamodel = EagerSQLAInterface(
+            self.datamodel.obj, joined=("organisation", "town"), selectin=("roles",)
+        )
+        super().__init__(**kwargs)
+
     def pre_add(self, item):
         self._sync_login(item)
         item.last_name = item.last_name or ""
@@ -170,7 +183,7 @@ class IndustryView(ModelView):
 
 
 class ProductCategoryView(BlankChoiceMixin, ModelView):
-    datamodel = SQLAInterface(ProductCategory)
+    datamodel = EagerSQLAInterface(ProductCategory, options=lambda m: [joinedload(m.parent).joinedload(m.parent)])
     blank_choice_columns = ("parent",)
     locals().update(titles(_l("Main product category")))
     formatters_columns = {"parent": _name_or_blank}
@@ -182,7 +195,7 @@ class ProductCategoryView(BlankChoiceMixin, ModelView):
 
 
 class OrganisationView(BlankChoiceMixin, ModelView):
-    datamodel = SQLAInterface(Organisation)
+    datamodel = EagerSQLAInterface(Organisation, joined=("town",))
     blank_choice_columns = ("town", "industry")
     locals().update(titles(_l("Unit")))
     formatters_columns = {
@@ -223,7 +236,7 @@ class OrganisationView(BlankChoiceMixin, ModelView):
 
 
 class RegistryView(BlankChoiceMixin, ModelView):
-    datamodel = SQLAInterface(RegistryEntry)
+    datamodel = EagerSQLAInterface(RegistryEntry, joined=("town",))
     blank_choice_columns = ("town",)
     locals().update(titles(_l("Business registry entry")))
     formatters_columns = {"town": _name_or_blank, "legal_representative": _name_or_blank, "address": _name_or_blank}
@@ -243,7 +256,7 @@ class RegistryView(BlankChoiceMixin, ModelView):
 class AnnouncementAdminView(ModelView):
     """公告 management for 市工信 (and Admin)."""
 
-    datamodel = SQLAInterface(Announcement)
+    datamodel = EagerSQLAInterface(Announcement, joined=("author",))
     locals().update(titles(_l("Announcement")))
     label_columns = {
         "title": _l("Title"),
@@ -262,3 +275,165 @@ class AnnouncementAdminView(ModelView):
 
     def pre_add(self, item):
         item.author_id = g.user.id
+
+
+# --- 角色列表: permissions readable in Chinese, grouped by screen -----------------------------------------
+# FAB names a permission after a method (can_list, can_index, …) and a view after its class or menu name;
+# the Admin sees them as "<screen>：<operation>". Screens take their menu labels (zsdx/views/__init__.py and
+# FAB's security menu); the screens without a menu and the operations are named here.
+PERMISSION_LABELS = {
+    "menu_access": _l("Menu"),
+    "can_index": _l("Open"),
+    "can_list": _l("List"),
+    "can_show": _l("View"),
+    "can_add": _l("Add"),
+    "can_edit": _l("Edit"),
+    "can_delete": _l("Delete"),
+    "muldelete": _l("Delete in bulk"),
+    "can_download": _l("Download"),
+    "can_get": _l("Read data"),
+    "can_post": _l("Create"),
+    "can_put": _l("Modify"),
+    "can_info": _l("Describe"),
+    "can_act": _l("Review"),
+    "can_assign": _l("Assign"),
+    "can_attachment": _l("Attachments"),
+    "can_authorization_template": _l("Authorisation letter template"),
+    "can_bulk": _l("Bulk approval"),
+    "can_change": _l("Change"),
+    "can_chart": _l("Chart"),
+    "can_confirm": _l("Confirm"),
+    "can_detail": _l("Details"),
+    "can_export": _l("Export"),
+    "can_file": _l("Files"),
+    "can_form": _l("Fill in"),
+    "can_new": _l("Start"),
+    "can_open": _l("Open item"),
+    "can_password": _l("Change password"),
+    "can_phone": _l("Change bound phone"),
+    "can_queue": _l("Queue"),
+    "can_read_all": _l("Mark all as read"),
+    "can_reply": _l("Reply"),
+    "can_report": _l("Report"),
+    "can_report_file": _l("Report file"),
+    "can_result": _l("Result"),
+    "can_start": _l("Start"),
+    "can_submit": _l("Submit"),
+    "can_this_form_get": _l("Open form"),
+    "can_this_form_post": _l("Submit form"),
+    "can_thread": _l("Conversation"),
+    "can_threads": _l("Conversations"),
+    "can_upload": _l("Upload"),
+    "can_userinfo": _l("Own profile"),
+    "copyrole": _l("Copy role"),
+    "resetmypassword": _l("Reset own password"),
+    "resetpasswords": _l("Reset passwords"),
+    "userinfoedit": _l("Edit own profile"),
+}
+PERMISSION_ORDER = {name: i for i, name in enumerate(PERMISSION_LABELS)}
+# Screens that have no menu entry (their permission view is the class name).
+VIEW_LABELS = {
+    "AccountView": _l("Account settings"),
+    "InfoChangeView": _l("Information change"),
+    "NotificationView": _l("Notifications"),
+    "MessageBoardView": _l("Message board"),
+    "FilingView": _l("Project filing"),
+    "DiagnosisView": _l("Pre-diagnosis"),
+    "FilingApi": _l("Project filing API"),
+    "MenuApi": _l("Menu API"),
+    "ResetMyPasswordView": _l("Reset own password"),
+    "ResetPasswordView": _l("Reset passwords"),
+    "UserInfoEditView": _l("Edit own profile"),
+    "RegisterView": _l("Register"),
+    "SmsView": _l("SMS verification code"),
+    "ForgotPasswordView": _l("Forgot password"),
+}
+ROLE_LABELS = {"AUTH_ROLE_ADMIN": _l("Platform administrator"), "AUTH_ROLE_PUBLIC": _l("Public access")}
+
+
+def _menu_labels():
+    """Permission view name → menu label: each menu item under its menu name and its view's permission name."""
+    from flask import current_app
+
+    labels = {}
+
+    def walk(items):
+        for item in items:
+            if item.label:
+                labels.setdefault(item.name, item.label)
+                if item.baseview is not None:
+                    labels.setdefault(item.baseview.class_permission_name, item.label)
+            walk(item.childs)
+
+    walk(current_app.appbuilder.menu.get_list())
+    return labels
+
+
+def view_label(name, menu_labels=None):
+    menu_labels = _menu_labels() if menu_labels is None else menu_labels
+    return str(menu_labels.get(name) or VIEW_LABELS.get(name) or name)
+
+
+def permission_label(name):
+    label = PERMISSION_LABELS.get(name)
+    return str(label) if label is not None else name.removeprefix("can_")
+
+
+def permission_view_label(pv, menu_labels=None):
+    """One permission as the Admin reads it: "我的工作台：访问"."""
+    return f"{view_label(pv.view_menu.name, menu_labels)}：{permission_label(pv.permission.name)}"
+
+
+def role_label(name):
+    from flask import current_app
+
+    for key, label in ROLE_LABELS.items():
+        if name == current_app.config.get(key):
+            return str(label)
+    return name
+
+
+def grouped_permissions(pvs):
+    """[(screen, [operation, …]), …] sorted by screen, operations in PERMISSION_LABELS' order."""
+    menu_labels = _menu_labels()
+    groups = {}
+    for pv in pvs or []:
+        groups.setdefault(view_label(pv.view_menu.name, menu_labels), []).append(pv.permission.name)
+    return [
+        (screen, [permission_label(p) for p in sorted(set(perms), key=lambda p: (PERMISSION_ORDER.get(p, 999), p))])
+        for screen, perms in sorted(groups.items())
+    ]
+
+
+def _permissions_html(pvs):
+    from markupsafe import Markup, escape
+
+    items = "".join(
+        Markup('<li><span class="zs-perm-view">{}</span>：{}</li>').format(screen, "、".join(ops))
+        for screen, ops in grouped_permissions(pvs)
+    )
+    return Markup('<ul class="zs-perm-groups">') + Markup(items) + Markup("</ul>") if items else escape("")
+
+
+class ZsdxRoleModelView(RoleModelView):
+    """FAB's 角色列表 with Chinese names. Permission names stay FAB's; only what is shown changes."""
+
+    class_permission_name = "RoleModelView"  # keep the permission rows of FAB's view (FAB-NOTES P3)
+    list_widget = ListWidget  # FAB's role widgets ignore formatters; zsdx has no FAB_ROLES builtin roles
+    show_widget = ShowWidget
+    list_title = _l("Role list")
+    show_title = _l("View role")
+    add_title = _l("Add role")
+    edit_title = _l("Edit role")
+    label_columns = {"name": _l("Role name"), "permissions": _l("Permissions")}
+    search_columns = ["name"]  # FAB's default also fills dropdowns of every permission, user and group
+    # users get their roles on the user form; a role form listing every user would load all of them
+    add_columns = edit_columns = ["name", "permissions"]
+    formatters_columns = {"name": role_label, "permissions": _permissions_html}
+
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            field = getattr(form, "permissions", None)
+            if field is not None and hasattr(field, "kwargs"):
+                field.kwargs["get_label"] = permission_view_label

@@ -17,15 +17,18 @@ from sqlalchemy.orm import joinedload, selectinload
 
 
 class EagerSQLAInterface(SQLAInterface):
-    def __init__(self, obj, session=None, joined=(), selectin=()):
+    def __init__(self, obj, session=None, joined=(), selectin=(), options=None):
         super().__init__(obj, session=session)
         self.eager_joined = tuple(joined)
         self.eager_selectin = tuple(selectin)
+        self.eager_options = options  # model -> [loader options] for nested paths (e.g. a role's permissions)
 
     def _eager_options(self):
-        return [joinedload(getattr(self.obj, name)) for name in self.eager_joined] + [
-            selectinload(getattr(self.obj, name)) for name in self.eager_selectin
-        ]
+        return (
+            [joinedload(getattr(self.obj, name)) for name in self.eager_joined]
+            + [selectinload(getattr(self.obj, name)) for name in self.eager_selectin]
+            + (list(self.eager_options(self.obj)) if self.eager_options else [])
+        )
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)

@@ -213,9 +213,7 @@ class FilingView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk):
-        filing = get_visible_or_404(
-            Filing, pk, options=[joinedload(Filing.town), joinedload(Filing.industry), joinedload(Filing.product_category)]
-        )
+        filing = get_visible_or_404(Filing, pk, options=rules.detail_options())
         return self.render_template(
             "zsdx/filing_detail.html",
             title=_("Project filing details"),

@@ -262,7 +262,8 @@ class ReviewQueueView(BaseView):
         stage = STAGES.get(subject)
         if stage is None:
             abort(404)
-        record = get_visible_or_404(stage.model, pk)
+        options = stage.detail_options(stage.model) if stage.detail_options else ()
+        record = get_visible_or_404(stage.model, pk, options=options)
         step = step_of(stage.chain, record.current_step) if record.status == ReviewStatus.REVIEWING else None
         may_assign = can_assign(g.user, record)
         context = stage.review_context(record) if stage.review_context else {}

@@ -5,12 +5,14 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, union_all, update
+from sqlalchemy.orm import joinedload
 
 from .. import roles as R
 from ..extensions import db
 from ..forms import MessageForm
 from ..models import Message, Notification, NotificationKind, Organisation, OrgKind, ZsdxUser
-from ..notifications import unread_counts
+from ..notifications import unread_counts, unread_messages
 from ..stages import tabs_of
 from ..visibility import get_visible_or_404, owned, visible
 
@@ -35,27 +37,28 @@ def _tell(users, text, link):
 
 def panel_context(user):
     """The right-hand panel: latest notifications of each kind and the unread counts."""
-    latest = {}
-    for kind in NotificationKind.ALL:
-        latest[kind] = (
-            visible(Notification, user)
-            .filter(Notification.kind == kind)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(PANEL_SIZE)
-            .all()
-        )
-    unread_messages = 0
-    if user.organisation_id is not None:
-        unread_messages = (
-            owned(Message, user)
-            .with_entities(Message.id)
-            .filter(
-                Message.from_platform.is_(True),
-                Message.read_by_enterprise.is_(False),
+    # the newest PANEL_SIZE of each kind in one statement: a UNION ALL of per-kind index scans
+    newest = union_all(
+        *[
+            select(
+                visible(Notification, user)
+                .with_entities(Notification.id)
+                .filter(Notification.kind == kind)
+                .order_by(Notification.created_at.desc(), Notification.id.desc())
+                .limit(PANEL_SIZE)
+                .subquery()
             )
-            .count()
-        )
-    return {"latest": latest, "unread": unread_counts(user.id), "unread_messages": unread_messages}
+            for kind in NotificationKind.ALL
+        ]
+    ).subquery()
+    rows = (
+        visible(Notification, user)
+        .join(newest, newest.c.id == Notification.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .all()
+    )
+    latest = {kind: [n for n in rows if n.kind == kind] for kind in NotificationKind.ALL}
+    return {"latest": latest, "unread": unread_counts(user.id), "unread_messages": unread_messages(user.id)}
 
 
 class WorkbenchView(BaseView):
@@ -72,7 +75,11 @@ class WorkbenchView(BaseView):
         keys = [t.key for t in tabs]
         key = request.args.get("tab")
         tab = tabs[keys.index(key)] if key in keys else tabs[0]
-        org = g.user.organisation
+        org = (
+            visible(Organisation).options(joinedload(Organisation.town)).filter(Organisation.id == g.user.organisation_id).first()
+            if g.user.organisation_id
+            else None
+        )
         rows, extra = [], {}
         if org is not None and org.kind == OrgKind.ENTERPRISE:
             rows = tab.rows(g.user) if tab.rows else []
@@ -170,15 +177,10 @@ class MessageBoardView(BaseView):
             db.session.commit()
             flash(_("Your message has been sent"), "success")
             return redirect(url_for("MessageBoardView.thread"))
-        messages = (
-            owned(Message).order_by(Message.created_at, Message.id).all()
-        )
-        changed = [m for m in messages if m.from_platform and not m.read_by_enterprise]
-        for m in changed:
-            m.read_by_enterprise = True
-        if changed:
-            db.session.commit()
-        return self.render_template("zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org)
+        messages = owned(Message).options(joinedload(Message.author)).order_by(Message.created_at, Message.id).all()
+        page = self.render_template("zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org)
+        _mark_read([m.id for m in messages if m.from_platform and not m.read_by_enterprise], "read_by_enterprise")
+        return page
 
 
 class MessageReplyView(BaseView):
@@ -217,12 +219,21 @@ class MessageReplyView(BaseView):
             db.session.commit()
             return redirect(url_for("MessageReplyView.reply", org_id=org.id))
         messages = (
-            visible(Message).filter(Message.organisation_id == org.id).order_by(Message.created_at, Message.id).all()
+            visible(Message)
+            .options(joinedload(Message.author))
+            .filter(Message.organisation_id == org.id)
+            .order_by(Message.created_at, Message.id)
+            .all()
         )
-        for m in messages:
-            if not m.from_platform:
-                m.read_by_platform = True
-        db.session.commit()
-        return self.render_template(
+        page = self.render_template(
             "zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org, platform=True
         )
+        _mark_read([m.id for m in messages if not m.from_platform and not m.read_by_platform], "read_by_platform")
+        return page
+
+
+def _mark_read(ids, column):
+    """Mark the shown messages read, after the page is rendered (a commit expires what the page reads)."""
+    if ids:
+        db.session.execute(update(Message).where(Message.id.in_(ids)).values({column: True}))
+        db.session.commit()
