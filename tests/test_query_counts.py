@@ -17,20 +17,9 @@ import count_queries as cq
 
 MAX_STATEMENTS = 10
 
-# Pages over the bound today, by URL prefix. Each entry is an xfail case of test_over_bound_page below and
-# is left out of the other tests; delete the entry once its pages are within the bound (the xfail case then
-# passes, and the page joins the strict tests). Figures: statements per page on SQLite (Postgres alike).
-LEAD_REFACTORING = {}
-# FAB admin screens over the bound (Admin only), not the lead's: eager-load their relationships
-# (zsdx/views/datamodel.py EagerSQLAInterface) or replace the stock FAB view.
-ADMIN_SCREENS_OVER_BOUND = {
-    "/roles/": "ZsdxRoleModelView: 22 on the list (each role's permissions, 12 ab_permission_view reads), 12 on edit",
-    "/registryview/": "RegistryView: 19 at 20 rows, 27 at 100 (each row's town)",
-    "/permissionviews/": "FAB PermissionViewModelView: 13 (each row's permission and view menu)",
-    "/groups/": "FAB UserGroupModelView: 11",
-    "/organisationview/": "OrganisationView: 9 with a few towns, 19 at 20 rows / 30 at 100 across 30 towns (each row's town)",
-}
-OVER_BOUND = {**LEAD_REFACTORING, **ADMIN_SCREENS_OVER_BOUND}
+# Pages over the bound, by URL prefix → why (none today). An entry is an xfail case of test_over_bound_page
+# and is left out of the other tests; a new chapter may park a page here only with a reason and a plan.
+OVER_BOUND: dict = {}
 ROLES = [label for label, _phone in cq.DEMO_ACCOUNTS if label != "镇街(石岐)"]  # the other town's 镇街 adds nothing
 
 
