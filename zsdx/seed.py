@@ -6,6 +6,7 @@ import os
 
 from flask import current_app
 
+from . import roles as R
 from .creditcode import is_valid_credit_code, normalise
 from .data.reference import COMPREHENSIVE_INSTITUTIONS, INDUSTRIES, PRODUCT_CATEGORIES, TOWNS
 from .extensions import appbuilder, db
@@ -121,15 +122,15 @@ def load_registry(path):
 # --- demo accounts ----------------------------------------------------------------------------------
 # (role, phone, display name, organisation or town)
 DEMO_USERS = [
-    ("Admin", "13800000000", "平台管理员", None),
-    ("企业", "13800000001", "示例企业联系人", ("enterprise", "中山市示例智能制造有限公司")),
-    ("服务商", "13800000002", "示例服务商联系人", ("provider", "中山市数智云服务有限公司")),
-    ("评估机构", "13800000003", "信通院评估员", ("institution", "中国信息通信研究院")),
-    ("镇街", "13800000004", "小榄镇审核员", ("town", "2010")),
-    ("镇街", "13800000005", "石岐街道审核员", ("town", "2001")),
-    ("第三方", "13800000006", "第三方初审员", None),
-    ("专家", "13800000007", "验收专家", None),
-    ("市工信", "13800000008", "中山市工信管理员01", ("government", "中山市工业和信息化局")),
+    (R.ADMIN, "13800000000", "平台管理员", None),
+    (R.ENTERPRISE, "13800000001", "示例企业联系人", ("enterprise", "中山市示例智能制造有限公司")),
+    (R.PROVIDER, "13800000002", "示例服务商联系人", ("provider", "中山市数智云服务有限公司")),
+    (R.INSTITUTION, "13800000003", "信通院评估员", ("institution", "中国信息通信研究院")),
+    (R.TOWN, "13800000004", "小榄镇审核员", ("town", "2010")),
+    (R.TOWN, "13800000005", "石岐街道审核员", ("town", "2001")),
+    (R.THIRD_PARTY, "13800000006", "第三方初审员", None),
+    (R.EXPERT, "13800000007", "验收专家", None),
+    (R.CITY, "13800000008", "中山市工信管理员01", ("government", "中山市工业和信息化局")),
 ]
 
 

@@ -12,6 +12,7 @@ from flask_login import login_user
 from sqlalchemy import or_
 from werkzeug.security import check_password_hash
 
+from .. import roles as R
 from ..creditcode import normalise
 from ..extensions import db
 from ..files import EVIDENCE, UploadError, serve, store_upload
@@ -266,7 +267,7 @@ class RegisterView(BaseView):
             is_ecosystem_provider=is_provider and form.is_ecosystem_provider.data,
         )
         db.session.add(org)
-        role = self.appbuilder.sm.find_role("服务商" if is_provider else "企业")
+        role = self.appbuilder.sm.find_role(R.PROVIDER if is_provider else R.ENTERPRISE)
         try:
             user = self.appbuilder.sm.add_user(
                 username=phone,
