@@ -32,7 +32,8 @@ copy the loaded database and downgrade the copy to that tree's migration head, t
 
 Options: --pg (server URL, default postgresql://postgres@127.0.0.1:5432), --db, --reuse, --from-db,
 --downgrade, --app-dir (tree to serve; default this repository), --workers 3, --warmup 30, --runs 100,
---redis URL, --no-statements, gen-load sizes (--enterprises, --filings, --notifications, --seed).
+--redis URL, --no-statements, --explain FILE (slowest statements per page with EXPLAIN ANALYZE plans),
+gen-load sizes (--enterprises, --filings, --notifications, --seed).
 """
 
 import argparse
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from html import unescape as html_unescape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the venv this script runs in (a worktree may have none of its own), else the repository's .venv
@@ -58,14 +60,16 @@ PASSWORD = "Zsdx@2026"
 SECRET = "bench-" + "k" * 40
 CITY, TOWN, THIRD, ADMIN = "13800000008", "13800000004", "13800000006", "13800000000"
 
-# (label, account, path, a string the page must contain); "bare" is the bare page
+# (label, account, path, a string the page must contain); "bare" is the bare page. A path (url, n) is the
+# n-th page of url: reached by following its "next page" links when the page pages by keyset
+# (`before=` cursor, id="page-next"), else url&page=n.
 PAGES = [
     ("bare page (20-row table, plain Flask)", None, "/bare/", "<tr data-id="),
     ("市工信 我的工作台", CITY, "/workbench/", "</html>"),
     ("市工信 待办 list", CITY, "/notifications/?kind=todo", "</html>"),
     ("市工信 review queue, pending", CITY, "/review/?subject=filing", "<tr data-id="),
     ("市工信 已审核, page 1", CITY, "/review/?subject=filing&tab=done", "<tr data-id="),
-    ("市工信 已审核, page 200", CITY, "/review/?subject=filing&tab=done&page=200", "<tr data-id="),
+    ("市工信 已审核, page 200", CITY, ("/review/?subject=filing&tab=done", 200), "<tr data-id="),
     ("第三方 review queue, pending", THIRD, "/review/?subject=filing", "<tr data-id="),
     ("镇街 (小榄镇) review queue, pending", TOWN, "/review/?subject=filing", "<tr data-id="),
     ("Admin user list", ADMIN, "/users/list/", "</table>"),
@@ -82,10 +86,18 @@ def log(msg):
 def run(cmd, cwd, env, timeout=1800):
     log("$ " + " ".join(cmd) + f"   (in {cwd})")
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
-    out = "\n".join(line for line in (proc.stdout + proc.stderr).splitlines() if " INFO " not in line)
-    if out.strip():
-        print(out.strip(), flush=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _procs.append(proc)
+    try:
+        for line in proc.stdout:  # streamed (gen-load prints its timings as it goes)
+            if " INFO " not in line and not line.startswith("INFO "):
+                print("    " + line.rstrip(), flush=True)
+            if time.perf_counter() - start > timeout:
+                proc.kill()
+                raise SystemExit(f"command timed out after {timeout} s: {' '.join(cmd)}")
+        proc.wait(timeout=60)
+    finally:
+        _procs.remove(proc)
     if proc.returncode:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}")
     return time.perf_counter() - start
@@ -111,14 +123,20 @@ def stop_all():
     for proc in _procs:
         if proc.poll() is None:
             try:
-                os.killpg(proc.pid, signal.SIGTERM)  # gunicorn's master and its workers: our own session
+                if proc.args[0].endswith("gunicorn"):
+                    os.killpg(proc.pid, signal.SIGTERM)  # gunicorn's master and its workers: our own session
+                else:
+                    proc.terminate()
             except ProcessLookupError:
                 continue
     for proc in _procs:
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if proc.args[0].endswith("gunicorn"):
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
             proc.wait(timeout=10)
     _procs.clear()
 
@@ -189,9 +207,33 @@ def measure(port, path, cookies, marker, warmup, runs):
     return statistics.median(timings), p95
 
 
+def resolve_page(port, cookies, path):
+    """The URL of page n of a list: `page=n`, or n-1 "next page" (keyset cursor) links followed."""
+    if isinstance(path, str):
+        return path
+    url, n = path
+    status, _h, html = request(port, "GET", url, cookies)
+    if status != 200:
+        raise SystemExit(f"GET {url}: status {status}")
+    if 'id="page-next"' not in html:
+        return f"{url}&page={n}"
+    for i in range(n - 1):  # bounded: n - 1 requests
+        m = re.search(r'<a href="([^"]+)"[^>]*id="page-next"', html)
+        if not m:
+            raise SystemExit(f"{url}: only {i + 1} pages (wanted {n})")
+        url = html_unescape(m.group(1))
+        status, _h, html = request(port, "GET", url, cookies)
+        if status != 200:
+            raise SystemExit(f"GET {url}: status {status}")
+    return url
+
+
 # --- statement counts (in-process, run inside the served tree) ---------------------------------------------
-def count_statements_main(pages_json):
-    """`bench_pages.py --_count PAGES_JSON`, run with cwd = the served tree: statements per page, as JSON."""
+def count_statements_main(pages_json, explain_out=None, explain_top=3):
+    """`bench_pages.py --_count PAGES_JSON`, run with cwd = the served tree: statements per page, as JSON.
+
+    With an explain file: the slowest statements of each page (timed in the request) with their
+    EXPLAIN (ANALYZE, BUFFERS) plans."""
     sys.path.insert(0, os.getcwd())
     from sqlalchemy import event
 
@@ -199,7 +241,9 @@ def count_statements_main(pages_json):
     from zsdx.extensions import db
 
     app = create_app({"RATELIMIT_ENABLED": False, "REDIS_URL": "", "CAPTCHA_ENABLED": False})
-    out = {}
+    with app.app_context():
+        engine = db.engine
+    out, slow = {}, {}
     clients = {}
     for label, phone, path in json.loads(pages_json):
         if phone not in clients:
@@ -214,18 +258,60 @@ def count_statements_main(pages_json):
         assert c.get(path).status_code == 200  # warm-up
         statements = []
 
-        def listener(conn, cursor, statement, *args, statements=statements):
-            statements.append(statement)
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info["bench_t0"] = time.perf_counter()
 
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", listener)
+        def after(conn, cursor, statement, parameters, context, executemany, statements=statements):
+            statements.append(((time.perf_counter() - conn.info.pop("bench_t0")) * 1000, statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
         try:
             assert c.get(path).status_code == 200
         finally:
-            event.remove(engine, "before_cursor_execute", listener)
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
         out[label] = len(statements)
+        slow[label] = (path, sorted(statements, key=lambda x: -x[0])[:explain_top], sum(x[0] for x in statements))
     print("STATEMENTS " + json.dumps(out, ensure_ascii=False))
+    if not explain_out:
+        return
+    raw = engine.raw_connection()
+    lines = []
+    try:
+        for label, (path, rows, total) in slow.items():
+            lines.append(f"## {label} — `{path}`: {out[label]} statements, {total:.1f} ms in SQL (in-process)\n")
+            for ms, statement, parameters in rows:
+                cur = raw.cursor()
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                plan = "\n".join(r[0] for r in cur.fetchall())
+                cur.close()
+                raw.rollback()
+                lines.append(f"### {ms:.1f} ms in the request\n\n```sql\n{statement.strip()}\n-- {parameters!r}\n```\n")
+                lines.append(f"```\n{plan}\n```\n")
+    finally:
+        raw.close()
+    with open(explain_out, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+
+
+def short(path):
+    """A URL for the table: a keyset cursor is shown as <cursor>."""
+    return re.sub(r"before=[^&]+", "before=<cursor>", path)
+
+
+def count_statements(app_dir, env, pages, explain):
+    """Run count_statements_main in the served tree (a subprocess); {label: statements} or {} on failure."""
+    spec = json.dumps([(label, phone, path) for label, phone, path, _m in pages if phone])
+    extra = ["--explain", os.path.abspath(explain)] if explain else []
+    proc = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.abspath(__file__), "--_count", spec] + extra,
+                          cwd=app_dir, env=env, capture_output=True, text=True, timeout=600)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("STATEMENTS ")]
+    if proc.returncode or not line:
+        print(proc.stdout[-2000:], proc.stderr[-3000:])
+        log("statement counting failed; going on without it")
+        return {}
+    return json.loads(line[0].split(" ", 1)[1])
 
 
 # --- the database ------------------------------------------------------------------------------------------
@@ -289,6 +375,8 @@ def git_rev(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--_count", dest="count_pages", help=argparse.SUPPRESS)
+    ap.add_argument("--explain", metavar="FILE", help="write the slowest statements of each page with their "
+                    "EXPLAIN (ANALYZE, BUFFERS) plans to FILE (Markdown)")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     ap.add_argument("--db", default="zsdx_bench")
     ap.add_argument("--reuse", action="store_true", help="keep the database (it already holds the load)")
@@ -307,7 +395,7 @@ def main():
     ap.add_argument("--out", default="bench_pages.md")
     args = ap.parse_args()
     if args.count_pages:
-        return count_statements_main(args.count_pages)
+        return count_statements_main(args.count_pages, args.explain)
     if not (1 <= args.runs <= 10_000 and 0 <= args.warmup <= 10_000):
         raise SystemExit("--runs 1..10000, --warmup 0..10000")
     app_dir = os.path.abspath(args.app_dir)
@@ -349,23 +437,12 @@ def main():
     sizes = data_sizes(url)
     log(f"data: {sizes}")
 
-    statements = {}
-    if not args.no_statements:
-        pages = json.dumps([(label, phone, path) for label, phone, path, _m in PAGES if phone])
-        proc = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.abspath(__file__), "--_count", pages],
-                              cwd=app_dir, env=env, capture_output=True, text=True, timeout=600)
-        line = [x for x in proc.stdout.splitlines() if x.startswith("STATEMENTS ")]
-        if proc.returncode or not line:
-            print(proc.stdout[-2000:], proc.stderr[-3000:])
-            log("statement counting failed; going on without it")
-        else:
-            statements = json.loads(line[0].split(" ", 1)[1])
-
     # (b) the servers
     logdir = os.path.join("/tmp", f"bench_pages_{os.getpid()}")
     os.makedirs(logdir, exist_ok=True)
     app_port, bare_port = free_port(), free_port()
     results = []
+    statements = {}
     try:
         app_proc = start_gunicorn("app:app", app_dir, env, app_port, args.workers, os.path.join(logdir, "app.log"))
         bare_env = dict(env, PYTHONPATH=os.path.join(ROOT, "scripts"))
@@ -375,10 +452,14 @@ def main():
         wait_ready(bare_port, "/bare/", bare_proc)
         log(f"app on 127.0.0.1:{app_port} ({app_dir}, {git_rev(app_dir)}), bare page on 127.0.0.1:{bare_port}; "
             f"logs in {logdir}")
-        # (c) log in
+        # (c) log in; deep pages resolved to their URLs
         sessions = {phone: login(app_port, phone) for phone in sorted({p for _l, p, _u, _m in PAGES if p})}
+        pages = [(label, phone, resolve_page(app_port, sessions.get(phone), path), marker)
+                 for label, phone, path, marker in PAGES]
+        if not args.no_statements:
+            statements = count_statements(app_dir, env, pages, args.explain)
         # (d) measure
-        for label, phone, path, marker in PAGES:
+        for label, phone, path, marker in pages:
             port = bare_port if phone is None else app_port
             median, p95 = measure(port, path, sessions.get(phone), marker, args.warmup, args.runs)
             results.append((label, phone, path, median, p95))
@@ -401,7 +482,7 @@ def main():
     ]
     for label, phone, path, median, p95 in results:
         count = statements.get(label, "") if phone else ""
-        lines.append(f"| {label} | {phone or '—'} | `{path}` | {median:.1f} | {p95:.1f} | {median / bare:.1f} | {count} |")
+        lines.append(f"| {label} | {phone or '—'} | `{short(path)}` | {median:.1f} | {p95:.1f} | {median / bare:.1f} | {count} |")
     if setup:
         lines += ["", "Setup: " + ", ".join(f"{k} {v:.0f} s" for k, v in setup.items())]
     table = "\n".join(lines) + "\n"
