@@ -42,9 +42,7 @@ def _secret_key():
 SECRET_KEY = _secret_key()
 APP_NAME = "中山市中小企业数字化转型城市试点项目管理平台"
 APP_THEME = ""
-SQLALCHEMY_DATABASE_URI = os.environ.get(
-    "DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "zsdx.db")
-)
+SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "zsdx.db"))
 if SQLALCHEMY_DATABASE_URI.startswith(("postgresql://", "postgres://")):
     # SQLAlchemy 2.1 defaults to psycopg 3; zsdx ships psycopg2-binary.
     SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://" + SQLALCHEMY_DATABASE_URI.split("://", 1)[1]

@@ -156,16 +156,36 @@ def _filing(org, user_id, step, name):
     leaf = db.session.query(ProductCategory.id).filter_by(level=3).order_by(ProductCategory.id).first()[0]
     project = Project(organisation_id=org.id, created_by_id=user_id)
     filing = Filing(
-        project=project, organisation_id=org.id, ent_name=org.name, ent_credit_code=org.credit_code,
-        town_id=org.town_id, industry_id=org.industry_id or 1, ent_nature="private", ent_category="above",
-        ent_scale="small", product_category_id=leaf, quality_levels="innovative",
-        ent_address="中山市示例路1号", employees_total=100, employees_digital=10, ent_description="五金制品",
-        project_name=name, project_summary="建设MES", build_address="中山市示例路1号",
-        planned_investment=Decimal(50), start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 6, 30),
-        target_level="3", diagnosis_method="self", intended_industry_provider="服务商甲",
-        intended_scenario_provider="服务商乙", chain_leader=False,
-        status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING, current_step=step,
-        submitted_at=None if step is None else now, step_entered_at=None if step is None else now,
+        project=project,
+        organisation_id=org.id,
+        ent_name=org.name,
+        ent_credit_code=org.credit_code,
+        town_id=org.town_id,
+        industry_id=org.industry_id or 1,
+        ent_nature="private",
+        ent_category="above",
+        ent_scale="small",
+        product_category_id=leaf,
+        quality_levels="innovative",
+        ent_address="中山市示例路1号",
+        employees_total=100,
+        employees_digital=10,
+        ent_description="五金制品",
+        project_name=name,
+        project_summary="建设MES",
+        build_address="中山市示例路1号",
+        planned_investment=Decimal(50),
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 6, 30),
+        target_level="3",
+        diagnosis_method="self",
+        intended_industry_provider="服务商甲",
+        intended_scenario_provider="服务商乙",
+        chain_leader=False,
+        status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING,
+        current_step=step,
+        submitted_at=None if step is None else now,
+        step_entered_at=None if step is None else now,
     )
     db.session.add_all([project, filing])
     return filing
@@ -189,8 +209,11 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             if phone:
                 uid = _user_id(phone)
                 for kind in NotificationKind.ALL:
-                    db.session.add(Notification(user_id=uid, kind=kind, text="示例通知", link=f"/filing/{waiting.id}",
-                                                send_sms=False))
+                    db.session.add(
+                        Notification(
+                            user_id=uid, kind=kind, text="示例通知", link=f"/filing/{waiting.id}", send_sms=False
+                        )
+                    )
         db.session.commit()
         return {"filing": waiting.id, "draft": draft.id, "assessment": assessment.id, "org": org.id}
 
@@ -212,8 +235,11 @@ def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
             if phone:
                 uid = _user_id(phone)
                 for i in range(n):
-                    db.session.add(Notification(user_id=uid, kind=NotificationKind.ALL[i % 2], text=f"{tag}通知{i}",
-                                                send_sms=False))
+                    db.session.add(
+                        Notification(
+                            user_id=uid, kind=NotificationKind.ALL[i % 2], text=f"{tag}通知{i}", send_sms=False
+                        )
+                    )
         sm = appbuilder.sm
         roles = [sm.find_role(name) for name in ("企业", "服务商", "镇街", "专家")]
         towns = db.session.query(Town).order_by(Town.id).all()
@@ -221,14 +247,28 @@ def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
 
         for i in range(n):
             body = "91442000" + "".join(random.choice(CHARSET[:10]) for _ in range(8)) + random.choice(CHARSET)
-            other = Organisation(kind="enterprise", name=f"中山市{tag}{random.randint(0, 10**9)}有限公司",
-                                 credit_code=body + check_char(body), town_id=towns[i % len(towns)].id,
-                                 contact_name="联系人", contact_phone="13700000000")
+            other = Organisation(
+                kind="enterprise",
+                name=f"中山市{tag}{random.randint(0, 10**9)}有限公司",
+                credit_code=body + check_char(body),
+                town_id=towns[i % len(towns)].id,
+                contact_name="联系人",
+                contact_phone="13700000000",
+            )
             db.session.add(other)
             phone = f"136{random.randint(0, 10**8 - 1):08d}"
-            user = ZsdxUser(username=phone, phone=phone, first_name=f"{tag}用户{i}", last_name="",
-                            email=placeholder_email(phone), active=True, password="x", organisation=other,
-                            town=towns[i % len(towns)], roles=[roles[i % len(roles)], roles[(i + 1) % len(roles)]])
+            user = ZsdxUser(
+                username=phone,
+                phone=phone,
+                first_name=f"{tag}用户{i}",
+                last_name="",
+                email=placeholder_email(phone),
+                active=True,
+                password="x",
+                organisation=other,
+                town=towns[i % len(towns)],
+                roles=[roles[i % len(roles)], roles[(i + 1) % len(roles)]],
+            )
             db.session.add(user)
         db.session.commit()
 
@@ -303,8 +343,14 @@ def login(client, phone, password=DEMO_PASSWORD):
     m = re.search(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"', html)
     resp = client.post(
         "/login/",
-        data={"pw-csrf_token": m.group(1) if m else "", "pw-mode": "password", "mode": "password",
-              "pw-phone": phone, "pw-password": password, "pw-captcha": ""},
+        data={
+            "pw-csrf_token": m.group(1) if m else "",
+            "pw-mode": "password",
+            "mode": "password",
+            "pw-phone": phone,
+            "pw-password": password,
+            "pw-captcha": "",
+        },
     )
     if resp.status_code != 302:
         raise RuntimeError(f"login of {phone} failed: {resp.status_code}")
@@ -338,17 +384,22 @@ def run(app, show_all=False, out=sys.stdout):
                     rows.append((label, url, status, n, exists, perm))
     finally:
         counter.close()
-    print(f"# {backend}  columns: role  url  status  statements  "
-          "permission_exists  ab_permission_view_statements", file=out)
+    print(
+        f"# {backend}  columns: role  url  status  statements  permission_exists  ab_permission_view_statements",
+        file=out,
+    )
     for row in rows:
         print("\t".join(str(c) for c in row), file=out)
     ok = [r for r in rows if r[2] == 200]
     if ok:
         worst = max(ok, key=lambda r: r[3])
-        print(f"# pages served: {len(ok)}; statements max {worst[3]} ({worst[0]} {worst[1]}), "
-              f"mean {sum(r[3] for r in ok) / len(ok):.1f}; permission EXISTS max {max(r[4] for r in ok)}, "
-              f"mean {sum(r[4] for r in ok) / len(ok):.1f}; pages over 10 statements: "
-              f"{sum(1 for r in ok if r[3] > 10)}", file=out)
+        print(
+            f"# pages served: {len(ok)}; statements max {worst[3]} ({worst[0]} {worst[1]}), "
+            f"mean {sum(r[3] for r in ok) / len(ok):.1f}; permission EXISTS max {max(r[4] for r in ok)}, "
+            f"mean {sum(r[4] for r in ok) / len(ok):.1f}; pages over 10 statements: "
+            f"{sum(1 for r in ok if r[3] > 10)}",
+            file=out,
+        )
     return rows
 
 

@@ -172,8 +172,13 @@ class Factory:
         with self.app.app_context():
             town = db.session.query(Town).filter_by(code=town_code).one()
             org = Organisation(
-                kind=kind, name=name or f"中山市测试{random.randint(0, 10**8)}有限公司", credit_code=_credit_code(),
-                town_id=town.id, contact_name="联系人", contact_phone=fresh_phone(), **kw,
+                kind=kind,
+                name=name or f"中山市测试{random.randint(0, 10**8)}有限公司",
+                credit_code=_credit_code(),
+                town_id=town.id,
+                contact_name="联系人",
+                contact_phone=fresh_phone(),
+                **kw,
             )
             db.session.add(org)
             db.session.commit()
@@ -193,8 +198,14 @@ def login(client, user, password=None):
     token = get_csrf(client, "/login/")
     resp = client.post(
         "/login/",
-        data={"pw-csrf_token": token, "pw-mode": "password", "mode": "password",
-              "pw-phone": user["phone"], "pw-password": password or user["password"], "pw-captcha": ""},
+        data={
+            "pw-csrf_token": token,
+            "pw-mode": "password",
+            "mode": "password",
+            "pw-phone": user["phone"],
+            "pw-password": password or user["password"],
+            "pw-captcha": "",
+        },
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     return resp

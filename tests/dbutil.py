@@ -15,8 +15,11 @@ def fresh_database_url(name, sqlite_path):
 
     url = make_url(base.replace("postgres://", "postgresql://", 1))
     admin = psycopg2.connect(
-        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-        password=url.password or None, dbname="postgres",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password or None,
+        dbname="postgres",
     )
     admin.autocommit = True
     with admin.cursor() as cur:

@@ -52,8 +52,13 @@ def password_login(client, phone, password, captcha=""):
     token = meta_csrf(client, "/login/")
     return client.post(
         "/login/",
-        data={"pw-csrf_token": token, "pw-mode": "password", "pw-phone": phone, "pw-password": password,
-              "pw-captcha": captcha},
+        data={
+            "pw-csrf_token": token,
+            "pw-mode": "password",
+            "pw-phone": phone,
+            "pw-password": password,
+            "pw-captcha": captcha,
+        },
     )
 
 
@@ -103,8 +108,14 @@ def user_row(app, phone):
         u = db.session.query(ZsdxUser).filter((ZsdxUser.phone == phone) | (ZsdxUser.username == phone)).one_or_none()
         if u is None:
             return None
-        return {"id": u.id, "username": u.username, "phone": u.phone, "password": u.password,
-                "roles": sorted(r.name for r in u.roles), "org_id": u.organisation_id}
+        return {
+            "id": u.id,
+            "username": u.username,
+            "phone": u.phone,
+            "password": u.password,
+            "roles": sorted(r.name for r in u.roles),
+            "org_id": u.organisation_id,
+        }
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -34,7 +34,11 @@ PDF_BYTES = (
     b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
     b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n170\n%%EOF\n"
 )
-EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
+EXE_BYTES = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode."
+)
 PNG_BYTES = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -80,16 +84,36 @@ def make_filing(app, ent, step="third_party", project_name=None, entered=None):
         now = dt.datetime.now()
         project = Project(organisation_id=org.id, created_by_id=ent["id"])
         filing = Filing(
-            project=project, organisation_id=org.id, ent_name=org.name, ent_credit_code=org.credit_code,
-            town_id=org.town_id, industry_id=org.industry_id or 1, ent_nature="private", ent_category="above",
-            ent_scale="small", product_category_id=leaf_category(app), quality_levels="innovative",
-            ent_address="中山市测试路1号", employees_total=100, employees_digital=10, ent_description="五金制品",
-            project_name=project_name or f"测试项目{random.randint(0, 10**8)}", project_summary="建设MES",
-            build_address="中山市测试路1号", planned_investment=Decimal(50), start_date=dt.date(2026, 1, 1),
-            end_date=dt.date(2026, 6, 30), target_level="3", diagnosis_method="self",
-            intended_industry_provider="服务商甲", intended_scenario_provider="服务商乙", chain_leader=False,
-            status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING, current_step=step,
-            submitted_at=None if step is None else now, step_entered_at=None if step is None else (entered or now),
+            project=project,
+            organisation_id=org.id,
+            ent_name=org.name,
+            ent_credit_code=org.credit_code,
+            town_id=org.town_id,
+            industry_id=org.industry_id or 1,
+            ent_nature="private",
+            ent_category="above",
+            ent_scale="small",
+            product_category_id=leaf_category(app),
+            quality_levels="innovative",
+            ent_address="中山市测试路1号",
+            employees_total=100,
+            employees_digital=10,
+            ent_description="五金制品",
+            project_name=project_name or f"测试项目{random.randint(0, 10**8)}",
+            project_summary="建设MES",
+            build_address="中山市测试路1号",
+            planned_investment=Decimal(50),
+            start_date=dt.date(2026, 1, 1),
+            end_date=dt.date(2026, 6, 30),
+            target_level="3",
+            diagnosis_method="self",
+            intended_industry_provider="服务商甲",
+            intended_scenario_provider="服务商乙",
+            chain_leader=False,
+            status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING,
+            current_step=step,
+            submitted_at=None if step is None else now,
+            step_entered_at=None if step is None else (entered or now),
         )
         db.session.add_all([project, filing])
         db.session.commit()
@@ -101,9 +125,14 @@ def filing_state(app, pk):
     with app.app_context():
         f = db.session.get(Filing, pk)
         return {
-            "status": f.status, "current_step": f.current_step, "version": f.version, "project_name": f.project_name,
-            "planned_investment": f.planned_investment, "authorization_file_id": f.authorization_file_id,
-            "filing_no": f.filing_no, "return_step": f.return_step,
+            "status": f.status,
+            "current_step": f.current_step,
+            "version": f.version,
+            "project_name": f.project_name,
+            "planned_investment": f.planned_investment,
+            "authorization_file_id": f.authorization_file_id,
+            "filing_no": f.filing_no,
+            "return_step": f.return_step,
         }
 
 
@@ -125,8 +154,14 @@ def notes_of(app, user, kind=None, link=None):
         if kind:
             q = q.filter(Notification.kind == kind)
         rows = [
-            {"id": n.id, "kind": n.kind, "text": n.text, "link": n.link or "", "is_read": n.is_read,
-             "delivered_at": n.delivered_at}
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "text": n.text,
+                "link": n.link or "",
+                "is_read": n.is_read,
+                "delivered_at": n.delivered_at,
+            }
             for n in q.order_by(Notification.id)
         ]
     return [r for r in rows if link is None or r["link"].split("?")[0] == link]
@@ -145,8 +180,10 @@ def flashes(client, url):
     """The flash messages shown on the next page."""
     html = client.get(url).get_data(as_text=True)
     doc = lxml.html.fromstring(html)
-    return [el.text_content().replace("\u00d7", "").strip()
-            for el in doc.xpath('//div[contains(@class, "alert")][button[@data-dismiss="alert"]]')]
+    return [
+        el.text_content().replace("\u00d7", "").strip()
+        for el in doc.xpath('//div[contains(@class, "alert")][button[@data-dismiss="alert"]]')
+    ]
 
 
 def queue_ids(client, url):

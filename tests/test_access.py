@@ -14,17 +14,41 @@ from werkzeug.security import check_password_hash
 from zsdx.roles import ROLES
 
 ADMIN_PAGES = [
-    "/users/list/", "/users/add", "/roles/list/", "/permissions/list/", "/viewmenus/list/", "/townview/list/",
-    "/industryview/list/", "/productcategoryview/list/", "/organisationview/list/", "/registryview/list/",
+    "/users/list/",
+    "/users/add",
+    "/roles/list/",
+    "/permissions/list/",
+    "/viewmenus/list/",
+    "/townview/list/",
+    "/industryview/list/",
+    "/productcategoryview/list/",
+    "/organisationview/list/",
+    "/registryview/list/",
 ]
-REVIEWER_PAGES = ["/review/", "/institution/", "/announcementadminview/list/", "/announcementadminview/add",
-                  "/message-replies/"]
+REVIEWER_PAGES = [
+    "/review/",
+    "/institution/",
+    "/announcementadminview/list/",
+    "/announcementadminview/add",
+    "/message-replies/",
+]
 
 
 def test_the_checked_routes_exist(app):
     rules = {r.rule for r in app.url_map.iter_rules()}
-    for url in ADMIN_PAGES + REVIEWER_PAGES + ["/assessment/", "/info-change/", "/workbench/", "/account/password",
-                                               "/account/phone", "/notifications/<int:pk>", "/login/"]:
+    for url in (
+        ADMIN_PAGES
+        + REVIEWER_PAGES
+        + [
+            "/assessment/",
+            "/info-change/",
+            "/workbench/",
+            "/account/password",
+            "/account/phone",
+            "/notifications/<int:pk>",
+            "/login/",
+        ]
+    ):
         assert url in rules, url
 
 
@@ -40,15 +64,18 @@ def test_login_post_without_csrf_is_refused(client, factory):
 def test_change_password_without_csrf_is_refused(app, client, factory):
     user = factory.enterprise_user()
     login(client, user)
-    resp = client.post("/account/password",
-                       data={"old_password": PASSWORD, "password": "Hijack@2026", "confirm": "Hijack@2026"})
+    resp = client.post(
+        "/account/password", data={"old_password": PASSWORD, "password": "Hijack@2026", "confirm": "Hijack@2026"}
+    )
     assert resp.status_code == 400
     assert check_password_hash(user_row(app, user["phone"])["password"], PASSWORD)
     # a token from another session does not help either
     other = app.test_client()
     forged = get_csrf(other, "/login/")
-    resp = client.post("/account/password", data={"csrf_token": forged, "old_password": PASSWORD,
-                                                  "password": "Hijack@2026", "confirm": "Hijack@2026"})
+    resp = client.post(
+        "/account/password",
+        data={"csrf_token": forged, "old_password": PASSWORD, "password": "Hijack@2026", "confirm": "Hijack@2026"},
+    )
     assert resp.status_code == 400
     assert check_password_hash(user_row(app, user["phone"])["password"], PASSWORD)
 
@@ -67,8 +94,14 @@ def _org(app, org_id):
 
     with app.app_context():
         o = db.session.get(Organisation, org_id)
-        return {"name": o.name, "credit_code": o.credit_code, "town_id": o.town_id, "industry_id": o.industry_id,
-                "contact_name": o.contact_name, "contact_phone": o.contact_phone}
+        return {
+            "name": o.name,
+            "credit_code": o.credit_code,
+            "town_id": o.town_id,
+            "industry_id": o.industry_id,
+            "contact_name": o.contact_name,
+            "contact_phone": o.contact_phone,
+        }
 
 
 def _info_change_data(app, factory, org_id, **over):
@@ -89,7 +122,9 @@ def test_info_change_without_csrf_is_refused(app, client, factory):
 def test_change_phone_without_csrf_is_refused(app, client, factory):
     user = factory.enterprise_user()
     login(client, user)
-    resp = client.post("/account/phone", data={"old_phone": user["phone"], "phone": "13700000000", "sms_code": "123456"})
+    resp = client.post(
+        "/account/phone", data={"old_phone": user["phone"], "phone": "13700000000", "sms_code": "123456"}
+    )
     assert resp.status_code == 400
     assert user_row(app, user["phone"])["id"] == user["id"]
 
@@ -117,8 +152,9 @@ def test_enterprise_cannot_post_to_admin_forms(app, client, login_as):
     token = get_csrf(client, "/workbench/")
     resp = client.post("/townview/add", data={"csrf_token": token, "code": "9999", "name": "攻击镇", "sort": "1"})
     assert_denied(resp, "/townview/add")
-    resp = client.post("/announcementadminview/add", data={"csrf_token": token, "title": "假公告", "body": "x",
-                                                           "published": "y"})
+    resp = client.post(
+        "/announcementadminview/add", data={"csrf_token": token, "title": "假公告", "body": "x", "published": "y"}
+    )
     assert_denied(resp, "/announcementadminview/add")
     with app.app_context():
         assert db.session.query(Town).filter_by(code="9999").count() == 0
@@ -127,15 +163,32 @@ def test_enterprise_cannot_post_to_admin_forms(app, client, login_as):
 def test_town_reviewer_cannot_open_enterprise_pages(client, factory):
     reviewer = factory.user("镇街", town_code="2010")
     login(client, reviewer)
-    for url in ("/assessment/", "/info-change/", "/messages/", "/products/", "/message-replies/",
-                "/announcementadminview/list/", "/users/list/"):
+    for url in (
+        "/assessment/",
+        "/info-change/",
+        "/messages/",
+        "/products/",
+        "/message-replies/",
+        "/announcementadminview/list/",
+        "/users/list/",
+    ):
         assert_denied(client.get(url), url)
     assert client.get("/review/").status_code == 200
 
 
 def test_anonymous_is_sent_to_login(client):
-    for url in ("/workbench/", "/account/password", "/account/phone", "/info-change/", "/notifications/",
-                "/notifications/1", "/messages/", "/review/", "/assessment/", "/users/list/"):
+    for url in (
+        "/workbench/",
+        "/account/password",
+        "/account/phone",
+        "/info-change/",
+        "/notifications/",
+        "/notifications/1",
+        "/messages/",
+        "/review/",
+        "/assessment/",
+        "/users/list/",
+    ):
         resp = client.get(url)
         assert resp.status_code == 302, url
         assert "/login/" in resp.headers["Location"], url

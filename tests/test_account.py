@@ -30,8 +30,9 @@ PDF_BYTES = (
 # --- 修改密码 ----------------------------------------------------------------------------------------
 def _change_password(client, old, new, confirm=None):
     token = get_csrf(client, "/account/password")
-    return client.post("/account/password",
-                       data={"csrf_token": token, "old_password": old, "password": new, "confirm": confirm or new})
+    return client.post(
+        "/account/password", data={"csrf_token": token, "old_password": old, "password": new, "confirm": confirm or new}
+    )
 
 
 def test_change_password_with_wrong_old_password(app, client, factory):
@@ -66,16 +67,20 @@ def test_change_password_then_log_in_with_the_new_one(app, client, factory):
 def test_workbench_links_to_the_account_screens(client, login_as):
     login_as("企业")
     html = client.get("/workbench/").get_data(as_text=True)
-    for element_id, href in (("btn-info-change", "/info-change/"), ("btn-change-password", "/account/password"),
-                             ("btn-change-phone", "/account/phone")):
+    for element_id, href in (
+        ("btn-info-change", "/info-change/"),
+        ("btn-change-password", "/account/password"),
+        ("btn-change-phone", "/account/phone"),
+    ):
         assert f'href="{href}"' in html and f'id="{element_id}"' in html
 
 
 # --- 修改绑定手机号 ------------------------------------------------------------------------------------
 def _change_phone(client, old_phone, new_phone, code):
     token = get_csrf(client, "/account/phone")
-    return client.post("/account/phone",
-                       data={"csrf_token": token, "old_phone": old_phone, "phone": new_phone, "sms_code": code})
+    return client.post(
+        "/account/phone", data={"csrf_token": token, "old_phone": old_phone, "phone": new_phone, "sms_code": code}
+    )
 
 
 def test_change_phone_with_a_code_sent_to_the_new_phone(app, client, factory, sms):
@@ -140,8 +145,16 @@ def test_change_phone_to_a_registered_phone_is_refused(app, client, factory, sms
 # --- 忘记密码 -----------------------------------------------------------------------------------------
 def _reset(client, phone, code, password, confirm=None):
     token = get_csrf(client, "/forgot-password/")
-    return client.post("/forgot-password/", data={"csrf_token": token, "phone": phone, "sms_code": code,
-                                                  "password": password, "confirm": confirm or password})
+    return client.post(
+        "/forgot-password/",
+        data={
+            "csrf_token": token,
+            "phone": phone,
+            "sms_code": code,
+            "password": password,
+            "confirm": confirm or password,
+        },
+    )
 
 
 def test_forgot_password_full_flow(app, client, factory, sms):
@@ -164,8 +177,9 @@ def test_forgot_password_unlocks_a_locked_account(app, client, factory, sms):
 
     user = factory.enterprise_user()
     with app.app_context():  # five wrong passwords were typed a moment ago
-        db.session.add(LoginFailure(login=user["phone"], failures=5,
-                                    locked_until=dt.datetime.now() + dt.timedelta(minutes=15)))
+        db.session.add(
+            LoginFailure(login=user["phone"], failures=5, locked_until=dt.datetime.now() + dt.timedelta(minutes=15))
+        )
         db.session.commit()
     assert password_login(client, user["phone"], PASSWORD).status_code == 200
     send_code(client, user["phone"], "reset", "/forgot-password/")
@@ -195,8 +209,14 @@ def _org(app, org_id):
 
     with app.app_context():
         o = db.session.get(Organisation, org_id)
-        return {"name": o.name, "credit_code": o.credit_code, "town_id": o.town_id, "industry_id": o.industry_id,
-                "contact_name": o.contact_name, "contact_phone": o.contact_phone}
+        return {
+            "name": o.name,
+            "credit_code": o.credit_code,
+            "town_id": o.town_id,
+            "industry_id": o.industry_id,
+            "contact_name": o.contact_name,
+            "contact_phone": o.contact_phone,
+        }
 
 
 def _requests(app, org_id):
@@ -206,10 +226,17 @@ def _requests(app, org_id):
     with app.app_context():
         rows = db.session.query(InfoChangeRequest).filter_by(organisation_id=org_id).order_by(InfoChangeRequest.id)
         return [
-            {"name": r.name, "credit_code": r.credit_code, "town_id": r.town_id, "industry_id": r.industry_id,
-             "contact_name": r.contact_name, "contact_phone": r.contact_phone, "status": r.status,
-             "requester_id": r.requester_id,
-             "files": [(a.file.original_name, a.file.mime, a.file.size, a.file.sha256) for a in r.attachments]}
+            {
+                "name": r.name,
+                "credit_code": r.credit_code,
+                "town_id": r.town_id,
+                "industry_id": r.industry_id,
+                "contact_name": r.contact_name,
+                "contact_phone": r.contact_phone,
+                "status": r.status,
+                "requester_id": r.requester_id,
+                "files": [(a.file.original_name, a.file.mime, a.file.size, a.file.sha256) for a in r.attachments],
+            }
             for r in rows
         ]
 
@@ -217,9 +244,14 @@ def _requests(app, org_id):
 def _typed(app, factory, user):
     from helpers import industry_id, town_id
 
-    return {"name": "中山市变更后智能装备有限公司", "credit_code": factory.credit_code(),
-            "town_id": str(town_id(app, "2021")), "industry_id": str(industry_id(app)),
-            "contact_name": "新联系人", "contact_phone": "0760-88886666"}
+    return {
+        "name": "中山市变更后智能装备有限公司",
+        "credit_code": factory.credit_code(),
+        "town_id": str(town_id(app, "2021")),
+        "industry_id": str(industry_id(app)),
+        "contact_name": "新联系人",
+        "contact_phone": "0760-88886666",
+    }
 
 
 def _submit_change(client, data, files=()):
@@ -293,8 +325,9 @@ def test_info_change_refuses_a_fake_pdf(app, client, factory):
 def test_info_change_refuses_a_bad_file_among_good_ones(app, client, factory):
     user = factory.enterprise_user()
     login(client, user)
-    resp = _submit_change(client, _typed(app, factory, user),
-                          files=[("好的.pdf", PDF_BYTES), ("坏的.pdf", b"<html>not a pdf</html>")])
+    resp = _submit_change(
+        client, _typed(app, factory, user), files=[("好的.pdf", PDF_BYTES), ("坏的.pdf", b"<html>not a pdf</html>")]
+    )
     assert resp.status_code == 200 and error_of(resp, "attachments")
     assert _requests(app, user["org_id"]) == []
 

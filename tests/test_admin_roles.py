@@ -29,8 +29,13 @@ def test_role_list_shows_permissions_in_chinese_grouped_by_screen(client, login_
     assert any(re.fullmatch(r"我的工作台：菜单、访问(、.+)?", g) for g in groups), groups[:20]
     assert any(g.startswith("角色列表：") and "列表" in g for g in groups)
     # every screen has a Chinese name
-    screens = {li.xpath('./span[@class="zs-perm-view"]')[0].text_content() for li in doc.xpath('//ul[@class="zs-perm-groups"]/li')}
-    assert all(re.search(r"[\u4e00-\u9fff]", s) for s in screens), sorted(s for s in screens if not re.search(r"[\u4e00-\u9fff]", s))
+    screens = {
+        li.xpath('./span[@class="zs-perm-view"]')[0].text_content()
+        for li in doc.xpath('//ul[@class="zs-perm-groups"]/li')
+    }
+    assert all(re.search(r"[\u4e00-\u9fff]", s) for s in screens), sorted(
+        s for s in screens if not re.search(r"[\u4e00-\u9fff]", s)
+    )
 
 
 def test_role_show_and_edit_pages_are_readable(app, client, login_as):

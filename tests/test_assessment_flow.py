@@ -58,7 +58,9 @@ def test_questionnaire_result_and_docx(app, client, login_as):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(resp.data)).paragraphs)
     assert "二级（规范级）" in text and "49.34" in text
     # a submitted result cannot be altered
-    resp = client.post(f"/assessment/{pk}/edit", data={"csrf_token": csrf_from(page), "action": "submit", "q_Q1": ["A"]})
+    resp = client.post(
+        f"/assessment/{pk}/edit", data={"csrf_token": csrf_from(page), "action": "submit", "q_Q1": ["A"]}
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert float(db.session.get(AssessmentResult, pk).total) > 49.33
@@ -68,10 +70,14 @@ def test_incomplete_submission_names_the_missing_items(app, client, login_as):
     login_as("企业")
     pk = start_assessment(client)
     page = client.get(f"/assessment/{pk}/edit").get_data(as_text=True)
-    resp = client.post(f"/assessment/{pk}/edit", data={"csrf_token": csrf_from(page), "action": "submit", "q_Q1": ["B"]})
+    resp = client.post(
+        f"/assessment/{pk}/edit", data={"csrf_token": csrf_from(page), "action": "submit", "q_Q1": ["B"]}
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'id="assessment-errors"' in html
-    assert 'value="B"\n                    \n                    checked' in html or 'checked' in html  # typed answer kept
+    assert (
+        'value="B"\n                    \n                    checked' in html or "checked" in html
+    )  # typed answer kept
     with app.app_context():
         assert not db.session.get(AssessmentResult, pk).submitted
 
@@ -124,7 +130,12 @@ def test_city_assignment_institution_report_returned_then_confirmed(app, factory
     city = factory.user("市工信")
     cc = client_for(app, city)
     page = cc.get("/diagnosis-assign/").get_data(as_text=True)
-    assert cc.post(f"/diagnosis-assign/{diag_id}", data={"csrf_token": csrf_from(page), "institution_id": inst_id}).status_code == 302
+    assert (
+        cc.post(
+            f"/diagnosis-assign/{diag_id}", data={"csrf_token": csrf_from(page), "institution_id": inst_id}
+        ).status_code
+        == 302
+    )
     inst_user = factory.user("评估机构", org=inst_id)
     other_inst = factory.user("评估机构", org=factory.org("institution", "2001", institution_type="diagnostic"))
     ic = client_for(app, inst_user)
@@ -137,22 +148,40 @@ def test_city_assignment_institution_report_returned_then_confirmed(app, factory
 
     def upload(level):
         page = ic.get("/institution/").get_data(as_text=True)
-        return ic.post(f"/institution/{diag_id}/report", data={
-            "csrf_token": csrf_from(page), "level": str(level), "score": "45.5",
-            "report": (io.BytesIO(PDF), "改造前诊断报告.pdf")}, content_type="multipart/form-data")
+        return ic.post(
+            f"/institution/{diag_id}/report",
+            data={
+                "csrf_token": csrf_from(page),
+                "level": str(level),
+                "score": "45.5",
+                "report": (io.BytesIO(PDF), "改造前诊断报告.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
 
     assert upload(2).status_code == 302
     with app.app_context():
         assert db.session.get(PreDiagnosis, diag_id).status == "reviewing"
     report = c.get(f"/diagnosis/{diag_id}/report").get_data(as_text=True)
     assert "待确认" in report and 'id="confirm-form"' in report
-    assert c.post(f"/diagnosis/{diag_id}/confirm", data={"csrf_token": csrf_from(report), "decision": "return", "reason": "报告缺少盖章"}).status_code == 302
+    assert (
+        c.post(
+            f"/diagnosis/{diag_id}/confirm",
+            data={"csrf_token": csrf_from(report), "decision": "return", "reason": "报告缺少盖章"},
+        ).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.get(PreDiagnosis, diag_id).status == "returned"
     assert "报告缺少盖章" in ic.get("/institution/").get_data(as_text=True)
     assert upload(3).status_code == 302
     report = c.get(f"/diagnosis/{diag_id}/report").get_data(as_text=True)
-    assert c.post(f"/diagnosis/{diag_id}/confirm", data={"csrf_token": csrf_from(report), "decision": "confirm"}).status_code == 302
+    assert (
+        c.post(
+            f"/diagnosis/{diag_id}/confirm", data={"csrf_token": csrf_from(report), "decision": "confirm"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         d = db.session.get(PreDiagnosis, diag_id)
         assert d.status == "done" and d.level == 3 and d.level_source == "institution"

@@ -32,10 +32,36 @@ from zsdx.assessment import (
 INDEX = get_index()
 QIDS = [f"Q{n}" for n in range(1, 16)]
 SIDS = [f"S{n}" for n in range(1, 17)]
-SCENARIO_NAMES = ["产品设计", "工艺设计", "营销管理", "售后服务", "计划排程", "生产管控", "质量管理", "设备管理",
-                  "安全生产", "能耗管理", "采购管理", "仓储物流", "财务管理", "人力资源", "协同办公", "决策支持"]
-CONSTRAINT_NAMES = {"产品设计", "营销管理", "生产管控", "质量管理", "设备管理", "安全生产", "能耗管理", "采购管理",
-                    "仓储物流", "财务管理"}
+SCENARIO_NAMES = [
+    "产品设计",
+    "工艺设计",
+    "营销管理",
+    "售后服务",
+    "计划排程",
+    "生产管控",
+    "质量管理",
+    "设备管理",
+    "安全生产",
+    "能耗管理",
+    "采购管理",
+    "仓储物流",
+    "财务管理",
+    "人力资源",
+    "协同办公",
+    "决策支持",
+]
+CONSTRAINT_NAMES = {
+    "产品设计",
+    "营销管理",
+    "生产管控",
+    "质量管理",
+    "设备管理",
+    "安全生产",
+    "能耗管理",
+    "采购管理",
+    "仓储物流",
+    "财务管理",
+}
 CONSTRAINT = [s.id for s in INDEX.scenarios if s.constraint]
 GUIDANCE = [s.id for s in INDEX.scenarios if not s.constraint]
 
@@ -81,7 +107,7 @@ def scenario_levels(level, total, constraint, rest=0, demoted=()):
     """`constraint` constraint scenarios and `total - constraint` others at `level`; `demoted` ids at
     level - 1; everything else at `rest`."""
     out = {sid: rest for sid in SIDS}
-    for sid in CONSTRAINT[:constraint] + GUIDANCE[:total - constraint]:
+    for sid in CONSTRAINT[:constraint] + GUIDANCE[: total - constraint]:
         out[sid] = level
     for sid in demoted:
         out[sid] = level - 1
@@ -90,18 +116,34 @@ def scenario_levels(level, total, constraint, rest=0, demoted=()):
 
 # The manual's example. Foundation 25.46 needs Q4 at 10/14 per item (spec §3.2); two of the 418
 # combinations: the spec's own (0 + 0 + 6 + 1 item + 10 + 3.75 + 5) and a more typical firm's.
-MANUAL_FOUNDATION_SPEC = {"Q1": ["A"], "Q2": "A", "Q3": "E", "Q4": ["B"], "Q5": "E", "Q6": ["B", "C", "D"],
-                          "Q7": ["B", "C", "D", "E"]}
-MANUAL_FOUNDATION_TYPICAL = {"Q1": ["B", "C"], "Q2": "B", "Q3": "C", "Q4": ["B", "C", "D", "E", "F", "G", "H", "I"],
-                             "Q5": "C", "Q6": ["B", "C"], "Q7": ["B", "C", "D"]}
+MANUAL_FOUNDATION_SPEC = {
+    "Q1": ["A"],
+    "Q2": "A",
+    "Q3": "E",
+    "Q4": ["B"],
+    "Q5": "E",
+    "Q6": ["B", "C", "D"],
+    "Q7": ["B", "C", "D", "E"],
+}
+MANUAL_FOUNDATION_TYPICAL = {
+    "Q1": ["B", "C"],
+    "Q2": "B",
+    "Q3": "C",
+    "Q4": ["B", "C", "D", "E", "F", "G", "H", "I"],
+    "Q5": "C",
+    "Q6": ["B", "C"],
+    "Q7": ["B", "C", "D"],
+}
 # 管理 3 + 5.625 + 1.5 + 3.75 = 13.875; 成效 3.5 + 3.5 + 3 + 0 = 10.
 MANUAL_MANAGEMENT = {"Q8": "C", "Q9": ["B", "C", "D"], "Q10": ["B"], "Q11": "C"}
 MANUAL_OUTCOME = {"Q12": "B", "Q13": "B", "Q14": "C", "Q15": "A"}
 # All 16 built (≥ 一级), 10 of them constraint; 6 at 二级 of which 4 constraint.
 MANUAL_SCENARIOS = {sid: 1 for sid in SIDS} | {"S1": 2, "S3": 2, "S6": 2, "S7": 2, "S2": 2, "S5": 2}
-MANUAL_SUMMARY = ("本次数字化基础、管理和成效三个维度评分结果为49.34分，其中数字化基础得分为25.46分，数字化管理得分为13.88分，"
-                  "数字化成效得分为10分。本次应用场景评测分析围绕企业数字化经营方面的16个应用场景展开，企业共建设16个应用场景，"
-                  "其中约束性场景10个，整体评测处于二级水平。")
+MANUAL_SUMMARY = (
+    "本次数字化基础、管理和成效三个维度评分结果为49.34分，其中数字化基础得分为25.46分，数字化管理得分为13.88分，"
+    "数字化成效得分为10分。本次应用场景评测分析围绕企业数字化经营方面的16个应用场景展开，企业共建设16个应用场景，"
+    "其中约束性场景10个，整体评测处于二级水平。"
+)
 
 
 def manual_answers(foundation, fields):
@@ -119,8 +161,23 @@ def test_structure_matches_the_spec():
     assert [q.id for q in INDEX.questions] == QIDS
     assert [q.number for q in INDEX.questions] == list(range(1, 16))
     assert [[q.id for q in d.questions] for d in INDEX.dimensions] == [QIDS[:7], QIDS[7:11], QIDS[11:]]
-    assert [q.max for q in INDEX.questions] == [8, 6, 6, 10, 10, 5, 5, Fraction(15, 2), Fraction(15, 2),
-                                                Fraction(15, 2), Fraction(15, 2), 7, 7, 3, 3]
+    assert [q.max for q in INDEX.questions] == [
+        8,
+        6,
+        6,
+        10,
+        10,
+        5,
+        5,
+        Fraction(15, 2),
+        Fraction(15, 2),
+        Fraction(15, 2),
+        Fraction(15, 2),
+        7,
+        7,
+        3,
+        3,
+    ]
     multi = {q.id for q in INDEX.questions if q.multi}
     assert multi == {"Q1", "Q4", "Q6", "Q7", "Q9", "Q10"}
     assert INDEX.question("Q1").title == "企业网络建设连接情况"
@@ -153,9 +210,20 @@ def test_form_fields_and_rate_bands():
     assert (rb2.numerator, rb2.denominator) == ("Q2.digital", "Q2.total")
     assert (rb3.numerator, rb3.denominator) == ("Q3.networked", "Q2.total")
     assert [(b.option, b.interval) for b in rb2.bands] == [
-        ("A", "[0,10]"), ("B", "(10,20]"), ("C", "(20,40]"), ("D", "(40,60]"), ("E", "(60,100]")]
+        ("A", "[0,10]"),
+        ("B", "(10,20]"),
+        ("C", "(20,40]"),
+        ("D", "(40,60]"),
+        ("E", "(60,100]"),
+    ]
     assert json.loads(json.dumps(rb3.as_dict()))["bands"][1] == {
-        "option": "B", "interval": "(10,20]", "low": 10, "high": 20, "low_closed": False, "high_closed": True}
+        "option": "B",
+        "interval": "(10,20]",
+        "low": 10,
+        "high": 20,
+        "low_closed": False,
+        "high_closed": True,
+    }
     counts = {q.id: len(q.form_fields) for q in INDEX.questions if q.form_fields}
     assert counts == {"Q2": 2, "Q3": 1, "Q11": 1, "Q12": 2, "Q13": 1, "Q14": 4, "Q15": 2}
 
@@ -168,11 +236,25 @@ def test_scenarios_constraints_and_levels():
     assert INDEX.scenario("S14").aliases == ("人力资源管理",)
     assert all(len(s.levels) == 4 for s in INDEX.scenarios)
     assert INDEX.scenario("S15").levels[0].startswith("应用信息技术工具（如电子邮件")
-    assert [g for g in INDEX.scenario_groups] == ["产品生命周期数字化", "生产执行数字化", "供应链数字化", "管理决策数字化"]
-    assert dict(INDEX.level_names) == {0: "未达一级", 1: "一级（规划级）", 2: "二级（规范级）", 3: "三级（集成级）",
-                                       4: "四级（协同级）"}
+    assert [g for g in INDEX.scenario_groups] == [
+        "产品生命周期数字化",
+        "生产执行数字化",
+        "供应链数字化",
+        "管理决策数字化",
+    ]
+    assert dict(INDEX.level_names) == {
+        0: "未达一级",
+        1: "一级（规划级）",
+        2: "二级（规范级）",
+        3: "三级（集成级）",
+        4: "四级（协同级）",
+    }
     assert [(r.level, r.min_score, r.min_scenarios, r.min_constraint_scenarios) for r in INDEX.rules] == [
-        (4, 80, 10, 6), (3, 60, 8, 5), (2, 40, 6, 3), (1, 20, 6, 3)]
+        (4, 80, 10, 6),
+        (3, 60, 8, 5),
+        (2, 40, 6, 3),
+        (1, 20, 6, 3),
+    ]
     assert INDEX.scenario_prompt(INDEX.scenario("S15")) == "【协同办公】为非约束性场景，请选择已满足的等级"
     assert INDEX.scenario_prompt(INDEX.scenario("S1")) == "【产品设计】为约束性场景，请选择已满足的等级"
 
@@ -192,8 +274,13 @@ def test_no_text_of_the_index_is_an_elided_placeholder():
     """Users read these texts: an elision such as 营销管理 level 3's former （…） must be the full wording."""
     elided = [t for t in _texts(RAW) if "…" in t or "..." in t]
     assert elided == []
-    assert INDEX.scenario("S3").levels[2].startswith(
-        "基于销售信息化系统实现对营销信息（如销售计划、销售订单、销售运行、客户信息或销售业绩等）的实时管控")
+    assert (
+        INDEX.scenario("S3")
+        .levels[2]
+        .startswith(
+            "基于销售信息化系统实现对营销信息（如销售计划、销售订单、销售运行、客户信息或销售业绩等）的实时管控"
+        )
+    )
 
 
 def test_load_index_is_cached_per_path():
@@ -205,18 +292,24 @@ def test_load_index_is_cached_per_path():
 # ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("foundation, fields", [
-    (MANUAL_FOUNDATION_SPEC, {"Q2.total": 50, "Q2.digital": 5, "Q3.networked": 40}),
-    (MANUAL_FOUNDATION_TYPICAL, {"Q2.total": 120, "Q2.digital": 18, "Q3.networked": 36}),
-], ids=["spec-combination", "typical-firm"])
+@pytest.mark.parametrize(
+    "foundation, fields",
+    [
+        (MANUAL_FOUNDATION_SPEC, {"Q2.total": 50, "Q2.digital": 5, "Q3.networked": 40}),
+        (MANUAL_FOUNDATION_TYPICAL, {"Q2.total": 120, "Q2.digital": 18, "Q3.networked": 36}),
+    ],
+    ids=["spec-combination", "typical-firm"],
+)
 def test_manual_example(foundation, fields):
     ans = manual_answers(foundation, fields)
     assert validate(ans) == {}
     r = score(ans)
-    assert r.dimension_scores_exact == {"foundation": Fraction(713, 28), "management": Fraction(111, 8),
-                                        "outcome": Fraction(10)}
-    assert [fmt2(r.dimension_scores[k]) for k in ("foundation", "management", "outcome")] == [
-        "25.46", "13.88", "10.00"]
+    assert r.dimension_scores_exact == {
+        "foundation": Fraction(713, 28),
+        "management": Fraction(111, 8),
+        "outcome": Fraction(10),
+    }
+    assert [fmt2(r.dimension_scores[k]) for k in ("foundation", "management", "outcome")] == ["25.46", "13.88", "10.00"]
     assert fmt2(r.dimension_scores["outcome"], trim=True) == "10"  # as the manual's screen shows it
     assert r.dimension_scores["management"] == 13.875
     assert r.total == pytest.approx(49.339285714285715, abs=1e-12)
@@ -262,19 +355,35 @@ MANAGEMENT_FULL = {q.id: top_choice(q) for q in INDEX.dimension("management").qu
 TOTAL_60 = FOUNDATION_FULL | {"Q12": "C", "Q14": "C"}
 TOTAL_80 = FOUNDATION_FULL | MANAGEMENT_FULL
 # 80 − 1/56, the closest total below 80 the index can produce (points are multiples of 1/8 and 5/7).
-TOTAL_JUST_BELOW_80 = FOUNDATION_FULL | MANAGEMENT_FULL | {
-    "Q4": ["B", "C", "D", "E"], "Q6": ["B", "C", "D"], "Q7": ["B", "C", "D"], "Q9": ["B", "C", "D"],
-    "Q10": ["B", "C", "D", "E"], "Q12": "A", "Q13": "C", "Q14": "C", "Q15": "C"}
+TOTAL_JUST_BELOW_80 = (
+    FOUNDATION_FULL
+    | MANAGEMENT_FULL
+    | {
+        "Q4": ["B", "C", "D", "E"],
+        "Q6": ["B", "C", "D"],
+        "Q7": ["B", "C", "D"],
+        "Q9": ["B", "C", "D"],
+        "Q10": ["B", "C", "D", "E"],
+        "Q12": "A",
+        "Q13": "C",
+        "Q14": "C",
+        "Q15": "C",
+    }
+)
 
 
-@pytest.mark.parametrize("questions, total, level", [
-    ({}, 0, 0),
-    (TOTAL_20, 20, 1),
-    (TOTAL_40, 40, 2),
-    (TOTAL_60, 60, 3),
-    (TOTAL_80, 80, 4),
-    (TOTAL_JUST_BELOW_80, Fraction(80) - Fraction(1, 56), 3),
-], ids=["0", "20", "40", "60", "80", "80-1/56"])
+@pytest.mark.parametrize(
+    "questions, total, level",
+    [
+        ({}, 0, 0),
+        (TOTAL_20, 20, 1),
+        (TOTAL_40, 40, 2),
+        (TOTAL_60, 60, 3),
+        (TOTAL_80, 80, 4),
+        (TOTAL_JUST_BELOW_80, Fraction(80) - Fraction(1, 56), 3),
+    ],
+    ids=["0", "20", "40", "60", "80", "80-1/56"],
+)
 def test_score_thresholds_with_every_scenario_at_four(questions, total, level):
     r = score(answers(questions, ALL_AT_FOUR))
     assert r.total_exact == total
@@ -350,8 +459,11 @@ def valid_answers(draw):
     digital = draw(st.integers(min_value=0, max_value=total))
     networked = draw(st.integers(min_value=0, max_value=total))
     fields = {"Q2.total": total, "Q2.digital": digital, "Q3.networked": networked}
-    ans = {"questions": qs, "fields": fields,
-           "scenarios": {sid: draw(st.integers(min_value=0, max_value=4)) for sid in SIDS}}
+    ans = {
+        "questions": qs,
+        "fields": fields,
+        "scenarios": {sid: draw(st.integers(min_value=0, max_value=4)) for sid in SIDS},
+    }
     for qid in ("Q2", "Q3"):  # the band the numbers fall into (any band when there is no equipment)
         qs[qid] = rate_band(qid, ans) or qs[qid]
     return ans
@@ -392,9 +504,20 @@ def test_property_unknown_keys_do_not_change_the_score(ans, qid, junk):
 # ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("junk", [None, {}, [], "x", {"questions": None, "fields": 3, "scenarios": "S1"},
-                                  {"questions": {"Q1": {"B": 1}, "Q2": 5, "Q5": ["E", "D"]},
-                                   "scenarios": {"S1": 9, "S2": True, "S3": "x", "S4": -1}}])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        None,
+        {},
+        [],
+        "x",
+        {"questions": None, "fields": 3, "scenarios": "S1"},
+        {
+            "questions": {"Q1": {"B": 1}, "Q2": 5, "Q5": ["E", "D"]},
+            "scenarios": {"S1": 9, "S2": True, "S3": "x", "S4": -1},
+        },
+    ],
+)
 def test_garbage_scores_zero_without_raising(junk):
     r = score(junk)
     assert r.total_exact == 0 and r.level == 0 and r.scenarios_built == 0
@@ -424,18 +547,21 @@ def test_scenario_levels_as_strings_are_accepted():
 # ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, text, trimmed", [
-    (13.875, "13.88", "13.88"),
-    (Fraction(111, 8), "13.88", "13.88"),
-    (10, "10.00", "10"),
-    (12.5, "12.50", "12.5"),
-    (Fraction(713, 28), "25.46", "25.46"),
-    (0.145, "0.15", "0.15"),  # half up on the decimal value, not on the binary float below it
-    (2.675, "2.68", "2.68"),
-    (0.004, "0.00", "0"),
-    (Fraction(0), "0.00", "0"),
-    (100, "100.00", "100"),
-])
+@pytest.mark.parametrize(
+    "value, text, trimmed",
+    [
+        (13.875, "13.88", "13.88"),
+        (Fraction(111, 8), "13.88", "13.88"),
+        (10, "10.00", "10"),
+        (12.5, "12.50", "12.5"),
+        (Fraction(713, 28), "25.46", "25.46"),
+        (0.145, "0.15", "0.15"),  # half up on the decimal value, not on the binary float below it
+        (2.675, "2.68", "2.68"),
+        (0.004, "0.00", "0"),
+        (Fraction(0), "0.00", "0"),
+        (100, "100.00", "100"),
+    ],
+)
 def test_fmt2(value, text, trimmed):
     assert fmt2(value) == text
     assert fmt2(value, trim=True) == trimmed
@@ -446,11 +572,28 @@ def test_fmt2(value, text, trimmed):
 # ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("total, digital, band", [
-    (100, 0, "A"), (100, 10, "A"), (1000, 101, "B"), (100, 20, "B"), (100, 21, "C"), (100, 40, "C"),
-    (100, 41, "D"), (100, 60, "D"), (1000, 601, "E"), (100, 100, "E"), (3, 1, "C"), (0, 0, None),
-    (None, 5, None), (100, None, None), (100, 101, None), ("120", "30", "C"), (100, -1, None),
-])
+@pytest.mark.parametrize(
+    "total, digital, band",
+    [
+        (100, 0, "A"),
+        (100, 10, "A"),
+        (1000, 101, "B"),
+        (100, 20, "B"),
+        (100, 21, "C"),
+        (100, 40, "C"),
+        (100, 41, "D"),
+        (100, 60, "D"),
+        (1000, 601, "E"),
+        (100, 100, "E"),
+        (3, 1, "C"),
+        (0, 0, None),
+        (None, 5, None),
+        (100, None, None),
+        (100, 101, None),
+        ("120", "30", "C"),
+        (100, -1, None),
+    ],
+)
 def test_rate_band(total, digital, band):
     fields = {k: v for k, v in {"Q2.total": total, "Q2.digital": digital}.items() if v is not None}
     assert rate_band("Q2", {"fields": fields}) == band
@@ -510,17 +653,28 @@ def test_band_contradiction_for_q2_and_q3():
 def test_device_counts_cannot_exceed_the_total():
     fields = {"Q2.total": 50, "Q2.digital": 60, "Q3.networked": 51}
     errors = validate(answers({"Q2": "E", "Q3": "E"}, ALL_AT_FOUR, fields))
-    assert errors == {"Q2.digital": "实现数字化的生产设备数量不能大于生产设备数量",
-                      "Q3.networked": "实现联网的生产设备数量不能大于生产设备数量"}
+    assert errors == {
+        "Q2.digital": "实现数字化的生产设备数量不能大于生产设备数量",
+        "Q3.networked": "实现联网的生产设备数量不能大于生产设备数量",
+    }
 
 
 def test_numbers_must_be_non_negative_numbers():
-    fields = {"Q2.total": -1, "Q2.digital": "abc", "Q3.networked": 2.5, "Q11.investment": "12.5",
-              "Q12.energy_last_year": -3, "Q14.staff_last_year": "10"}
+    fields = {
+        "Q2.total": -1,
+        "Q2.digital": "abc",
+        "Q3.networked": 2.5,
+        "Q11.investment": "12.5",
+        "Q12.energy_last_year": -3,
+        "Q14.staff_last_year": "10",
+    }
     errors = validate(answers(fields=fields), complete=False)
-    assert errors == {"Q2.total": "生产设备数量不能为负数", "Q2.digital": "实现数字化的生产设备数量须为数字",
-                      "Q3.networked": "实现联网的生产设备数量须为整数",
-                      "Q12.energy_last_year": "企业上年综合能源消费量不能为负数"}
+    assert errors == {
+        "Q2.total": "生产设备数量不能为负数",
+        "Q2.digital": "实现数字化的生产设备数量须为数字",
+        "Q3.networked": "实现联网的生产设备数量须为整数",
+        "Q12.energy_last_year": "企业上年综合能源消费量不能为负数",
+    }
 
 
 def test_invalid_scenario_level():
@@ -548,13 +702,23 @@ def test_an_unmodified_copy_loads(tmp_path):
     assert index.version == "2024-copy" and len(index.questions) == 15
 
 
-@pytest.mark.parametrize("qid, old, new", [
-    ("Q6", "{key: B, text: 建立了网络安全管理制度, points: 1.25}", "{key: B, text: 建立了网络安全管理制度, points: 1.5}"),
-    ("Q5", "{key: E, text: 全覆盖, points: 10}", "{key: E, text: 全覆盖, points: 9}"),
-    ("Q4", "{key: O, text: 人力资源, points: 10/14}", "{key: O, text: 人力资源, points: 0.7}"),
-    ("Q9", "{key: A, text: 无, points: 0, exclusive: true}\n      - {key: B, text: 建立数字化转型实施工作流程",
-     "{key: A, text: 无, points: 0.5, exclusive: true}\n      - {key: B, text: 建立数字化转型实施工作流程"),
-])
+@pytest.mark.parametrize(
+    "qid, old, new",
+    [
+        (
+            "Q6",
+            "{key: B, text: 建立了网络安全管理制度, points: 1.25}",
+            "{key: B, text: 建立了网络安全管理制度, points: 1.5}",
+        ),
+        ("Q5", "{key: E, text: 全覆盖, points: 10}", "{key: E, text: 全覆盖, points: 9}"),
+        ("Q4", "{key: O, text: 人力资源, points: 10/14}", "{key: O, text: 人力资源, points: 0.7}"),
+        (
+            "Q9",
+            "{key: A, text: 无, points: 0, exclusive: true}\n      - {key: B, text: 建立数字化转型实施工作流程",
+            "{key: A, text: 无, points: 0.5, exclusive: true}\n      - {key: B, text: 建立数字化转型实施工作流程",
+        ),
+    ],
+)
 def test_changed_option_points_name_the_question(tmp_path, qid, old, new):
     with pytest.raises(IndexDataError, match=rf"^{qid}\b"):
         load_modified_text(tmp_path, old, new)
@@ -582,22 +746,25 @@ def move_q11_to_foundation(data):
     data["dimensions"][0]["max"] = 57.5
 
 
-@pytest.mark.parametrize("change, message", [
-    (move_q11_to_foundation, "数字化基础: weight 50% of 100 is not its max 57.5"),
-    (lambda d: d.update(total_max=110), "dimension maxima add up to 100, not total_max 110"),
-    (lambda d: d["questions"][3].update(id="Q3"), "duplicate question ids: Q3"),
-    (lambda d: d["scenarios"][4].update(id="S4"), "duplicate scenario id S4"),
-    (lambda d: d["questions"][0]["options"][2].update(key="B"), r"Q1: duplicate option keys \['B'\]"),
-    (lambda d: d["scenarios"][15]["levels"].pop(), "S16 决策支持: needs exactly 4 level texts"),
-    (lambda d: d["scenarios"][1].update(constraint=True), "11 constraint scenarios, expected 10"),
-    (lambda d: d["scenarios"][0].update(constraint="yes"), "S1 产品设计: constraint must be true or false"),
-    (lambda d: d["level_rules"].pop(2), r"level rule rows missing for level\(s\) 2"),
-    (lambda d: d["level_rules"].append(dict(d["level_rules"][0])), "level rule for level 4 appears twice"),
-    (lambda d: d["questions"][1]["rate_band"]["bands"][1].update(interval="(11,20]"), "Q2.rate_band: bands"),
-    (lambda d: d["questions"][2]["rate_band"].update(denominator="Q3.total"), "Q3: rate_band refers to unknown"),
-    (lambda d: d["questions"].pop(), "Q15.*not in the question list"),
-    (lambda d: d["level_names"].pop(0), r"level_names\[0\]"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (move_q11_to_foundation, "数字化基础: weight 50% of 100 is not its max 57.5"),
+        (lambda d: d.update(total_max=110), "dimension maxima add up to 100, not total_max 110"),
+        (lambda d: d["questions"][3].update(id="Q3"), "duplicate question ids: Q3"),
+        (lambda d: d["scenarios"][4].update(id="S4"), "duplicate scenario id S4"),
+        (lambda d: d["questions"][0]["options"][2].update(key="B"), r"Q1: duplicate option keys \['B'\]"),
+        (lambda d: d["scenarios"][15]["levels"].pop(), "S16 决策支持: needs exactly 4 level texts"),
+        (lambda d: d["scenarios"][1].update(constraint=True), "11 constraint scenarios, expected 10"),
+        (lambda d: d["scenarios"][0].update(constraint="yes"), "S1 产品设计: constraint must be true or false"),
+        (lambda d: d["level_rules"].pop(2), r"level rule rows missing for level\(s\) 2"),
+        (lambda d: d["level_rules"].append(dict(d["level_rules"][0])), "level rule for level 4 appears twice"),
+        (lambda d: d["questions"][1]["rate_band"]["bands"][1].update(interval="(11,20]"), "Q2.rate_band: bands"),
+        (lambda d: d["questions"][2]["rate_band"].update(denominator="Q3.total"), "Q3: rate_band refers to unknown"),
+        (lambda d: d["questions"].pop(), "Q15.*not in the question list"),
+        (lambda d: d["level_names"].pop(0), r"level_names\[0\]"),
+    ],
+)
 def test_loader_refuses(change, message):
     with pytest.raises(IndexDataError, match=message):
         build_index(mutated(change))

@@ -56,7 +56,7 @@ def test_a_changed_body_character_is_caught(ctx):
     for pos in (0, 5, 10, 16):
         digit = code[pos]
         other = "1" if digit != "1" else "2"
-        tampered = code[:pos] + other + code[pos + 1:]
+        tampered = code[:pos] + other + code[pos + 1 :]
         assert not is_valid_credit_code(tampered), tampered
 
 
@@ -94,9 +94,11 @@ def test_random_codes_agree_with_the_independent_check():
 
     rng = random.Random(32100)
     for _ in range(500):
-        body = "".join(rng.choice(GB32100_CHARS) for _ in range(2)) + "".join(
-            rng.choice("0123456789") for _ in range(6)
-        ) + "".join(rng.choice(GB32100_CHARS) for _ in range(9))
+        body = (
+            "".join(rng.choice(GB32100_CHARS) for _ in range(2))
+            + "".join(rng.choice("0123456789") for _ in range(6))
+            + "".join(rng.choice(GB32100_CHARS) for _ in range(9))
+        )
         good = body + gb32100_check(body)
         assert is_valid_credit_code(good), good
         bad = body + GB32100_CHARS[(GB32100_CHARS.index(good[17]) + rng.randint(1, 30)) % 31]
@@ -109,9 +111,17 @@ def _register(client, app, phone, credit_code, code="123456"):
     return client.post(
         "/register/",
         data={
-            "csrf_token": token, "kind": "enterprise", "phone": phone, "sms_code": code,
-            "password": "Reg@2026ab", "confirm": "Reg@2026ab", "org_name": "中山市信用代码测试有限公司",
-            "credit_code": credit_code, "town_id": town_id(app), "contact_name": "李四", "industry_id": industry_id(app),
+            "csrf_token": token,
+            "kind": "enterprise",
+            "phone": phone,
+            "sms_code": code,
+            "password": "Reg@2026ab",
+            "confirm": "Reg@2026ab",
+            "org_name": "中山市信用代码测试有限公司",
+            "credit_code": credit_code,
+            "town_id": town_id(app),
+            "contact_name": "李四",
+            "industry_id": industry_id(app),
         },
     )
 

@@ -95,7 +95,9 @@ def test_submit_names_each_missing_field(app, client, login_as):
     resp = post_form(client, pk, "submit", {"project_name": "缺项目"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert 'id="missing-list"' in html and 'data-field="ent_nature"' in html and 'data-field="planned_investment"' in html
+    assert (
+        'id="missing-list"' in html and 'data-field="ent_nature"' in html and 'data-field="planned_investment"' in html
+    )
     with app.app_context():
         f = db.session.get(Filing, pk)
         assert f.status == "draft" and f.project_name == "缺项目"  # what was typed is kept
@@ -119,8 +121,14 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
         texts = [n.text for n in db.session.query(Notification).filter_by(user_id=ent["id"], kind="review")]
         assert any("请补充项目简介" in t for t in texts)
     # the enterprise edits and resubmits: it re-enters at 第三方, not at 镇街
-    resp = post_form(client, pk, "submit", filing_form(app, ent_credit_code=f.ent_credit_code, town_id=str(f.town_id),
-                                                       project_summary="建设MES系统并打通ERP"))
+    resp = post_form(
+        client,
+        pk,
+        "submit",
+        filing_form(
+            app, ent_credit_code=f.ent_credit_code, town_id=str(f.town_id), project_summary="建设MES系统并打通ERP"
+        ),
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(Filing, pk).current_step == "third_party"
@@ -132,7 +140,10 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
         assert f.status == "done"
         assert f.filing_no and len(f.filing_no) == 13 and f.filing_no[6:10] == "2010"
         assert f.filing_no[:6] == dt.date.today().strftime("%y%m%d")
-        assert db.session.query(PreDiagnosis).filter_by(project_id=f.project_id, status="draft", method="self").count() == 1
+        assert (
+            db.session.query(PreDiagnosis).filter_by(project_id=f.project_id, status="draft", method="self").count()
+            == 1
+        )
         assert db.session.query(Signing).filter_by(project_id=f.project_id, status="pending").count() == 1
         actions = [a.action for a in db.session.query(ReviewAction).filter_by(subject_type="filing", subject_id=pk)]
         assert actions == ["submit", "approve", "return", "submit", "approve", "approve"]
@@ -140,7 +151,9 @@ def test_full_chain_with_return_and_resubmission(app, client, factory):
     assert f.filing_no in detail and "请补充项目简介" in detail
 
 
-@pytest.mark.parametrize("field,value", [("employees_digital", "500"), ("end_date", "2025-01-01"), ("planned_investment", "0")])
+@pytest.mark.parametrize(
+    "field,value", [("employees_digital", "500"), ("end_date", "2025-01-01"), ("planned_investment", "0")]
+)
 def test_cross_field_rules_refuse_submission(app, client, login_as, field, value):
     login_as("企业")
     pk = new_filing(client)

@@ -23,14 +23,8 @@ NAMED = re.compile(r"%\((\w+)\)[#0\- +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[diouxXeEfFg
 
 def _pybabel(*args, cwd=ROOT):
     exe = Path(sys.executable).with_name("pybabel")
-    cmd = (
-        [str(exe)]
-        if exe.exists()
-        else [sys.executable, "-m", "babel.messages.frontend"]
-    )
-    subprocess.run(
-        cmd + ["-q", *args], cwd=cwd, check=True, capture_output=True, text=True
-    )
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "babel.messages.frontend"]
+    subprocess.run(cmd + ["-q", *args], cwd=cwd, check=True, capture_output=True, text=True)
 
 
 def _read(path):
@@ -47,11 +41,7 @@ def _strings(msg):
 
 
 def _translated(msg):
-    return (
-        msg is not None
-        and not msg.fuzzy
-        and all(s and s.strip() for s in _strings(msg))
-    )
+    return msg is not None and not msg.fuzzy and all(s and s.strip() for s in _strings(msg))
 
 
 def _describe(msg):
@@ -85,8 +75,7 @@ def test_every_app_msgid_is_translated(tmp_path, app_catalog):
     missing = [m for m in msgids if not _translated(app_catalog.get(m.id))]
     assert not missing, (
         f"{len(missing)} msgid(s) have no (non-fuzzy) zh translation in {APP_PO.relative_to(ROOT)}; "
-        "run `bash scripts/catalog.sh` and translate:\n"
-        + "\n".join(_describe(m) for m in missing)
+        "run `bash scripts/catalog.sh` and translate:\n" + "\n".join(_describe(m) for m in missing)
     )
 
 
@@ -102,29 +91,22 @@ def test_placeholders_match(po_path):
         for string in _strings(msg):
             got = set(NAMED.findall(string))
             if got != wanted:
-                bad.append(
-                    f"  {msg.id!r}: msgid has {sorted(wanted)}, msgstr {string!r} has {sorted(got)}"
-                )
+                bad.append(f"  {msg.id!r}: msgid has {sorted(wanted)}, msgstr {string!r} has {sorted(got)}")
                 continue
             if wanted:
                 try:  # a stray % (write %%) or an unknown conversion breaks the formatting at run time
                     string % {name: "1" for name in wanted}
                 except (TypeError, ValueError, KeyError) as exc:
-                    bad.append(
-                        f"  {msg.id!r}: msgstr {string!r} does not format: {exc}"
-                    )
-    assert not bad, (
-        f"placeholders differ in {po_path.relative_to(ROOT)}:\n" + "\n".join(bad)
-    )
+                    bad.append(f"  {msg.id!r}: msgstr {string!r} does not format: {exc}")
+    assert not bad, f"placeholders differ in {po_path.relative_to(ROOT)}:\n" + "\n".join(bad)
 
 
 def test_fab_extra_strings_are_in_the_app_catalog(app_catalog):
     extra = [m for m in _read(FAB_EXTRA_PO) if m.id]
     assert extra, f"{FAB_EXTRA_PO.relative_to(ROOT)} is empty"
     untranslated_extra = [m for m in extra if not _translated(m)]
-    assert not untranslated_extra, (
-        f"untranslated or fuzzy in {FAB_EXTRA_PO.relative_to(ROOT)}:\n"
-        + "\n".join(_describe(m) for m in untranslated_extra)
+    assert not untranslated_extra, f"untranslated or fuzzy in {FAB_EXTRA_PO.relative_to(ROOT)}:\n" + "\n".join(
+        _describe(m) for m in untranslated_extra
     )
     missing = [m for m in extra if not _translated(app_catalog.get(m.id))]
     assert not missing, (
@@ -165,16 +147,9 @@ def test_fab_strings_missing_from_fabs_zh_catalog_are_covered(tmp_path):
     assert len(fab_template) > 100, "Flask-AppBuilder's extraction found too few msgids"
     fab_catalog = _read(fab_zh)
     extra = _read(FAB_EXTRA_PO)
-    uncovered = [
-        m
-        for m in fab_template
-        if not _translated(fab_catalog.get(m.id)) and not _translated(extra.get(m.id))
-    ]
+    uncovered = [m for m in fab_template if not _translated(fab_catalog.get(m.id)) and not _translated(extra.get(m.id))]
     assert not uncovered, (
         f"Flask-AppBuilder msgids with no zh translation in FAB's catalog nor in {FAB_EXTRA_PO.relative_to(ROOT)} "
         "(`bash scripts/catalog.sh fab-missing` lists them):\n"
-        + "\n".join(
-            f"  {m.id!r}  ({os.path.relpath(ROOT / m.locations[0][0], fab_dir)})"
-            for m in uncovered
-        )
+        + "\n".join(f"  {m.id!r}  ({os.path.relpath(ROOT / m.locations[0][0], fab_dir)})" for m in uncovered)
     )

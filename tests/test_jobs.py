@@ -101,10 +101,21 @@ def _redis_url():
 
 
 def _run_worker(redis_url, queue):
-    env = dict(os.environ, DATABASE_URL=TEST_DATABASE_URL, CAPTCHA_ENABLED="0", RQ_QUEUE=queue,
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.Popen([RQ, "worker", "-w", "zsdx.worker.ZsdxWorker", "--burst", "--url", redis_url, queue], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=TEST_DATABASE_URL,
+        CAPTCHA_ENABLED="0",
+        RQ_QUEUE=queue,
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    return subprocess.Popen(
+        [RQ, "worker", "-w", "zsdx.worker.ZsdxWorker", "--burst", "--url", redis_url, queue],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait_delivered(app, note_ids, worker, timeout=60):

@@ -52,13 +52,21 @@ def test_every_status_with_its_audit_rows(app, load):
         by_status = {}
         for f in filings:
             by_status.setdefault((f.status, f.current_step), []).append(f)
-        for key in [("draft", None), ("reviewing", "town"), ("reviewing", "third_party"), ("reviewing", "city"),
-                    ("returned", None), ("done", None), ("rejected", None)]:
+        for key in [
+            ("draft", None),
+            ("reviewing", "town"),
+            ("reviewing", "third_party"),
+            ("reviewing", "city"),
+            ("returned", None),
+            ("done", None),
+            ("rejected", None),
+        ]:
             assert by_status.get(key), f"no filing {key}"
         ids = [f.id for f in filings]
         actions = {}
-        for a in db.session.query(ReviewAction).filter(ReviewAction.subject_type == "filing",
-                                                       ReviewAction.subject_id.in_(ids)):
+        for a in db.session.query(ReviewAction).filter(
+            ReviewAction.subject_type == "filing", ReviewAction.subject_id.in_(ids)
+        ):
             actions.setdefault(a.subject_id, []).append(a)
         demo = {u.username: u.id for u in db.session.query(ZsdxUser).filter(ZsdxUser.username.like("138000000%"))}
         for f in filings:
@@ -107,8 +115,11 @@ def test_sizes_and_notifications(app, load):
         waiting = {f.id for f in _filings(town_id).filter(Filing.status == "reviewing", Filing.current_step == "city")}
         open_ = {n.subject_id for n in todos.filter(Notification.step == "city", Notification.closed_at.is_(None))}
         assert waiting <= open_
-        overdue = db.session.query(ReviewReminder).filter(ReviewReminder.subject_id.in_(
-            [f.id for f in _filings(town_id)])).count()
+        overdue = (
+            db.session.query(ReviewReminder)
+            .filter(ReviewReminder.subject_id.in_([f.id for f in _filings(town_id)]))
+            .count()
+        )
         assert overdue >= 0
 
 
@@ -127,9 +138,13 @@ def test_city_demo_reviewer_queue_renders(app, load):
     with app.app_context():
         waiting = _filings(load["town"]["id"]).filter(Filing.status == "reviewing", Filing.current_step == "city").all()
         names = [f.project_name for f in waiting]
-    for url in ("/review/?subject=filing", f"/review/?subject=filing&town={load['town']['id']}",
-                f"/review/?subject=filing&tab=done&town={load['town']['id']}", "/workbench/",
-                "/notifications/?kind=todo"):
+    for url in (
+        "/review/?subject=filing",
+        f"/review/?subject=filing&town={load['town']['id']}",
+        f"/review/?subject=filing&tab=done&town={load['town']['id']}",
+        "/workbench/",
+        "/notifications/?kind=todo",
+    ):
         resp = c.get(url)
         assert resp.status_code == 200, url
     html = c.get(f"/review/?subject=filing&town={load['town']['id']}").get_data(as_text=True)

@@ -51,7 +51,15 @@ def test_password_login_lands_on_the_workbench(client, factory):
 
 def test_login_page_offers_both_ways(client):
     html = client.get("/login/").get_data(as_text=True)
-    for element_id in ("tab-password", "tab-sms", "pw-phone", "pw-password", "sms-phone", "sms-sms_code", "forgot-link"):
+    for element_id in (
+        "tab-password",
+        "tab-sms",
+        "pw-phone",
+        "pw-password",
+        "sms-phone",
+        "sms-sms_code",
+        "forgot-link",
+    ):
         assert f'id="{element_id}"' in html, element_id
 
 
@@ -341,7 +349,10 @@ def test_api_login_works(client, factory):
 def test_api_login_is_rate_limited_per_address_in_chinese(app, client):
     limit = _count(app, "AUTH_RATE_LIMIT")
     for i in range(limit):
-        assert client.post("/api/v1/security/login", json={"username": "", "password": "", "provider": "db"}).status_code != 429, i
+        assert (
+            client.post("/api/v1/security/login", json={"username": "", "password": "", "provider": "db"}).status_code
+            != 429
+        ), i
     resp = _api_login(client, fresh_phone(), WRONG)
     assert resp.status_code == 429
     assert "操作过于频繁" in resp.get_json()["message"]

@@ -91,8 +91,9 @@ def test_upgrade_from_empty_matches_the_models_and_round_trips(app, fresh_db_url
     # downgrade to base, upgrade again, and the roles come up on the migrated schema (FAB-NOTES P12)
     env = dict(os.environ, DATABASE_URL=fresh_db_url, CAPTCHA_ENABLED="0")
     env.pop("REDIS_URL", None)
-    result = subprocess.run([sys.executable, "-c", ROUND_TRIP], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", ROUND_TRIP], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "after-downgrade []" in result.stdout, result.stdout
     roles_line = next(line for line in result.stdout.splitlines() if line.startswith("roles"))

@@ -76,9 +76,16 @@ def test_registration_form_refuses_weak_password(app, client):
     resp = client.post(
         "/register/",
         data={
-            "csrf_token": token, "kind": "enterprise", "phone": phone, "sms_code": "123456",
-            "password": WEAK, "confirm": WEAK, "org_name": "中山市弱密码测试有限公司",
-            "credit_code": "91440300708461136T", "town_id": town_id(app), "contact_name": "张三",
+            "csrf_token": token,
+            "kind": "enterprise",
+            "phone": phone,
+            "sms_code": "123456",
+            "password": WEAK,
+            "confirm": WEAK,
+            "org_name": "中山市弱密码测试有限公司",
+            "credit_code": "91440300708461136T",
+            "town_id": town_id(app),
+            "contact_name": "张三",
             "industry_id": industry_id(app),
         },
     )
@@ -94,10 +101,19 @@ def test_registration_form_refuses_other_bad_passwords(app, client, password):
     token = get_csrf(client, "/register/")
     resp = client.post(
         "/register/",
-        data={"csrf_token": token, "kind": "enterprise", "phone": phone, "sms_code": "123456",
-              "password": password, "confirm": password, "org_name": "中山市测试有限公司",
-              "credit_code": "91440300708461136T", "town_id": town_id(app), "contact_name": "张三",
-              "industry_id": industry_id(app)},
+        data={
+            "csrf_token": token,
+            "kind": "enterprise",
+            "phone": phone,
+            "sms_code": "123456",
+            "password": password,
+            "confirm": password,
+            "org_name": "中山市测试有限公司",
+            "credit_code": "91440300708461136T",
+            "town_id": town_id(app),
+            "contact_name": "张三",
+            "industry_id": industry_id(app),
+        },
     )
     assert error_of(resp, "password")
     assert user_row(app, phone) is None
@@ -136,8 +152,15 @@ def _admin_add_user(client, app, phone, password, role_id):
     return client.post(
         "/users/add",
         data={
-            "csrf_token": token, "first_name": "镇街审核员", "phone": phone, "organisation": "__None",
-            "town": "__None", "active": "y", "roles": str(role_id), "password": password, "conf_password": password,
+            "csrf_token": token,
+            "first_name": "镇街审核员",
+            "phone": phone,
+            "organisation": "__None",
+            "town": "__None",
+            "active": "y",
+            "roles": str(role_id),
+            "password": password,
+            "conf_password": password,
         },
     )
 
@@ -202,14 +225,38 @@ def test_cli_create_user_refuses_weak_password(app):
     phone = fresh_phone()
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["zsdx", "create-user", "--phone", phone, "--name", "审核员", "--role", "镇街", "--password", WEAK,
-              "--town-code", "2010"]
+        args=[
+            "zsdx",
+            "create-user",
+            "--phone",
+            phone,
+            "--name",
+            "审核员",
+            "--role",
+            "镇街",
+            "--password",
+            WEAK,
+            "--town-code",
+            "2010",
+        ]
     )
     assert result.exit_code != 0
     assert user_row(app, phone) is None
     result = runner.invoke(
-        args=["zsdx", "create-user", "--phone", phone, "--name", "审核员", "--role", "镇街", "--password", STRONG,
-              "--town-code", "2010"]
+        args=[
+            "zsdx",
+            "create-user",
+            "--phone",
+            phone,
+            "--name",
+            "审核员",
+            "--role",
+            "镇街",
+            "--password",
+            STRONG,
+            "--town-code",
+            "2010",
+        ]
     )
     assert result.exit_code == 0, result.output
     row = user_row(app, phone)

@@ -25,8 +25,15 @@ def counter(app):
 
 @pytest.mark.parametrize(
     ("role", "url"),
-    [(None, "/login/"), (None, "/"), ("企业", "/workbench/"), ("企业", "/"), ("镇街", "/review/"),
-     ("Admin", "/users/list/"), ("Admin", "/townview/list/")],
+    [
+        (None, "/login/"),
+        (None, "/"),
+        ("企业", "/workbench/"),
+        ("企业", "/"),
+        ("镇街", "/review/"),
+        ("Admin", "/users/list/"),
+        ("Admin", "/townview/list/"),
+    ],
 )
 def test_a_page_reads_permissions_once(app, factory, counter, role, url):
     client = new_client(app)
@@ -83,7 +90,9 @@ def test_the_cached_answers_are_fabs(app, factory, role):
     from zsdx.models import ZsdxUser
 
     sm = appbuilder.sm
-    uid = (factory.enterprise_user() if role == "企业" else factory.user(role, town_code="2010"))["id"] if role else None
+    uid = (
+        (factory.enterprise_user() if role == "企业" else factory.user(role, town_code="2010"))["id"] if role else None
+    )
     with app.test_request_context("/"):
         user = db.session.get(ZsdxUser, uid) if uid else None
         pairs = _all_pairs(app)

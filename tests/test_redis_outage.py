@@ -55,9 +55,21 @@ class RedisServer:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.workdir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while not _ping(self.port):
@@ -92,8 +104,9 @@ def _delivered(app, ids):
         return {nid: at for nid, at in rows}
 
 
-def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_later(app, factory, own_redis,
-                                                                                     monkeypatch, tmp_path):
+def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_later(
+    app, factory, own_redis, monkeypatch, tmp_path
+):
     # The last step (市工信复审): its outcome is told to the enterprise's users only (two of them here), so
     # the worker has few jobs; a 镇街 approval would also notify every 第三方 user of the shared database.
     t = make_town(app)
@@ -130,12 +143,23 @@ def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_l
     assert handed >= len(ids)
     assert all(at is None for at in _delivered(app, ids).values())  # queued, not yet run
 
-    env = dict(os.environ, DATABASE_URL=TEST_DATABASE_URL, CAPTCHA_ENABLED="0", REDIS_URL=url, RQ_QUEUE=queue,
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ,
+        DATABASE_URL=TEST_DATABASE_URL,
+        CAPTCHA_ENABLED="0",
+        REDIS_URL=url,
+        RQ_QUEUE=queue,
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
     log_path = tmp_path / "worker.log"  # a file, not a pipe: a chatty worker must never block on a full pipe
     with open(log_path, "wb") as log:
-        worker = subprocess.Popen([RQ, "worker", "-w", "zsdx.worker.ZsdxWorker", "--burst", "--url", url, queue], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [RQ, "worker", "-w", "zsdx.worker.ZsdxWorker", "--burst", "--url", url, queue],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -143,8 +167,10 @@ def test_review_action_survives_a_redis_outage_and_notifications_are_delivered_l
             if all(at is not None for at in delivered.values()):
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f"not delivered within 30 s: {delivered}\n--- worker output ---\n"
-                            f"{log_path.read_text(errors='replace')[-4000:]}")
+                pytest.fail(
+                    f"not delivered within 30 s: {delivered}\n--- worker output ---\n"
+                    f"{log_path.read_text(errors='replace')[-4000:]}"
+                )
             time.sleep(0.2)
         assert worker.wait(30) == 0, log_path.read_text(errors="replace")[-4000:]
     finally:

@@ -17,8 +17,9 @@ from helpers import (
     value_of,
 )
 
-REGISTRY_CSV = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zsdx", "data",
-                            "registry_demo.csv")
+REGISTRY_CSV = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zsdx", "data", "registry_demo.csv"
+)
 DEMO_NAME = "中山市示例智能制造有限公司"
 DEMO_CODE = "91442000057830865C"
 
@@ -35,9 +36,15 @@ def registry(app):
 
 def _form(app, phone, code, **over):
     data = {
-        "kind": "enterprise", "phone": phone, "sms_code": code, "password": PASSWORD, "confirm": PASSWORD,
+        "kind": "enterprise",
+        "phone": phone,
+        "sms_code": code,
+        "password": PASSWORD,
+        "confirm": PASSWORD,
         "org_name": "中山市注册测试智能科技有限公司",
-        "town_id": str(town_id(app, "2015")), "contact_name": "王五", "industry_id": str(industry_id(app)),
+        "town_id": str(town_id(app, "2015")),
+        "contact_name": "王五",
+        "industry_id": str(industry_id(app)),
     }
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
@@ -57,9 +64,16 @@ def _org_of(app, phone):
         org = db.session.get(Organisation, row["org_id"]) if row and row["org_id"] else None
         if org is None:
             return None
-        return {"kind": org.kind, "name": org.name, "credit_code": org.credit_code, "town_code": org.town.code,
-                "industry_id": org.industry_id, "contact_name": org.contact_name, "contact_phone": org.contact_phone,
-                "types": (org.is_industry_provider, org.is_scenario_provider, org.is_ecosystem_provider)}
+        return {
+            "kind": org.kind,
+            "name": org.name,
+            "credit_code": org.credit_code,
+            "town_code": org.town.code,
+            "industry_id": org.industry_id,
+            "contact_name": org.contact_name,
+            "contact_phone": org.contact_phone,
+            "types": (org.is_industry_provider, org.is_scenario_provider, org.is_ecosystem_provider),
+        }
 
 
 def _count_orgs(app, credit_code):
@@ -75,8 +89,17 @@ def test_register_page_has_enterprise_and_provider_tabs(client):
     assert resp.status_code == 200
     doc = page(resp)
     assert doc.xpath('//*[@id="kind-enterprise"]') and doc.xpath('//*[@id="kind-provider"]')
-    for field in ("phone", "sms_code", "password", "confirm", "org_name", "credit_code", "town_id", "contact_name",
-                  "industry_id"):
+    for field in (
+        "phone",
+        "sms_code",
+        "password",
+        "confirm",
+        "org_name",
+        "credit_code",
+        "town_id",
+        "contact_name",
+        "industry_id",
+    ):
         assert doc.xpath(f'//*[@name="{field}"]'), field
     assert doc.xpath('//meta[@name="csrf-token"]/@content')
     # the provider tab is preselected when asked for
@@ -109,8 +132,18 @@ def test_provider_registers_with_its_types(app, client, factory, sms):
     phone = fresh_phone()
     code = factory.credit_code()
     send_code(client, phone, "register", "/register/?kind=provider")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=code, kind="provider",
-                                   is_scenario_provider="y", is_ecosystem_provider="y"))
+    resp = _register(
+        client,
+        _form(
+            app,
+            phone,
+            sms.last_code(phone),
+            credit_code=code,
+            kind="provider",
+            is_scenario_provider="y",
+            is_ecosystem_provider="y",
+        ),
+    )
     assert resp.status_code == 302
     assert user_row(app, phone)["roles"] == ["服务商"]
     org = _org_of(app, phone)
@@ -125,8 +158,9 @@ def test_provider_needs_at_least_one_type(app, client, factory, sms):
     resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=code, kind="provider"))
     assert resp.status_code == 200
     assert "has-error" in resp.get_data(as_text=True)
-    errors = page(resp).xpath('//*[@name="is_industry_provider"]/ancestor::div[contains(@class,"form-group")]'
-                              '//*[contains(@class,"zs-error")]')
+    errors = page(resp).xpath(
+        '//*[@name="is_industry_provider"]/ancestor::div[contains(@class,"form-group")]//*[contains(@class,"zs-error")]'
+    )
     assert errors and errors[0].text_content().strip()
     assert user_row(app, phone) is None and _count_orgs(app, code) == 0
 
@@ -134,8 +168,9 @@ def test_provider_needs_at_least_one_type(app, client, factory, sms):
 def test_enterprise_types_ticked_by_an_enterprise_are_ignored(app, client, factory, sms):
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(),
-                                   is_industry_provider="y"))
+    resp = _register(
+        client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), is_industry_provider="y")
+    )
     assert resp.status_code == 302
     assert _org_of(app, phone)["types"] == (False, False, False)
 
@@ -264,8 +299,9 @@ def test_several_errors_at_once(app, client, factory):
 def test_unknown_town_is_refused(app, client, factory, sms):
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(),
-                                   town_id="999999"))
+    resp = _register(
+        client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), town_id="999999")
+    )
     assert resp.status_code == 200
     assert error_of(resp, "town_id")
     assert user_row(app, phone) is None

@@ -32,8 +32,10 @@ from zsdx.models import (
     ZsdxUser,
 )
 
-pg_only = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"),
-                             reason="row locks: SQLite serialises writers, the race needs PostgreSQL")
+pg_only = pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"),
+    reason="row locks: SQLite serialises writers, the race needs PostgreSQL",
+)
 
 
 def resubmit(app, client, pk, **over):
@@ -86,14 +88,16 @@ def _timeline(html):
     out = []
     for li in doc.xpath('//*[@id="audit-timeline"]//li[not(contains(@class, "zs-empty"))]'):
         divs = li.xpath("./div")
-        out.append({
-            "step": divs[0].text_content().strip(),
-            "actor": divs[1].text_content().split(":", 1)[1].strip(),
-            "time": divs[2].text_content().split(":", 1)[1].strip(),
-            "opinion": "".join(li.xpath('.//span[@class="zs-tl-opinion"]/text()')).strip(),
-            "status": "".join(li.xpath('.//span[@class="zs-tl-status"]/text()')).strip(),
-            "text": li.text_content(),
-        })
+        out.append(
+            {
+                "step": divs[0].text_content().strip(),
+                "actor": divs[1].text_content().split(":", 1)[1].strip(),
+                "time": divs[2].text_content().split(":", 1)[1].strip(),
+                "opinion": "".join(li.xpath('.//span[@class="zs-tl-opinion"]/text()')).strip(),
+                "status": "".join(li.xpath('.//span[@class="zs-tl-status"]/text()')).strip(),
+                "text": li.text_content(),
+            }
+        )
     return out
 
 
@@ -133,8 +137,11 @@ def test_timeline_shows_each_step_with_actor_time_opinion_and_status(app, factor
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", row["time"]), row["time"]
             assert row["opinion"] == opinion and row["status"] == status
     with app.app_context():
-        seconds = [a.step_seconds for a in db.session.query(ReviewAction).filter_by(subject_type="filing", subject_id=pk)
-                   if a.action != "submit"]
+        seconds = [
+            a.step_seconds
+            for a in db.session.query(ReviewAction).filter_by(subject_type="filing", subject_id=pk)
+            if a.action != "submit"
+        ]
         assert all(s is not None and s >= 0 for s in seconds)
 
 
@@ -223,15 +230,24 @@ def _org(app, org_id):
 def _submit_change(app, client, **values):
     page = client.get("/info-change/")
     assert page.status_code == 200
-    data = {"csrf_token": csrf_from(page.get_data(as_text=True)), "contact_name": "新联系人",
-            "contact_phone": "13912345678", "industry_id": "1", **values}
+    data = {
+        "csrf_token": csrf_from(page.get_data(as_text=True)),
+        "contact_name": "新联系人",
+        "contact_phone": "13912345678",
+        "industry_id": "1",
+        **values,
+    }
     return client.post("/info-change/", data=data)
 
 
 def _latest_change(app, org_id):
     with app.app_context():
-        r = (db.session.query(InfoChangeRequest).filter_by(organisation_id=org_id)
-             .order_by(InfoChangeRequest.id.desc()).first())
+        r = (
+            db.session.query(InfoChangeRequest)
+            .filter_by(organisation_id=org_id)
+            .order_by(InfoChangeRequest.id.desc())
+            .first()
+        )
         return {"id": r.id, "status": r.status, "name": r.name, "current_step": r.current_step}
 
 
@@ -267,8 +283,9 @@ def test_info_change_returned_with_opinion_then_corrected_and_resubmitted(app, f
     ent = factory.enterprise_user("2010")
     before = _org(app, ent["org_id"])
     ec = client_for(app, ent)
-    resp = _submit_change(app, ec, name="中山市错误名称有限公司", credit_code=factory.credit_code(),
-                          town_id=str(before["town_id"]))
+    resp = _submit_change(
+        app, ec, name="中山市错误名称有限公司", credit_code=factory.credit_code(), town_id=str(before["town_id"])
+    )
     assert resp.status_code == 302
     req = _latest_change(app, ent["org_id"])
     cc = client_for(app, factory.user("市工信"))
@@ -279,11 +296,17 @@ def test_info_change_returned_with_opinion_then_corrected_and_resubmitted(app, f
     assert _org(app, ent["org_id"]) == before
     page = lxml.html.fromstring(ec.get("/info-change/").get_data(as_text=True))
     assert "名称与营业执照不符" in page.xpath('string(//*[@id="returned-change"])')
-    assert page.xpath('string(//input[@name="name"]/@value)') == "中山市错误名称有限公司"  # the returned values to correct
+    assert (
+        page.xpath('string(//input[@name="name"]/@value)') == "中山市错误名称有限公司"
+    )  # the returned values to correct
 
     code = factory.credit_code()
-    assert _submit_change(app, ec, name="中山市正确名称有限公司", credit_code=code,
-                          town_id=str(before["town_id"])).status_code == 302
+    assert (
+        _submit_change(
+            app, ec, name="中山市正确名称有限公司", credit_code=code, town_id=str(before["town_id"])
+        ).status_code
+        == 302
+    )
     again = _latest_change(app, ent["org_id"])
     assert again["id"] == req["id"] and again["status"] == "reviewing" and again["name"] == "中山市正确名称有限公司"
     assert act_http(cc, req["id"], "approve", "同意", subject="info_change").status_code == 302
@@ -340,7 +363,9 @@ def test_deadline_overdue_filter_and_one_reminder_per_lapse(app, factory, monkey
     assert set(queue_ids(rc, "/review/?subject=filing")) >= {pk, fresh}
     overdue_ids = queue_ids(rc, "/review/?subject=filing&overdue=1")
     assert pk in overdue_ids and fresh not in overdue_ids
-    row = lxml.html.fromstring(rc.get("/review/?subject=filing").get_data(as_text=True)).xpath(f'//tr[@data-id="{pk}"]')[0]
+    row = lxml.html.fromstring(rc.get("/review/?subject=filing").get_data(as_text=True)).xpath(
+        f'//tr[@data-id="{pk}"]'
+    )[0]
     assert "是" in row.text_content()
 
     _send_reminders(app)
@@ -430,10 +455,13 @@ def test_two_reviewers_acting_at_once_exactly_one_wins(app, factory, second):
     for _round in range(3):
         pk = make_filing(app, ent, step="third_party")
         before = filing_state(app, pk)
-        results = _race(app, [
-            (lambda r, u: act(r, u, "approve", "同意"), pk, a["id"]),
-            (lambda r, u: act(r, u, second, "不同意"), pk, b["id"]),
-        ])
+        results = _race(
+            app,
+            [
+                (lambda r, u: act(r, u, "approve", "同意"), pk, a["id"]),
+                (lambda r, u: act(r, u, second, "不同意"), pk, b["id"]),
+            ],
+        )
         winners = [r for r in results if r == "ok"]
         losers = [r for r in results if r != "ok"]
         assert len(winners) == 1 and len(losers) == 1, results
@@ -465,7 +493,9 @@ def test_losing_reviewer_sees_already_handled_message_over_http(app, factory):
 
     def post(i):
         barrier.wait()
-        responses[i] = clients[i].post(f"/review/filing/{pk}/act", data=dict(forms[i], action="approve", opinion="同意"))
+        responses[i] = clients[i].post(
+            f"/review/filing/{pk}/act", data=dict(forms[i], action="approve", opinion="同意")
+        )
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
     for th in threads:

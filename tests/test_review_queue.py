@@ -81,8 +81,10 @@ def test_bulk_approve_advances_each_selected_row(app, factory):
     page = c.get(f"/review/?subject=filing&town={t['id']}").get_data(as_text=True)
     assert 'id="btn-bulk-approve"' in page
     before = filing_state(app, not_mine)
-    resp = c.post("/review/bulk", data={"csrf_token": csrf_from(page), "subject": "filing",
-                                        "ids": [str(a), str(b), str(not_mine)]})
+    resp = c.post(
+        "/review/bulk",
+        data={"csrf_token": csrf_from(page), "subject": "filing", "ids": [str(a), str(b), str(not_mine)]},
+    )
     assert resp.status_code == 302
     for pk in (a, b):
         state = filing_state(app, pk)

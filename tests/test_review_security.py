@@ -44,8 +44,9 @@ def _done(app, pk):
 def api_client(app, user):
     """A client with a JWT of `user` (POST /api/v1/security/login)."""
     c = new_client(app)
-    resp = c.post("/api/v1/security/login",
-                  json={"username": user["phone"], "password": user["password"], "provider": "db"})
+    resp = c.post(
+        "/api/v1/security/login", json={"username": user["phone"], "password": user["password"], "provider": "db"}
+    )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     token = resp.get_json()["access_token"]
     return c, {"Authorization": f"Bearer {token}"}
@@ -148,7 +149,9 @@ def test_town_reviewer_of_another_town_cannot_see_or_act(app, factory):
     assert pk not in api_ids(c, headers)
     for action, opinion in (("approve", "同意"), ("return", "越权驳回"), ("reject", "越权")):
         resp = act_http(oc, pk, action, opinion)
-        assert resp.status_code == 404 or (resp.status_code == 302 and f"/review/filing/{pk}" in resp.headers["Location"])
+        assert resp.status_code == 404 or (
+            resp.status_code == 302 and f"/review/filing/{pk}" in resp.headers["Location"]
+        )
     assert filing_state(app, pk) == before
     assert [a[1] for a in actions_of(app, pk)] == ["submit"]
 
@@ -218,8 +221,14 @@ def test_submitted_filing_cannot_be_changed_by_a_crafted_post(app, client, facto
     token = csrf_from(client.get(f"/filing/{pk}").get_data(as_text=True))
     with app.app_context():
         f = db.session.get(Filing, pk)
-        crafted = filing_form(app, ent_credit_code=f.ent_credit_code, town_id=str(f.town_id),
-                              project_name="偷偷改名", planned_investment="9999", csrf_token=token)
+        crafted = filing_form(
+            app,
+            ent_credit_code=f.ent_credit_code,
+            town_id=str(f.town_id),
+            project_name="偷偷改名",
+            planned_investment="9999",
+            csrf_token=token,
+        )
     for action in ("save", "submit"):
         resp = client.post(f"/filing/{pk}/edit", data=dict(crafted, action=action))
         assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/filing/{pk}")
@@ -277,8 +286,12 @@ def test_review_action_without_csrf_token_is_refused(app, factory):
     c = client_for(app, factory.user("镇街", town_code="2010"))
     before = filing_state(app, pk)
     assert c.post(f"/review/filing/{pk}/act", data={"action": "approve", "opinion": "同意"}).status_code == 400
-    assert c.post(f"/review/filing/{pk}/act",
-                  data={"action": "approve", "opinion": "同意", "csrf_token": "forged"}).status_code == 400
+    assert (
+        c.post(
+            f"/review/filing/{pk}/act", data={"action": "approve", "opinion": "同意", "csrf_token": "forged"}
+        ).status_code
+        == 400
+    )
     assert c.post("/review/bulk", data={"subject": "filing", "ids": [str(pk)]}).status_code == 400
     assert filing_state(app, pk) == before and actions_of(app, pk) == []
 
@@ -293,11 +306,19 @@ def _info_change(app, factory):
         from zsdx.models import Organisation
 
         town_id = db.session.get(Organisation, ent["org_id"]).town_id
-    resp = ec.post("/info-change/", data={
-        "csrf_token": csrf_from(page), "name": "中山市变更测试有限公司", "credit_code": factory.credit_code(),
-        "town_id": str(town_id), "industry_id": "1", "contact_name": "联系人", "contact_phone": "13912345678",
-        "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
-    })
+    resp = ec.post(
+        "/info-change/",
+        data={
+            "csrf_token": csrf_from(page),
+            "name": "中山市变更测试有限公司",
+            "credit_code": factory.credit_code(),
+            "town_id": str(town_id),
+            "industry_id": "1",
+            "contact_name": "联系人",
+            "contact_phone": "13912345678",
+            "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
+        },
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     with app.app_context():
         from zsdx.models import InfoChangeRequest
@@ -314,7 +335,9 @@ def test_other_enterprise_cannot_see_an_info_change_request(app, factory):
     assert "中山市变更测试有限公司" not in oc.get("/info-change/").get_data(as_text=True)
     # the owner and the city bureau do
     assert client_for(app, ent).get(f"/info-change/{pk}/attachment/{att}").data == PDF_BYTES
-    assert client_for(app, factory.user("市工信")).get(f"/review/info_change/{pk}/file/attachment/{att}").data == PDF_BYTES
+    assert (
+        client_for(app, factory.user("市工信")).get(f"/review/info_change/{pk}/file/attachment/{att}").data == PDF_BYTES
+    )
 
 
 def test_third_party_reviewer_cannot_open_an_info_change_request(app, factory):

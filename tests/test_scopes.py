@@ -85,8 +85,12 @@ def _diagnosis(app, ent, institution_id, status=ReviewStatus.REVIEWING):
     with app.app_context():
         project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
         record = PreDiagnosis(
-            project=project, organisation_id=ent["org_id"], method="institution", institution_id=institution_id,
-            status=status, current_step="enterprise_confirm" if status == ReviewStatus.REVIEWING else None,
+            project=project,
+            organisation_id=ent["org_id"],
+            method="institution",
+            institution_id=institution_id,
+            status=status,
+            current_step="enterprise_confirm" if status == ReviewStatus.REVIEWING else None,
         )
         db.session.add_all([project, record])
         db.session.commit()
@@ -128,7 +132,10 @@ def test_owner_step_only_the_owning_enterprise_confirms(app, factory):
     from conftest import csrf_from
 
     page = oc.get("/workbench/").get_data(as_text=True)
-    assert oc.post(f"/diagnosis/{pk}/confirm", data={"csrf_token": csrf_from(page), "decision": "confirm"}).status_code == 404
+    assert (
+        oc.post(f"/diagnosis/{pk}/confirm", data={"csrf_token": csrf_from(page), "decision": "confirm"}).status_code
+        == 404
+    )
     with app.app_context():
         assert db.session.get(PreDiagnosis, pk).status == ReviewStatus.REVIEWING
 
@@ -165,7 +172,9 @@ def test_an_unknown_scope_stops_start_up(app):
     )
     env = dict(os.environ, DATABASE_URL="sqlite:///" + os.path.join(_TMP, "startup-check.db"), CAPTCHA_ENABLED="0")
     env.pop("REDIS_URL", None)
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "STARTED" not in result.stdout
     assert "unknown scope 'twon'" in result.stderr

@@ -167,8 +167,15 @@ def _insert_sent(app, phone, times):
 
     with app.app_context():
         for t in times:
-            db.session.add(SmsCode(phone=phone, purpose="register", code_hash="x" * 64, created_at=t,
-                                   expires_at=t + dt.timedelta(minutes=5)))
+            db.session.add(
+                SmsCode(
+                    phone=phone,
+                    purpose="register",
+                    code_hash="x" * 64,
+                    created_at=t,
+                    expires_at=t + dt.timedelta(minutes=5),
+                )
+            )
         db.session.commit()
 
 
@@ -213,7 +220,9 @@ def test_the_per_address_ceiling_answers_in_chinese_json(app, client, sms):
     limit = int(re.match(r"\s*(\d+)", app.config["SMS_RATE_LIMIT"]).group(1))
     token = meta_csrf(client, "/register/")
     for i in range(limit):
-        resp = client.post("/sms/send", json={"phone": fresh_phone(), "purpose": "register"}, headers={"X-CSRFToken": token})
+        resp = client.post(
+            "/sms/send", json={"phone": fresh_phone(), "purpose": "register"}, headers={"X-CSRFToken": token}
+        )
         assert resp.status_code == 200, (i, resp.get_json())
     phone = fresh_phone()
     resp = client.post("/sms/send", json={"phone": phone, "purpose": "register"}, headers={"X-CSRFToken": token})
@@ -262,7 +271,9 @@ def test_change_phone_code_needs_a_signed_in_user(app, client, sms):
     assert sms.texts(phone) == []
 
 
-@pytest.mark.parametrize("payload", [{"phone": "1234", "purpose": "register"}, {"phone": "13900000000", "purpose": "x"}])
+@pytest.mark.parametrize(
+    "payload", [{"phone": "1234", "purpose": "register"}, {"phone": "13900000000", "purpose": "x"}]
+)
 def test_bad_send_requests_are_refused(client, sms, payload):
     resp = send_code(client, payload["phone"], payload["purpose"])
     assert resp.status_code == 400

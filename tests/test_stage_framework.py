@@ -41,8 +41,14 @@ class TrialRecord(ReviewableMixin, TrialBase):
 TRIAL_CHAIN = {
     "steps": [
         {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 3},
-        {"key": "expert", "role": "专家", "scope": "assigned", "deadline_days": 3, "label": "expert",
-         "guards": ["experts_assigned"]},
+        {
+            "key": "expert",
+            "role": "专家",
+            "scope": "assigned",
+            "deadline_days": 3,
+            "label": "expert",
+            "guards": ["experts_assigned"],
+        },
         {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 3},
     ],
     "submit_guards": ["window_open"],
@@ -73,7 +79,11 @@ def trial(app):
     )
     register_tab(
         WorkbenchTab(
-            group="projects", key="trial", label="试验申报", columns=["序号", "名称", "状态"], order=99,
+            group="projects",
+            key="trial",
+            label="试验申报",
+            columns=["序号", "名称", "状态"],
+            order=99,
             rows=lambda user: owned(TrialRecord, user).order_by(TrialRecord.id).all(),
             cells=lambda r: [r.name, Markup('<span class="zs-status">%s</span>') % escape(stage.status_text(r))],
         )
@@ -136,7 +146,11 @@ def test_a_throwaway_stage_runs_end_to_end_through_the_shared_screens(app, facto
     ent = factory.user("企业", org=factory.org("enterprise", t["code"]))
     town = factory.user("镇街", town_code=t["code"])
     other_town = factory.user("镇街", town_code=other["code"])
-    e1, e2, e3 = factory.user("专家", name="专家甲"), factory.user("专家", name="专家乙"), factory.user("专家", name="专家丙")
+    e1, e2, e3 = (
+        factory.user("专家", name="专家甲"),
+        factory.user("专家", name="专家乙"),
+        factory.user("专家", name="专家丙"),
+    )
     city = factory.user("市工信")
     pk = _new(app, ent, t["id"], "试验项目一")
 
@@ -173,9 +187,7 @@ def test_a_throwaway_stage_runs_end_to_end_through_the_shared_screens(app, facto
     assert act_http(c1, pk, "approve", subject="trial").status_code == 404  # not assigned: not even visible
     assert _state(app, pk)[1] == "expert"
     with app.app_context():
-        db.session.query(TrialRecord).filter_by(id=pk).update(
-            {TrialRecord.step_entered_at: now - dt.timedelta(days=5)}
-        )
+        db.session.query(TrialRecord).filter_by(id=pk).update({TrialRecord.step_entered_at: now - dt.timedelta(days=5)})
         db.session.commit()
         send_reminders()
     assert any("超期" in n["text"] or "逾期" in n["text"] for n in _open_todos(app, city, pk))

@@ -43,5 +43,7 @@ def test_views_load_scoped_models_only_through_the_visibility_layer(app):
 
 def test_the_scan_catches_a_direct_load(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f(pk):\n    return db.session.get(Filing, pk)\n\ndef g():\n    return db.session.query(Filing.id).all()\n")
+    bad.write_text(
+        "def f(pk):\n    return db.session.get(Filing, pk)\n\ndef g():\n    return db.session.query(Filing.id).all()\n"
+    )
     assert len(_direct_loads(str(bad), {"Filing"})) == 2

@@ -16,8 +16,12 @@ URL = "/submissionwindowview"
 def _window(app, chain, name, days=(0, 5)):
     now = dt.datetime.now()
     with app.app_context():
-        w = SubmissionWindow(chain_name=chain, name=name, opens_at=now + dt.timedelta(days=days[0]),
-                             closes_at=now + dt.timedelta(days=days[1]))
+        w = SubmissionWindow(
+            chain_name=chain,
+            name=name,
+            opens_at=now + dt.timedelta(days=days[0]),
+            closes_at=now + dt.timedelta(days=days[1]),
+        )
         db.session.add(w)
         db.session.commit()
         return w.id
@@ -34,17 +38,30 @@ def test_city_lists_adds_and_is_told_about_a_bad_period(app, factory):
     assert page.status_code == 200 and "申报窗口" in page.get_data(as_text=True)
     form = cc.get(f"{URL}/add")
     assert form.status_code == 200
-    resp = cc.post(f"{URL}/add", data={
-        "csrf_token": csrf_from(form.get_data(as_text=True)), "name": "倒置窗口", "chain_name": "filing",
-        "opens_at": "2026-12-10 00:00:00", "closes_at": "2026-12-01 00:00:00",
-    }, follow_redirects=True)
+    resp = cc.post(
+        f"{URL}/add",
+        data={
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+            "name": "倒置窗口",
+            "chain_name": "filing",
+            "opens_at": "2026-12-10 00:00:00",
+            "closes_at": "2026-12-01 00:00:00",
+        },
+        follow_redirects=True,
+    )
     assert "结束时间必须晚于开放时间" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(SubmissionWindow).filter_by(name="倒置窗口").count() == 0
-    resp = cc.post(f"{URL}/add", data={
-        "csrf_token": csrf_from(form.get_data(as_text=True)), "name": "备案窗口", "chain_name": "filing",
-        "opens_at": "2026-12-01 00:00:00", "closes_at": "2026-12-10 00:00:00",
-    })
+    resp = cc.post(
+        f"{URL}/add",
+        data={
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+            "name": "备案窗口",
+            "chain_name": "filing",
+            "opens_at": "2026-12-01 00:00:00",
+            "closes_at": "2026-12-10 00:00:00",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.query(SubmissionWindow).filter_by(name="备案窗口").count() == 1
@@ -65,7 +82,10 @@ def test_actions_and_downloads_respect_the_row_filter(app, factory):
         resp = cc.post(f"{URL}/action/close_now/{hidden}", data={"csrf_token": token})
         assert resp.status_code == 404 and _closes_at(app, hidden) == before
         # an unknown action name, a GET mutation and a pk that is no number are refused without a 500
-        assert cc.post(f"{URL}/action_post", data={"csrf_token": token, "action": "x", "rowid": [str(mine)]}).status_code == 404
+        assert (
+            cc.post(f"{URL}/action_post", data={"csrf_token": token, "action": "x", "rowid": [str(mine)]}).status_code
+            == 404
+        )
         assert cc.get(f"{URL}/action/close_now/{mine}").status_code == 405
         assert cc.post(f"{URL}/action/close_now/abc", data={"csrf_token": token}).status_code == 404
         # without a CSRF token nothing runs

@@ -114,9 +114,20 @@ class RateBand:
     def as_dict(self):
         """JSON-serialisable form (for the questionnaire's live band pre-selection)."""
         return {
-            "label": self.label, "numerator": self.numerator, "denominator": self.denominator,
-            "bands": [{"option": b.option, "interval": b.interval, "low": float(b.low), "high": float(b.high),
-                       "low_closed": b.low_closed, "high_closed": b.high_closed} for b in self.bands],
+            "label": self.label,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "bands": [
+                {
+                    "option": b.option,
+                    "interval": b.interval,
+                    "low": float(b.low),
+                    "high": float(b.high),
+                    "low_closed": b.low_closed,
+                    "high_closed": b.high_closed,
+                }
+                for b in self.bands
+            ],
         }
 
 
@@ -338,7 +349,7 @@ def _parse_band(raw, where, option_keys):
         _fail(f"{where}: band option {option!r} is not an option of the question")
     m = _INTERVAL.match(str(raw.get("interval", "")))
     if not m:
-        _fail(f"{where}: interval {raw.get('interval')!r} is not like \"(10,20]\"")
+        _fail(f'{where}: interval {raw.get("interval")!r} is not like "(10,20]"')
     low, high = Fraction(m.group(2)), Fraction(m.group(3))
     if low > high:
         _fail(f"{where}: interval {raw['interval']} is empty")
@@ -381,8 +392,15 @@ def _parse_question(raw, position, dimension_key):
             _fail(f"{qid}: option {key} exclusive must be true or false")
         if exclusive and points != 0:
             _fail(f"{qid}: exclusive option {key} must score 0, not {_num(points)}")
-        options.append(Option(key, _text(o.get("text"), f"{qid} option {key} text"), points, exclusive,
-                              _text(o.get("note"), f"{qid} option {key} note", required=False)))
+        options.append(
+            Option(
+                key,
+                _text(o.get("text"), f"{qid} option {key} text"),
+                points,
+                exclusive,
+                _text(o.get("note"), f"{qid} option {key} note", required=False),
+            )
+        )
     keys = [o.key for o in options]
     if len(set(keys)) != len(keys):
         _fail(f"{qid}: duplicate option keys {sorted(k for k in set(keys) if keys.count(k) > 1)}")
@@ -405,14 +423,20 @@ def _parse_question(raw, position, dimension_key):
         kind = f.get("kind", "number")
         if kind != "number":
             _fail(f"{qid}.{fid}: kind {kind!r} is not supported (number)")
-        form_fields.append(FormField(
-            id=fid, ref=f"{qid}.{fid}", question_id=qid,
-            name=_text(f.get("name") or f.get("label"), f"{qid}.{fid}.name"),
-            label=_text(f.get("label"), f"{qid}.{fid}.label"),
-            unit=_text(f.get("unit"), f"{qid}.{fid}.unit", required=False),
-            kind=kind, integer=bool(f.get("integer", False)), required=bool(f.get("required", False)),
-            not_greater_than=f.get("not_greater_than"),
-        ))
+        form_fields.append(
+            FormField(
+                id=fid,
+                ref=f"{qid}.{fid}",
+                question_id=qid,
+                name=_text(f.get("name") or f.get("label"), f"{qid}.{fid}.name"),
+                label=_text(f.get("label"), f"{qid}.{fid}.label"),
+                unit=_text(f.get("unit"), f"{qid}.{fid}.unit", required=False),
+                kind=kind,
+                integer=bool(f.get("integer", False)),
+                required=bool(f.get("required", False)),
+                not_greater_than=f.get("not_greater_than"),
+            )
+        )
     refs = [f.ref for f in form_fields]
     if len(set(refs)) != len(refs):
         _fail(f"{qid}: duplicate formField ids")
@@ -421,20 +445,32 @@ def _parse_question(raw, position, dimension_key):
         if qtype != "single":
             _fail(f"{qid}: rate_band needs a single-choice question")
         rb = _map(raw["rate_band"], f"{qid}.rate_band")
-        bands = tuple(_parse_band(b, f"{qid}.rate_band.bands[{i}]", set(keys))
-                      for i, b in enumerate(_list(rb.get("bands"), f"{qid}.rate_band.bands")))
+        bands = tuple(
+            _parse_band(b, f"{qid}.rate_band.bands[{i}]", set(keys))
+            for i, b in enumerate(_list(rb.get("bands"), f"{qid}.rate_band.bands"))
+        )
         _check_bands(bands, f"{qid}.rate_band")
-        rate_band = RateBand(_text(rb.get("label"), f"{qid}.rate_band.label", required=False),
-                             _text(rb.get("numerator"), f"{qid}.rate_band.numerator"),
-                             _text(rb.get("denominator"), f"{qid}.rate_band.denominator"), bands)
+        rate_band = RateBand(
+            _text(rb.get("label"), f"{qid}.rate_band.label", required=False),
+            _text(rb.get("numerator"), f"{qid}.rate_band.numerator"),
+            _text(rb.get("denominator"), f"{qid}.rate_band.denominator"),
+            bands,
+        )
     return Question(
-        id=qid, number=number, title=_text(raw.get("title"), f"{qid}.title"), type=qtype, max=qmax,
-        options=tuple(options), dimension_key=dimension_key,
+        id=qid,
+        number=number,
+        title=_text(raw.get("title"), f"{qid}.title"),
+        type=qtype,
+        max=qmax,
+        options=tuple(options),
+        dimension_key=dimension_key,
         description=_text(raw.get("description"), f"{qid}.description", required=False),
         manual_title=_text(raw.get("manual_title"), f"{qid}.manual_title", required=False),
         form_heading=_text(raw.get("form_heading"), f"{qid}.form_heading", required=False),
-        form_fields=tuple(form_fields), uses_fields=tuple(raw.get("uses_fields") or ()),
-        rate_band=rate_band, _by_key={o.key: o for o in options},
+        form_fields=tuple(form_fields),
+        uses_fields=tuple(raw.get("uses_fields") or ()),
+        rate_band=rate_band,
+        _by_key={o.key: o for o in options},
     )
 
 
@@ -586,9 +622,12 @@ def build_index(data, source="<data>"):
             _fail(f"level rule for level {level} appears twice")
         if not 1 <= level <= SCENARIO_LEVELS:
             _fail(f"level rule for unknown level {level}")
-        rule = LevelRule(level, _frac(r.get("min_score"), f"level rule {level}.min_score"),
-                         _int(r.get("min_scenarios"), f"level rule {level}.min_scenarios"),
-                         _int(r.get("min_constraint_scenarios"), f"level rule {level}.min_constraint_scenarios"))
+        rule = LevelRule(
+            level,
+            _frac(r.get("min_score"), f"level rule {level}.min_score"),
+            _int(r.get("min_scenarios"), f"level rule {level}.min_scenarios"),
+            _int(r.get("min_constraint_scenarios"), f"level rule {level}.min_constraint_scenarios"),
+        )
         if rule.min_constraint_scenarios > rule.min_scenarios:
             _fail(f"level rule {level}: more constraint scenarios than scenarios required")
         rules[level] = rule
@@ -606,17 +645,28 @@ def build_index(data, source="<data>"):
         names[level] = _text(entry.get("name"), f"level_names[{level}].name")
         shorts[level] = _text(entry.get("short") or entry.get("name"), f"level_names[{level}].short")
     raw_labels = _map(data.get("scenario_level_labels"), "scenario_level_labels")
-    labels = {level: _text(raw_labels.get(level), f"scenario_level_labels[{level}]")
-              for level in range(SCENARIO_LEVELS + 1)}
+    labels = {
+        level: _text(raw_labels.get(level), f"scenario_level_labels[{level}]") for level in range(SCENARIO_LEVELS + 1)
+    }
 
     return Index(
-        version=str(version), edition=MappingProxyType(dict(data.get("edition") or {})), total_max=total_max,
-        dimensions=tuple(dimensions), questions=tuple(questions), scenarios=tuple(scenarios),
-        scenario_groups=groups, rules=tuple(rules[level] for level in sorted(rules, reverse=True)),
-        level_names=MappingProxyType(names), level_short_names=MappingProxyType(shorts),
-        scenario_level_labels=MappingProxyType(labels), texts=MappingProxyType(dict(data.get("texts") or {})),
-        source=source, _questions=by_qid, _scenarios={s.id: s for s in scenarios},
-        _dimensions={d.key: d for d in dimensions}, _fields=fields,
+        version=str(version),
+        edition=MappingProxyType(dict(data.get("edition") or {})),
+        total_max=total_max,
+        dimensions=tuple(dimensions),
+        questions=tuple(questions),
+        scenarios=tuple(scenarios),
+        scenario_groups=groups,
+        rules=tuple(rules[level] for level in sorted(rules, reverse=True)),
+        level_names=MappingProxyType(names),
+        level_short_names=MappingProxyType(shorts),
+        scenario_level_labels=MappingProxyType(labels),
+        texts=MappingProxyType(dict(data.get("texts") or {})),
+        source=source,
+        _questions=by_qid,
+        _scenarios={s.id: s for s in scenarios},
+        _dimensions={d.key: d for d in dimensions},
+        _fields=fields,
     )
 
 
@@ -765,9 +815,14 @@ class Result:
         template = self.index.texts.get("result_summary", "")
         scores = {key: fmt2(value, trim=True) for key, value in self.dimension_scores_exact.items()}
         return template.format(
-            total=fmt2(self.total_exact, trim=True), scenario_count=len(self.index.scenarios),
-            scenarios_built=self.scenarios_built, constraint_built=self.constraint_built,
-            level=self.level, level_name=self.level_name, level_short=self.level_short, **scores,
+            total=fmt2(self.total_exact, trim=True),
+            scenario_count=len(self.index.scenarios),
+            scenarios_built=self.scenarios_built,
+            constraint_built=self.constraint_built,
+            level=self.level,
+            level_name=self.level_name,
+            level_short=self.level_short,
+            **scores,
         )
 
     def to_dict(self):
@@ -778,9 +833,14 @@ class Result:
             "dimension_scores": dict(self.dimension_scores),
             "dimension_scores_exact": {k: str(v) for k, v in self.dimension_scores_exact.items()},
             "dimension_scores_display": {k: fmt2(v) for k, v in self.dimension_scores_exact.items()},
-            "total": self.total, "total_exact": str(self.total_exact), "total_display": fmt2(self.total_exact),
-            "level": self.level, "level_name": self.level_name, "level_short": self.level_short,
-            "scenario_levels": dict(self.scenario_levels), "scenarios_built": self.scenarios_built,
+            "total": self.total,
+            "total_exact": str(self.total_exact),
+            "total_display": fmt2(self.total_exact),
+            "level": self.level,
+            "level_name": self.level_name,
+            "level_short": self.level_short,
+            "scenario_levels": dict(self.scenario_levels),
+            "scenarios_built": self.scenarios_built,
             "constraint_built": self.constraint_built,
             "counts_at_level": {str(k): list(v) for k, v in self.counts_at_level.items()},
         }
@@ -833,10 +893,18 @@ def score(answers, index=None):
     level = determine_level(total, counts, index)
     return Result(
         question_points=question_points,
-        dimension_scores={k: float(v) for k, v in dims_exact.items()}, dimension_scores_exact=dims_exact,
-        total=float(total), total_exact=total, level=level, level_name=index.level_names[level],
-        level_short=index.level_short_names[level], scenario_levels=levels,
-        scenarios_built=counts[1][0], constraint_built=counts[1][1], counts_at_level=counts, index=index,
+        dimension_scores={k: float(v) for k, v in dims_exact.items()},
+        dimension_scores_exact=dims_exact,
+        total=float(total),
+        total_exact=total,
+        level=level,
+        level_name=index.level_names[level],
+        level_short=index.level_short_names[level],
+        scenario_levels=levels,
+        scenarios_built=counts[1][0],
+        constraint_built=counts[1][1],
+        counts_at_level=counts,
+        index=index,
     )
 
 

@@ -49,9 +49,14 @@ def build_docx(ctx):
     dims = list(index.dimensions)
     _table(
         doc,
-        [_("Total")] + [f"{d.name}（{fmt2(d.max, trim=True)}）" for d in dims] + [_("Scenarios built"), _("of which constraint scenarios")],
-        [[fmt2(score.total_exact)] + [fmt2(score.dimension_scores_exact[d.key]) for d in dims]
-         + [f"{score.scenarios_built}/{len(index.scenarios)}", f"{score.constraint_built}/{ctx['constraint_total']}"]],
+        [_("Total")]
+        + [f"{d.name}（{fmt2(d.max, trim=True)}）" for d in dims]
+        + [_("Scenarios built"), _("of which constraint scenarios")],
+        [
+            [fmt2(score.total_exact)]
+            + [fmt2(score.dimension_scores_exact[d.key]) for d in dims]
+            + [f"{score.scenarios_built}/{len(index.scenarios)}", f"{score.constraint_built}/{ctx['constraint_total']}"]
+        ],
     )
     doc.add_heading(f"{t.get('title', '')} · {t.get('part1_title', '')}", level=2)
     rows = []
@@ -59,14 +64,23 @@ def build_docx(ctx):
         chosen = answers.get("questions", {}).get(q.id)
         keys = [chosen] if isinstance(chosen, str) else (chosen or [])
         texts = [f"{o.key}. {o.text}" for o in (q.option(k) for k in keys) if o]
-        rows.append([q.number, q.title, "\n".join(texts), fmt2(score.question_points.get(q.id, 0)), fmt2(q.max, trim=True)])
+        rows.append(
+            [q.number, q.title, "\n".join(texts), fmt2(score.question_points.get(q.id, 0)), fmt2(q.max, trim=True)]
+        )
     _table(doc, [_("No."), _("Question"), _("Answer"), _("Points"), _("Maximum")], rows)
     doc.add_heading(t.get("part2_title", ""), level=2)
     _table(
         doc,
         [_("No."), _("Scenario"), _("Constraint"), _("Level reached")],
-        [[s.number, s.name, _("Yes") if s.constraint else _("No"), index.scenario_level_labels[score.scenario_levels.get(s.id, 0)]]
-         for s in index.scenarios],
+        [
+            [
+                s.number,
+                s.name,
+                _("Yes") if s.constraint else _("No"),
+                index.scenario_level_labels[score.scenario_levels.get(s.id, 0)],
+            ]
+            for s in index.scenarios
+        ],
     )
     for note in index.edition.get("notes", []):
         doc.add_paragraph(note)

@@ -99,8 +99,14 @@ def gen_load_command(enterprises, filings, notifications, seed, town_codes):
     from .loadgen import GenLoadError, generate
 
     try:
-        counts = generate(enterprises=enterprises, filings=filings, notifications=notifications, seed=seed,
-                          town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None, echo=click.echo)
+        counts = generate(
+            enterprises=enterprises,
+            filings=filings,
+            notifications=notifications,
+            seed=seed,
+            town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None,
+            echo=click.echo,
+        )
     except GenLoadError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(", ".join(f"{table} {n:,}" for table, n in counts.items()))

@@ -191,7 +191,12 @@ def complete_report(record, actor):
     db.session.execute(
         update(PreDiagnosis)
         .where(PreDiagnosis.id == record.id)
-        .values(level=record.reported_level, score=record.reported_score, level_source=LEVEL_SOURCE_INSTITUTION, diagnosed_at=now)
+        .values(
+            level=record.reported_level,
+            score=record.reported_score,
+            level_source=LEVEL_SOURCE_INSTITUTION,
+            diagnosed_at=now,
+        )
     )
 
 
@@ -256,9 +261,14 @@ register_tab(
         key="pre_diagnosis",
         label=_l("Pre-diagnosis"),
         columns=[
-            _l("No."), _l("Project name"), _l("Overdue"), _l("Diagnosis status"),
-            _l("Pre-transformation diagnosis report"), _l("Pre-transformation digital level"),
-            _l("Diagnosis institution"), _l("Operation"),
+            _l("No."),
+            _l("Project name"),
+            _l("Overdue"),
+            _l("Diagnosis status"),
+            _l("Pre-transformation diagnosis report"),
+            _l("Pre-transformation digital level"),
+            _l("Diagnosis institution"),
+            _l("Operation"),
         ],
         order=10,
         rows=pre_diagnosis_rows,

@@ -36,7 +36,9 @@ MESSAGES = {
     ),
     413: (
         _l("Upload too large"),
-        _l("The uploaded content is too large: each file may be at most 100 MB. Please go back and choose a smaller file."),
+        _l(
+            "The uploaded content is too large: each file may be at most 100 MB. Please go back and choose a smaller file."
+        ),
     ),
     429: (_l("Too many requests"), _l("Requests are too frequent. Please wait a moment and try again.")),
     500: (
@@ -91,7 +93,7 @@ def describe(error):
     if code == 429:
         message = too_many_message(error)
     if title is None:
-        title, message = (MESSAGES[500] if code >= 500 else MESSAGES[400])
+        title, message = MESSAGES[500] if code >= 500 else MESSAGES[400]
     return code, str(title), str(message)
 
 
@@ -143,7 +145,12 @@ def _safe_page(context):
     try:
         template = current_app.jinja_env.get_template(TEMPLATE)
         return template.render(
-            **context, request=request, session=session, g=g, current_user=AnonymousUserMixin(), config=current_app.config
+            **context,
+            request=request,
+            session=session,
+            g=g,
+            current_user=AnonymousUserMixin(),
+            config=current_app.config,
         )
     except Exception:
         log.exception("error page could not be rendered")

@@ -193,12 +193,18 @@ def record_revision(filing, actor, before, after):
     """信息变更 of a filed filing: keep what changed."""
     changes = [[k, before[k], after[k]] for k in after if before.get(k) != after[k]]
     if changes:
-        db.session.add(FilingRevision(filing_id=filing.id, actor_id=actor.id, changes=json.dumps(changes, ensure_ascii=False, default=str)))
+        db.session.add(
+            FilingRevision(
+                filing_id=filing.id, actor_id=actor.id, changes=json.dumps(changes, ensure_ascii=False, default=str)
+            )
+        )
     return changes
 
 
 def snapshot(filing):
-    return {name: _plain(getattr(filing, name)) for name in REQUIRED + ["authorization_file_id", "chain_evidence_file_id"]}
+    return {
+        name: _plain(getattr(filing, name)) for name in REQUIRED + ["authorization_file_id", "chain_evidence_file_id"]
+    }
 
 
 def _plain(value):
@@ -278,7 +284,14 @@ register_tab(
         group="projects",
         key="filing",
         label=_l("Project filing"),
-        columns=[_l("No."), _l("Project name"), _l("Filing status"), _l("Filing number"), _l("Submitted at"), _l("Operation")],
+        columns=[
+            _l("No."),
+            _l("Project name"),
+            _l("Filing status"),
+            _l("Filing number"),
+            _l("Submitted at"),
+            _l("Operation"),
+        ],
         order=20,
         rows=filing_rows,
         template="zsdx/_tab_filing.html",

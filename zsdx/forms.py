@@ -29,7 +29,12 @@ def phone_field(label=None, placeholder=None):
             _required(_l("the mobile phone number")),
             Regexp(PHONE_RE, message=_l("Please enter a valid 11-digit mobile phone number")),
         ],
-        render_kw={"placeholder": placeholder if placeholder is not None else _l("Please enter the account (mobile phone number)"), "maxlength": 11},
+        render_kw={
+            "placeholder": placeholder
+            if placeholder is not None
+            else _l("Please enter the account (mobile phone number)"),
+            "maxlength": 11,
+        },
     )
 
 
@@ -127,7 +132,11 @@ class LoginPasswordForm(FlaskForm):
     )
     captcha = StringField(
         _l("Graphic verification code"),
-        render_kw={"placeholder": _l("Please enter the graphic verification code"), "maxlength": 4, "autocomplete": "off"},
+        render_kw={
+            "placeholder": _l("Please enter the graphic verification code"),
+            "maxlength": 4,
+            "autocomplete": "off",
+        },
     )
 
 
@@ -170,11 +179,12 @@ class InfoChangeForm(FlaskForm):
     industry_id = SelectField(_l("Industry segment"), coerce=int, validators=[Optional()])
     contact_phone = StringField(
         _l("Contact phone"),
-        validators=[_required(_l("the contact phone")), Regexp(r"^[0-9\-+ ]{7,20}$", message=_l("Please enter a valid phone number"))],
+        validators=[
+            _required(_l("the contact phone")),
+            Regexp(r"^[0-9\-+ ]{7,20}$", message=_l("Please enter a valid phone number")),
+        ],
     )
-    contact_name = StringField(
-        _l("Contact person"), validators=[_required(_l("the contact person")), Length(max=64)]
-    )
+    contact_name = StringField(_l("Contact person"), validators=[_required(_l("the contact person")), Length(max=64)])
 
 
 class MessageForm(FlaskForm):
@@ -244,11 +254,13 @@ class FilingForm(FlaskForm):
     target_level = SelectField(_l("Target digital level"), validators=[Optional()])
     diagnosis_method = SelectField(_l("Diagnosis method"), validators=[Optional()])
     intended_industry_provider = StringField(
-        _l("Intended industry service provider"), validators=[Optional(), Length(max=200)],
+        _l("Intended industry service provider"),
+        validators=[Optional(), Length(max=200)],
         render_kw={"list": "industry-providers"},
     )
     intended_scenario_provider = StringField(
-        _l("Intended scenario service provider"), validators=[Optional(), Length(max=200)],
+        _l("Intended scenario service provider"),
+        validators=[Optional(), Length(max=200)],
         render_kw={"list": "scenario-providers"},
     )
     chain_leader = SelectField(_l("Driven by a chain leader"), validators=[Optional()])

@@ -21,8 +21,14 @@ def notify(user, kind, text, link=None, send_sms=True, subject_type=None, subjec
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     note = Notification(
-        user=user, kind=kind, text=text, link=link, send_sms=send_sms,
-        subject_type=subject_type, subject_id=subject_id, step=step,
+        user=user,
+        kind=kind,
+        text=text,
+        link=link,
+        send_sms=send_sms,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        step=step,
     )
     db.session.add(note)
     db.session.info.setdefault(_PENDING_KEY, []).append(note)

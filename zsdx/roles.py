@@ -30,13 +30,25 @@ def role_names(user):
 
 COMMON_VIEWS = ["WorkbenchView", "NotificationView", "AccountView"]
 # Reviewers read filings (details, files) through FilingView; editing stays the owner's (checked per row).
-REVIEWER_VIEWS = COMMON_VIEWS + ["ReviewQueueView", ("FilingView", ["can_detail", "can_file"]), ("FilingApi", ["can_get", "can_get_list"])]
+REVIEWER_VIEWS = COMMON_VIEWS + [
+    "ReviewQueueView",
+    ("FilingView", ["can_detail", "can_file"]),
+    ("FilingApi", ["can_get", "can_get_list"]),
+]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
 ROLES = {
     ENTERPRISE: {
         "views": COMMON_VIEWS
-        + ["InfoChangeView", "MessageBoardView", "AssessmentView", "ProductView", "FilingView", "FilingApi", "DiagnosisView"],
+        + [
+            "InfoChangeView",
+            "MessageBoardView",
+            "AssessmentView",
+            "ProductView",
+            "FilingView",
+            "FilingApi",
+            "DiagnosisView",
+        ],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
     PROVIDER: {
@@ -52,8 +64,14 @@ ROLES = {
     EXPERT: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     CITY: {
         "views": REVIEWER_VIEWS
-        + ["ProductView", "AnnouncementAdminView", "SubmissionWindowView", "MessageReplyView", "DiagnosisAssignView",
-           ("DiagnosisView", ["can_report", "can_report_file"])],
+        + [
+            "ProductView",
+            "AnnouncementAdminView",
+            "SubmissionWindowView",
+            "MessageReplyView",
+            "DiagnosisAssignView",
+            ("DiagnosisView", ["can_report", "can_report_file"]),
+        ],
         "menus": REVIEWER_MENUS + ["Products", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
     },
 }

@@ -192,4 +192,3 @@ class AssignedScope(Scope):
 
 
 AssignedScope = register_scope(AssignedScope())
-

@@ -283,7 +283,10 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         pv = self.permissionview_model
         self.rolemodelview.datamodel = EagerSQLAInterface(
             self.role_model,
-            options=lambda m: [selectinload(m.permissions).joinedload(pv.permission), selectinload(m.permissions).joinedload(pv.view_menu)],
+            options=lambda m: [
+                selectinload(m.permissions).joinedload(pv.permission),
+                selectinload(m.permissions).joinedload(pv.view_menu),
+            ],
         )
         self.groupmodelview.datamodel = EagerSQLAInterface(self.group_model, selectin=("roles", "users"))
         self.permissionviewmodelview.datamodel = EagerSQLAInterface(pv, joined=("permission", "view_menu"))

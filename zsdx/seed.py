@@ -41,7 +41,9 @@ def init_security():
     for pv in all_pvs:
         if pv not in admin.permissions:
             admin.permissions.append(pv)
-    for role_name, spec in list(ROLES.items()) + [(current_app.config["AUTH_ROLE_PUBLIC"], {"views": [], "menus": PUBLIC_MENUS})]:
+    for role_name, spec in list(ROLES.items()) + [
+        (current_app.config["AUTH_ROLE_PUBLIC"], {"views": [], "menus": PUBLIC_MENUS})
+    ]:
         role = sm.find_role(role_name) or sm.add_role(role_name)
         whole = {v for v in spec["views"] if isinstance(v, str)}
         partial = {v[0]: set(v[1]) for v in spec["views"] if not isinstance(v, str)}
@@ -108,7 +110,9 @@ def load_registry(path):
             if not name or not is_valid_credit_code(code):
                 rejected.append((lineno, "invalid name or credit code"))
                 continue
-            entry = db.session.query(RegistryEntry).filter_by(credit_code=code).first() or RegistryEntry(credit_code=code)
+            entry = db.session.query(RegistryEntry).filter_by(credit_code=code).first() or RegistryEntry(
+                credit_code=code
+            )
             entry.name = name
             entry.town_id = towns.get((row.get("town_code") or "").strip())
             entry.legal_representative = (row.get("legal_representative") or "").strip() or None

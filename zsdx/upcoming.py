@@ -7,29 +7,73 @@ from .stages import WorkbenchTab, register_tab
 
 for group, key, label, order, columns in (
     (
-        "projects", "signing", _l("Project signing"), 30,
-        [_l("No."), _l("Project name"), _l("Signing status"), _l("Pre-subsidy status"),
-         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+        "projects",
+        "signing",
+        _l("Project signing"),
+        30,
+        [
+            _l("No."),
+            _l("Project name"),
+            _l("Signing status"),
+            _l("Pre-subsidy status"),
+            _l("Industry provider assistance status"),
+            _l("Submitted at"),
+            _l("Operation"),
+        ],
     ),
     (
-        "projects", "implementing", _l("Implementation - in progress"), 40,
-        [_l("No."), _l("Project name"), _l("Implementation-in-progress status"),
-         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+        "projects",
+        "implementing",
+        _l("Implementation - in progress"),
+        40,
+        [
+            _l("No."),
+            _l("Project name"),
+            _l("Implementation-in-progress status"),
+            _l("Industry provider assistance status"),
+            _l("Submitted at"),
+            _l("Operation"),
+        ],
     ),
     (
-        "projects", "completed", _l("Implementation - completed"), 50,
-        [_l("No."), _l("Project name"), _l("Implementation-completed status"),
-         _l("Industry provider assistance status"), _l("Submitted at"), _l("Operation")],
+        "projects",
+        "completed",
+        _l("Implementation - completed"),
+        50,
+        [
+            _l("No."),
+            _l("Project name"),
+            _l("Implementation-completed status"),
+            _l("Industry provider assistance status"),
+            _l("Submitted at"),
+            _l("Operation"),
+        ],
     ),
     (
-        "projects", "warehousing", _l("Project warehousing"), 60,
+        "projects",
+        "warehousing",
+        _l("Project warehousing"),
+        60,
         [_l("No."), _l("Project name"), _l("Warehousing status"), _l("Submitted at"), _l("Operation")],
     ),
     (
-        "diagnosis", "post_assessment", _l("Post-assessment"), 20,
-        [_l("No."), _l("Project name"), _l("Overdue"), _l("Assessment status"), _l("Pre-diagnosis institution"),
-         _l("Post-transformation assessment report"), _l("Post-transformation digital level"),
-         _l("Assessment institution"), _l("Operation")],
+        "diagnosis",
+        "post_assessment",
+        _l("Post-assessment"),
+        20,
+        [
+            _l("No."),
+            _l("Project name"),
+            _l("Overdue"),
+            _l("Assessment status"),
+            _l("Pre-diagnosis institution"),
+            _l("Post-transformation assessment report"),
+            _l("Post-transformation digital level"),
+            _l("Assessment institution"),
+            _l("Operation"),
+        ],
     ),
 ):
-    register_tab(WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order, template="zsdx/_tab_empty.html"))
+    register_tab(
+        WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order, template="zsdx/_tab_empty.html")
+    )

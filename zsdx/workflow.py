@@ -139,8 +139,11 @@ def _window_open(record, actor, step, stage):
     upcoming = windows.filter(SubmissionWindow.opens_at > now).order_by(SubmissionWindow.opens_at).first()
     if upcoming is not None:
         raise WorkflowError(
-            _("The %(kind)s period has not opened yet (it opens at %(time)s)", kind=stage.label,
-              time=upcoming.opens_at.strftime("%Y-%m-%d %H:%M"))
+            _(
+                "The %(kind)s period has not opened yet (it opens at %(time)s)",
+                kind=stage.label,
+                time=upcoming.opens_at.strftime("%Y-%m-%d %H:%M"),
+            )
         )
     raise WorkflowError(_("The %(kind)s period is not open now", kind=stage.label))
 
@@ -230,7 +233,9 @@ def stranded_records():
         rows = db.session.query(model.id, model.current_step, model.return_step).filter(
             or_(
                 and_(model.status == ReviewStatus.REVIEWING, model.current_step.notin_(keys)),
-                and_(model.status == ReviewStatus.RETURNED, model.return_step.isnot(None), model.return_step.notin_(keys)),
+                and_(
+                    model.status == ReviewStatus.RETURNED, model.return_step.isnot(None), model.return_step.notin_(keys)
+                ),
             )
         )
         out.extend((stage.type, pk, current or ret) for pk, current, ret in rows)
@@ -345,8 +350,13 @@ def _audit(record, step_key, actor, action, opinion=None, step_seconds=None):
 def _todo(record, step, user, text):
     stage = stage_of(record)
     notify(
-        user, NotificationKind.TODO, text, link=link_of(stage.link_for_review, record),
-        subject_type=stage.type, subject_id=record.id, step=step.key,
+        user,
+        NotificationKind.TODO,
+        text,
+        link=link_of(stage.link_for_review, record),
+        subject_type=stage.type,
+        subject_id=record.id,
+        step=step.key,
     )
 
 
@@ -459,13 +469,21 @@ def act(record, actor, action, opinion=None, seen_version=None):
         outcome = _("%(step)s approved", step=step.label)
     elif action == "return":
         _guarded_update(
-            record, ReviewStatus.REVIEWING, step.key, status=ReviewStatus.RETURNED, current_step=None,
+            record,
+            ReviewStatus.REVIEWING,
+            step.key,
+            status=ReviewStatus.RETURNED,
+            current_step=None,
             return_step=step.key,
         )
         outcome = _("%(step)s returned: %(opinion)s", step=step.label, opinion=opinion)
     else:
         _guarded_update(
-            record, ReviewStatus.REVIEWING, step.key, status=ReviewStatus.REJECTED, current_step=None,
+            record,
+            ReviewStatus.REVIEWING,
+            step.key,
+            status=ReviewStatus.REJECTED,
+            current_step=None,
             completed_at=now,
         )
         outcome = _("%(step)s not approved: %(opinion)s", step=step.label, opinion=opinion)
@@ -686,11 +704,15 @@ def send_reminders(now=None):
                 continue  # this lapse was reminded already
             for reviewer in reviewers_of(record, step):
                 _todo(
-                    record, step, reviewer,
-                    _("Overdue: %(title)s has waited at %(step)s beyond the deadline, please handle it soon",
-                      title=stage.title(record), step=step.label),
+                    record,
+                    step,
+                    reviewer,
+                    _(
+                        "Overdue: %(title)s has waited at %(step)s beyond the deadline, please handle it soon",
+                        title=stage.title(record),
+                        step=step.label,
+                    ),
                 )
             sent += 1
     db.session.commit()
     return sent
-

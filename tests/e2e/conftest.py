@@ -33,8 +33,12 @@ ARTIFACTS = REPO / "test-artifacts"
 SECRET_KEY = "zsdx-e2e-secret-key-not-for-production-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 START_TIMEOUT = 30
 SMS_LINE = re.compile(r"SMS to (\d+): (.*)")
@@ -77,7 +81,11 @@ def _compile_catalog(env):
             return
         subprocess.run(
             [BIN / "pybabel", "compile", "-f", "-d", "translations", "-D", "messages"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
         )
 
 
@@ -186,13 +194,27 @@ def live_server(request):
             if env.get("REDIS_URL"):
                 procs.append(
                     subprocess.Popen(
-                        [BIN / "rq", "worker", "-w", "zsdx.worker.ZsdxWorker", "--url", env["REDIS_URL"], env["RQ_QUEUE"]],
-                        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                        [
+                            BIN / "rq",
+                            "worker",
+                            "-w",
+                            "zsdx.worker.ZsdxWorker",
+                            "--url",
+                            env["REDIS_URL"],
+                            env["RQ_QUEUE"],
+                        ],
+                        cwd=REPO,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
             server = subprocess.Popen(
                 [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             procs.append(server)
             _wait_until_up(server, base_url, log_path)
@@ -238,7 +260,9 @@ def browser():
 def page(browser, live_server, request):
     from playwright.sync_api import Error as PlaywrightError
 
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, locale="zh-CN", base_url=live_server.base_url)
+    context = browser.new_context(
+        viewport={"width": 1300, "height": 900}, locale="zh-CN", base_url=live_server.base_url
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

@@ -21,8 +21,19 @@ REGISTRY_CSV = REPO / "zsdx" / "data" / "registry_demo.csv"
 FAB_SECURITY_CATEGORY = "Security"
 
 CJK = re.compile(r"[\u3400-\u9fff]")
-ENGLISH_WORDS = ("Login", "Logout", "Register", "Submit", "Password", "Home", "List", "Add", "Actions", "Search",
-                 "My workbench")
+ENGLISH_WORDS = (
+    "Login",
+    "Logout",
+    "Register",
+    "Submit",
+    "Password",
+    "Home",
+    "List",
+    "Add",
+    "Actions",
+    "Search",
+    "My workbench",
+)
 _ENGLISH = re.compile(r"(?<![A-Za-z])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![A-Za-z])")
 
 
@@ -98,7 +109,8 @@ def _menu_call(call, env):
 
 def _is_menu_call(node):
     return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("add_view", "add_link")
     )
 

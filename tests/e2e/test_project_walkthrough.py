@@ -41,8 +41,11 @@ TOWN_CODE = "2010"
 MANUAL_FIELDS = {"Q2.total": 120, "Q2.digital": 18, "Q3.networked": 36}
 MANUAL_ANSWERS = {**MANUAL_FOUNDATION_TYPICAL, **MANUAL_MANAGEMENT, **MANUAL_OUTCOME}
 RATES = {"Q2": "15.00", "Q3": "30.00"}  # 18/120 digital (B. (10,20]), 36/120 networked (C. (20,40])
-DIMENSIONS = {"foundation": ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"), "management": ("Q8", "Q9", "Q10", "Q11"),
-              "outcome": ("Q12", "Q13", "Q14", "Q15")}
+DIMENSIONS = {
+    "foundation": ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"),
+    "management": ("Q8", "Q9", "Q10", "Q11"),
+    "outcome": ("Q12", "Q13", "Q14", "Q15"),
+}
 
 
 def tiny_pdf(text):
@@ -51,8 +54,10 @@ def tiny_pdf(text):
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R "
-         b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
@@ -86,7 +91,10 @@ class Actor:
     def __init__(self, browser, live_server, phone):
         self.phone = phone
         self.context = browser.new_context(
-            viewport={"width": 1300, "height": 900}, locale="zh-CN", base_url=live_server.base_url, accept_downloads=True
+            viewport={"width": 1300, "height": 900},
+            locale="zh-CN",
+            base_url=live_server.base_url,
+            accept_downloads=True,
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()

@@ -30,8 +30,13 @@ pytestmark = pytest.mark.e2e
 
 NEW_PASSWORD = "Xg#2026abc"
 # The manual's names of the top menus (manual ch. 01): the catalog must use exactly these.
-MANUAL_MENU_NAMES = {"Home": "首页", "My workbench": "我的工作台", "Assessment": "评估评测",
-                     "Listed products": "上架产品", "Review workbench": "审核工作台"}
+MANUAL_MENU_NAMES = {
+    "Home": "首页",
+    "My workbench": "我的工作台",
+    "Assessment": "评估评测",
+    "Listed products": "上架产品",
+    "Review workbench": "审核工作台",
+}
 
 
 def _pick_from_registry(page, fragment, name):

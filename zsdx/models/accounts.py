@@ -1,6 +1,5 @@
 """Organisations (enterprises, providers, institutions, government) and their users; login support."""
 
-
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
@@ -102,4 +101,3 @@ class LoginFailure(Model):
     failures = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime, nullable=True)
     last_failed_at = Column(DateTime, nullable=True)
-

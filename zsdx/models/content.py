@@ -1,6 +1,5 @@
 """Announcements, notifications (待办事项 / 审核通知), the message board and stored files."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Boolean,
@@ -101,4 +100,3 @@ class StoredFile(Model):
     size = Column(Integer, nullable=False)
     uploaded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     uploaded_at = Column(DateTime, nullable=False, default=now)
-

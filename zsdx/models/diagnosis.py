@@ -1,6 +1,5 @@
 """事前诊断 and 评估评测 results."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Boolean,
@@ -85,5 +84,3 @@ class AssessmentResult(Model):
     constraint_built = Column(Integer, nullable=True)
     created_at = Column(DateTime, nullable=False, default=now)
     submitted_at = Column(DateTime, nullable=True)
-
-

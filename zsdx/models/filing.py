@@ -1,6 +1,5 @@
 """Projects, 项目备案 (with its revisions and 备案号 counter) and the 项目签约 placeholder."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Boolean,
@@ -115,7 +114,6 @@ class FilingCounter(Model):
 class StageStatus:
     PRE_DIAGNOSIS_PENDING = "pending"  # 待诊断
     SIGNING_PENDING = "pending"  # 待签约
-
 
 
 class Signing(Model):

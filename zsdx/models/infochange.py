@@ -1,6 +1,5 @@
 """企业信息变更 requests, reviewed by 市工信 through the engine."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Column,
@@ -38,9 +37,7 @@ class InfoChangeRequest(ReviewableMixin, Model):
     contact_name = Column(String(64), nullable=False)
     contact_phone = Column(String(20), nullable=False)
     created_at = Column(DateTime, nullable=False, default=now)
-    attachments = relationship(
-        "InfoChangeAttachment", cascade="all, delete-orphan", back_populates="request"
-    )
+    attachments = relationship("InfoChangeAttachment", cascade="all, delete-orphan", back_populates="request")
 
 
 class InfoChangeAttachment(Model):
@@ -50,4 +47,3 @@ class InfoChangeAttachment(Model):
     request = relationship(InfoChangeRequest, back_populates="attachments")
     file_id = Column(Integer, ForeignKey("zs_file.id"), nullable=False)
     file = relationship(StoredFile)
-

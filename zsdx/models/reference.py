@@ -1,6 +1,5 @@
 """Reference data: towns (镇街), industries, product categories and the business registry."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Column,
@@ -74,4 +73,3 @@ class RegistryEntry(Model):
 
     def __repr__(self):
         return self.name
-

@@ -1,6 +1,5 @@
 """The review engine's tables (zsdx/workflow.py owns the logic)."""
 
-
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Column,
@@ -98,7 +97,6 @@ class ReviewAssignment(Model):
         UniqueConstraint("subject_type", "subject_id", "step", "user_id", name="uq_review_assignment"),
         Index("ix_review_assignment_subject", "subject_type", "subject_id"),
     )
-
 
 
 class SubmissionWindow(Model):

@@ -137,7 +137,10 @@ class ZsdxAuthView(AuthDBView):
         locked = getattr(g, "login_locked_minutes", 0)
         if locked:
             form.password.errors.append(
-                _("Too many wrong passwords: the account is locked, please try again in %(minutes)s minutes", minutes=locked)
+                _(
+                    "Too many wrong passwords: the account is locked, please try again in %(minutes)s minutes",
+                    minutes=locked,
+                )
             )
         else:
             row = db.session.query(LoginFailure).filter_by(login=phone).one_or_none()
@@ -389,7 +392,10 @@ class AccountView(BaseView):
                     user.username = new_phone
                     user.email = placeholder_email(new_phone)
                     db.session.commit()
-                    flash(_("The bound mobile phone number has been changed; log in with the new number next time"), "success")
+                    flash(
+                        _("The bound mobile phone number has been changed; log in with the new number next time"),
+                        "success",
+                    )
                     return redirect(url_for("WorkbenchView.index"))
         return self.render_template(
             "zsdx/account_form.html", form=form, title=_("Change bound mobile phone"), sms_field="sms_code"

@@ -62,10 +62,17 @@ def titles(noun):
     }
 
 
-ORG_KINDS = [("enterprise", _l("Enterprise")), ("provider", _l("Service provider")),
-             ("institution", _l("Assessment institution")), ("government", _l("Government department"))]
-INSTITUTION_TYPES = [("", _l("None")), ("diagnostic", _l("Diagnostic service institution")),
-                     ("comprehensive", _l("Comprehensive service institution"))]
+ORG_KINDS = [
+    ("enterprise", _l("Enterprise")),
+    ("provider", _l("Service provider")),
+    ("institution", _l("Assessment institution")),
+    ("government", _l("Government department")),
+]
+INSTITUTION_TYPES = [
+    ("", _l("None")),
+    ("diagnostic", _l("Diagnostic service institution")),
+    ("comprehensive", _l("Comprehensive service institution")),
+]
 
 
 def _choice_formatter(choices):
@@ -101,14 +108,25 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
 
     label_columns = USER_LABELS
     blank_choice_columns = ("organisation", "town")
-    formatters_columns = {"active": _yes_no, "organisation": _name_or_blank, "town": _name_or_blank, "roles": _role_list}
+    formatters_columns = {
+        "active": _yes_no,
+        "organisation": _name_or_blank,
+        "town": _name_or_blank,
+        "roles": _role_list,
+    }
     list_columns = ["first_name", "phone", "organisation", "town", "roles", "active"]
     search_columns = ["first_name", "phone", "active"]  # no relationship filters: no unbounded scans
     add_columns = ["first_name", "phone", "organisation", "town", "active", "roles", "password", "conf_password"]
     edit_columns = ["first_name", "phone", "organisation", "town", "active", "roles"]
     show_fieldsets = [
-        (_l("User info"), {"fields": ["first_name", "phone", "organisation", "town", "active", "roles", "login_count"]}),
-        (_l("Audit info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
+        (
+            _l("User info"),
+            {"fields": ["first_name", "phone", "organisation", "town", "active", "roles", "login_count"]},
+        ),
+        (
+            _l("Audit info"),
+            {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"], "expanded": False},
+        ),
     ]
     user_show_fieldsets = [(_l("User info"), {"fields": ["first_name", "phone", "organisation", "town", "roles"]})]
     add_form_extra_fields = dict(
@@ -130,9 +148,7 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
         # user's organisation, town and roles: load them with the page, not row by row (issue 7).
         from .datamodel import EagerSQLAInterface
 
-        self.datamodel = EagerSQLAInterface(
-            self.datamodel.obj, joined=("organisation", "town"), selectin=("roles",)
-        )
+        self.datamodel = EagerSQLAInterface(self.datamodel.obj, joined=("organisation", "town"), selectin=("roles",))
         super().__init__(**kwargs)
 
     def pre_add(self, item):
@@ -152,9 +168,11 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
 
         item.phone = (item.phone or "").strip()
         with db.session.no_autoflush:  # the half-built user must not be flushed by this check
-            clash = db.session.query(ZsdxUser.id).filter(
-                (ZsdxUser.phone == item.phone) | (ZsdxUser.username == item.phone), ZsdxUser.id != item.id
-            ).first()
+            clash = (
+                db.session.query(ZsdxUser.id)
+                .filter((ZsdxUser.phone == item.phone) | (ZsdxUser.username == item.phone), ZsdxUser.id != item.id)
+                .first()
+            )
         if clash:
             raise ValueError(gettext("This mobile phone number is already registered"))
         item.username = item.phone
@@ -199,15 +217,23 @@ class OrganisationView(BlankChoiceMixin, ModelView):
     blank_choice_columns = ("town", "industry")
     locals().update(titles(_l("Unit")))
     formatters_columns = {
-        "town": _name_or_blank, "industry": _name_or_blank, "is_industry_provider": _yes_no,
-        "is_scenario_provider": _yes_no, "is_ecosystem_provider": _yes_no, "credit_code": _name_or_blank,
-        "kind": _choice_formatter(ORG_KINDS), "institution_type": _choice_formatter(INSTITUTION_TYPES),
-        "contact_name": _name_or_blank, "contact_phone": _name_or_blank,
+        "town": _name_or_blank,
+        "industry": _name_or_blank,
+        "is_industry_provider": _yes_no,
+        "is_scenario_provider": _yes_no,
+        "is_ecosystem_provider": _yes_no,
+        "credit_code": _name_or_blank,
+        "kind": _choice_formatter(ORG_KINDS),
+        "institution_type": _choice_formatter(INSTITUTION_TYPES),
+        "contact_name": _name_or_blank,
+        "contact_phone": _name_or_blank,
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": SelectField(_l("Organisation kind"), choices=ORG_KINDS, widget=Select2Widget()),
         "institution_type": SelectField(
-            _l("Institution type"), choices=INSTITUTION_TYPES, widget=Select2Widget(),
+            _l("Institution type"),
+            choices=INSTITUTION_TYPES,
+            widget=Select2Widget(),
             filters=[lambda v: v or None],
         ),
     }
@@ -227,8 +253,17 @@ class OrganisationView(BlankChoiceMixin, ModelView):
     }
     list_columns = ["name", "kind", "credit_code", "town", "institution_type"]
     columns = [
-        "kind", "name", "credit_code", "town", "industry", "contact_name", "contact_phone",
-        "is_industry_provider", "is_scenario_provider", "is_ecosystem_provider", "institution_type",
+        "kind",
+        "name",
+        "credit_code",
+        "town",
+        "industry",
+        "contact_name",
+        "contact_phone",
+        "is_industry_provider",
+        "is_scenario_provider",
+        "is_ecosystem_provider",
+        "institution_type",
     ]
     add_columns = edit_columns = show_columns = columns
     search_columns = ["name", "kind", "credit_code", "institution_type"]

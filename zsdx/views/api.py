@@ -20,8 +20,19 @@ class VisibleToUser(BaseFilter):
 
 
 FILING_COLUMNS = [
-    "id", "project_name", "ent_name", "ent_credit_code", "status", "current_step", "filing_no",
-    "submitted_at", "planned_investment", "start_date", "end_date", "target_level", "diagnosis_method",
+    "id",
+    "project_name",
+    "ent_name",
+    "ent_credit_code",
+    "status",
+    "current_step",
+    "filing_no",
+    "submitted_at",
+    "planned_investment",
+    "start_date",
+    "end_date",
+    "target_level",
+    "diagnosis_method",
 ]
 
 

@@ -40,10 +40,19 @@ class EagerSQLAInterface(SQLAInterface):
 
 
 class _DropdownInterface(SQLAInterface):
-    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
-              select_columns=None, outer_default_load=False):
+    def query(
+        self,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        outer_default_load=False,
+    ):
         if page is not None or page_size is not None or select_columns:
-            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
-                                 outer_default_load)
+            return super().query(
+                filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+            )
         rows = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction).all()
         return len(rows), rows

@@ -104,7 +104,12 @@ class DiagnosisView(BaseView):
         except WorkflowError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("DiagnosisView.report", pk=pk))
-        flash(_("The diagnosis report has been confirmed") if action == "approve" else _("The report has been returned to the institution for revision"), "success")
+        flash(
+            _("The diagnosis report has been confirmed")
+            if action == "approve"
+            else _("The report has been returned to the institution for revision"),
+            "success",
+        )
         return redirect(url_for("WorkbenchView.index", **BACK))
 
 
@@ -206,4 +211,3 @@ def _last_return(record):
         return ""
     rows = [t for t in timeline(record) if t["action"] == "return"]
     return rows[-1]["opinion"] if rows else ""
-

@@ -95,9 +95,9 @@ def store_files(form, filing, user):
 
 def provider_names():
     # not a row load: the providers' public names, suggested in the filing form
-    rows = db.session.query(Organisation.name, Organisation.is_industry_provider, Organisation.is_scenario_provider).filter(
-        Organisation.kind == "provider"
-    )
+    rows = db.session.query(
+        Organisation.name, Organisation.is_industry_provider, Organisation.is_scenario_provider
+    ).filter(Organisation.kind == "provider")
     industry, scenario = [], []
     for name, is_industry, is_scenario in rows:
         if is_industry:
@@ -185,7 +185,9 @@ class FilingView(BaseView):
                     return redirect(url_for("FilingView.edit", pk=filing.id, page=request.form.get("page", 1)))
             # re-render with the typed values and every error beside its field
             for name, label in missing:
-                getattr(form, name).errors = list(getattr(form, name).errors) + [_("%(label)s is required", label=label)]
+                getattr(form, name).errors = list(getattr(form, name).errors) + [
+                    _("%(label)s is required", label=label)
+                ]
             for name, message in {**rule_errs, **file_errs}.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
         industry_providers, scenario_providers = provider_names()
@@ -267,4 +269,3 @@ class FilingView(BaseView):
             as_attachment=True,
             download_name=_("Power of attorney template") + ".docx",
         )
-

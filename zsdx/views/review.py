@@ -153,8 +153,16 @@ class ReviewQueueView(BaseView):
         if not stages:
             # e.g. 专家 before any chain has an expert step: an empty workbench, not an error
             return self.render_template(
-                "zsdx/review_queue.html", subject=None, stage=None, tab="pending", rows=[], total=0, page=1,
-                pages=1, next_cursor=None, **base,
+                "zsdx/review_queue.html",
+                subject=None,
+                stage=None,
+                tab="pending",
+                rows=[],
+                total=0,
+                page=1,
+                pages=1,
+                next_cursor=None,
+                **base,
             )
         name = request.args.get("subject") or stages[0].type
         stage = _stage(name)
@@ -165,8 +173,16 @@ class ReviewQueueView(BaseView):
             pairs, cursor = my_reviews_page(stage.model, g.user, before, PAGE_SIZE)
             rows = _rows(stage, [record for _a, record in pairs], [action for action, _r in pairs])
             return self.render_template(
-                "zsdx/review_queue.html", subject=stage.type, stage=stage, tab=tab, rows=rows, total=None,
-                page=1, pages=1, next_cursor=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None, **base,
+                "zsdx/review_queue.html",
+                subject=stage.type,
+                stage=stage,
+                tab=tab,
+                rows=rows,
+                total=None,
+                page=1,
+                pages=1,
+                next_cursor=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None,
+                **base,
             )
         query = _pending(stage)
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), COUNT_LIMIT // PAGE_SIZE)
@@ -203,8 +219,17 @@ class ReviewQueueView(BaseView):
         wb = Workbook()
         ws = wb.active
         ws.title = str(stage.label)[:30]
-        ws.append([_("No."), _("Enterprise name"), str(stage.item_label or _("Project name")), _("Town"), _("Status"),
-                   _("Submitted at"), _("Overdue")])
+        ws.append(
+            [
+                _("No."),
+                _("Enterprise name"),
+                str(stage.item_label or _("Project name")),
+                _("Town"),
+                _("Status"),
+                _("Submitted at"),
+                _("Overdue"),
+            ]
+        )
         records = _pending(stage).limit(50_000).all()
         for i, row in enumerate(_rows(stage, records), start=1):
             r = row["record"]
@@ -250,7 +275,11 @@ class ReviewQueueView(BaseView):
             except WorkflowError:
                 skipped += 1
         flash(
-            _("%(done)s approved; %(skipped)s skipped (handled by someone else or not yours)", done=done, skipped=skipped),
+            _(
+                "%(done)s approved; %(skipped)s skipped (handled by someone else or not yours)",
+                done=done,
+                skipped=skipped,
+            ),
             "success" if done else "warning",
         )
         return redirect(url_for("ReviewQueueView.queue", subject=stage.type))
@@ -294,7 +323,10 @@ class ReviewQueueView(BaseView):
         record = get_visible_or_404(stage.model, pk)
         try:
             review(
-                record, g.user, request.form.get("action"), request.form.get("opinion"),
+                record,
+                g.user,
+                request.form.get("action"),
+                request.form.get("opinion"),
                 seen_version=request.form.get("version", type=int),
             )
         except WorkflowError as exc:
@@ -340,4 +372,3 @@ def _parse_date(value):
         return dt.datetime.strptime(value, "%Y-%m-%d") if value else None
     except ValueError:
         return None
-

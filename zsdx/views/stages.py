@@ -33,6 +33,11 @@ class ProductView(_Placeholder):
     heading = _l("Listed products")
     intro = _l("Products and services listed by service providers and approved by the city bureau.")
     columns = (
-        _l("Product/service code"), _l("Product/service name"), _l("Provider"), _l("Applicable scenarios"),
-        _l("Maximum warehousing price (10k yuan)"), _l("Purchase method"), _l("Status"),
+        _l("Product/service code"),
+        _l("Product/service name"),
+        _l("Provider"),
+        _l("Applicable scenarios"),
+        _l("Maximum warehousing price (10k yuan)"),
+        _l("Purchase method"),
+        _l("Status"),
     )

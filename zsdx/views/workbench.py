@@ -76,7 +76,10 @@ class WorkbenchView(BaseView):
         key = request.args.get("tab")
         tab = tabs[keys.index(key)] if key in keys else tabs[0]
         org = (
-            visible(Organisation).options(joinedload(Organisation.town)).filter(Organisation.id == g.user.organisation_id).first()
+            visible(Organisation)
+            .options(joinedload(Organisation.town))
+            .filter(Organisation.id == g.user.organisation_id)
+            .first()
             if g.user.organisation_id
             else None
         )
@@ -172,13 +175,18 @@ class MessageBoardView(BaseView):
         form = MessageForm()
         if form.validate_on_submit():
             db.session.add(Message(organisation_id=org.id, author_id=g.user.id, body=form.body.data.strip()))
-            _tell(_city_users(), _("New message from %(org)s on the message board", org=org.name),
-                  url_for("MessageReplyView.reply", org_id=org.id))
+            _tell(
+                _city_users(),
+                _("New message from %(org)s on the message board", org=org.name),
+                url_for("MessageReplyView.reply", org_id=org.id),
+            )
             db.session.commit()
             flash(_("Your message has been sent"), "success")
             return redirect(url_for("MessageBoardView.thread"))
         messages = owned(Message).options(joinedload(Message.author)).order_by(Message.created_at, Message.id).all()
-        page = self.render_template("zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org)
+        page = self.render_template(
+            "zsdx/messages.html", title=_("Message board"), form=form, messages=messages, org=org
+        )
         _mark_read([m.id for m in messages if m.from_platform and not m.read_by_enterprise], "read_by_enterprise")
         return page
 
