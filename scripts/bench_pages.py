@@ -110,8 +110,20 @@ def free_port():
 
 
 def start_gunicorn(module, cwd, env, port, workers, logfile):
-    cmd = [os.path.join(VENV_BIN, "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", cwd,
-           "--timeout", "120", "--log-level", "warning", module]
+    cmd = [
+        os.path.join(VENV_BIN, "gunicorn"),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        cwd,
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+        module,
+    ]
     log("$ " + " ".join(cmd))
     with open(logfile, "w") as fh:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -184,8 +196,14 @@ def login(port, phone):
     m = re.search(r'name="pw-csrf_token"[^>]*value="([^"]+)"', html)
     if status != 200 or not m:
         raise SystemExit(f"no login form on /login/ ({status})")
-    form = {"pw-csrf_token": m.group(1), "pw-mode": "password", "mode": "password", "pw-phone": phone,
-            "pw-password": PASSWORD, "pw-captcha": ""}
+    form = {
+        "pw-csrf_token": m.group(1),
+        "pw-mode": "password",
+        "mode": "password",
+        "pw-phone": phone,
+        "pw-password": PASSWORD,
+        "pw-captcha": "",
+    }
     status, headers, _b = request(port, "POST", "/login/", cookies, form)
     if status != 302 or "/login" in headers.get("Location", ""):
         raise SystemExit(f"login of {phone} failed ({status})")
@@ -199,7 +217,9 @@ def measure(port, path, cookies, marker, warmup, runs):
         status, _h, html = request(port, "GET", path, cookies)
         elapsed = (time.perf_counter() - start) * 1000
         if status != 200 or marker not in html:
-            raise SystemExit(f"GET {path}: status {status}, marker {marker!r} {'found' if marker in html else 'missing'}")
+            raise SystemExit(
+                f"GET {path}: status {status}, marker {marker!r} {'found' if marker in html else 'missing'}"
+            )
         if i >= warmup:
             timings.append(elapsed)
     timings.sort()
@@ -250,8 +270,17 @@ def count_statements_main(pages_json, explain_out=None, explain_top=3):
             c = app.test_client()
             html = c.get("/login/").get_data(as_text=True)
             token = re.search(r'name="pw-csrf_token"[^>]*value="([^"]+)"', html).group(1)
-            resp = c.post("/login/", data={"pw-csrf_token": token, "pw-mode": "password", "mode": "password",
-                                           "pw-phone": phone, "pw-password": PASSWORD, "pw-captcha": ""})
+            resp = c.post(
+                "/login/",
+                data={
+                    "pw-csrf_token": token,
+                    "pw-mode": "password",
+                    "mode": "password",
+                    "pw-phone": phone,
+                    "pw-password": PASSWORD,
+                    "pw-captcha": "",
+                },
+            )
             assert resp.status_code == 302, resp.status_code
             clients[phone] = c
         c = clients[phone]
@@ -304,8 +333,14 @@ def count_statements(app_dir, env, pages, explain):
     """Run count_statements_main in the served tree (a subprocess); {label: statements} or {} on failure."""
     spec = json.dumps([(label, phone, path) for label, phone, path, _m in pages if phone])
     extra = ["--explain", os.path.abspath(explain)] if explain else []
-    proc = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.abspath(__file__), "--_count", spec] + extra,
-                          cwd=app_dir, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [os.path.join(VENV_BIN, "python"), os.path.abspath(__file__), "--_count", spec] + extra,
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     line = [x for x in proc.stdout.splitlines() if x.startswith("STATEMENTS ")]
     if proc.returncode or not line:
         print(proc.stdout[-2000:], proc.stderr[-3000:])
@@ -319,8 +354,13 @@ def admin_connect(pg):
     import psycopg2
 
     url = urllib.parse.urlparse(pg)
-    conn = psycopg2.connect(host=url.hostname or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-                            password=url.password or None, dbname="postgres")
+    conn = psycopg2.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password or None,
+        dbname="postgres",
+    )
     conn.autocommit = True
     return conn
 
@@ -362,10 +402,15 @@ def data_sizes(url):
 
 def git_rev(path):
     try:
-        rev = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=30).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", path, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
         return rev + (" + uncommitted changes" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "?"
@@ -375,8 +420,11 @@ def git_rev(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--_count", dest="count_pages", help=argparse.SUPPRESS)
-    ap.add_argument("--explain", metavar="FILE", help="write the slowest statements of each page with their "
-                    "EXPLAIN (ANALYZE, BUFFERS) plans to FILE (Markdown)")
+    ap.add_argument(
+        "--explain",
+        metavar="FILE",
+        help="write the slowest statements of each page with their EXPLAIN (ANALYZE, BUFFERS) plans to FILE (Markdown)",
+    )
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     ap.add_argument("--db", default="zsdx_bench")
     ap.add_argument("--reuse", action="store_true", help="keep the database (it already holds the load)")
@@ -400,9 +448,18 @@ def main():
         raise SystemExit("--runs 1..10000, --warmup 0..10000")
     app_dir = os.path.abspath(args.app_dir)
     url = db_url(args.pg, args.db)
-    env = dict(os.environ, DATABASE_URL=url, CAPTCHA_ENABLED="0", SECRET_KEY=SECRET, LOG_LEVEL="WARNING",
-               REDIS_URL=args.redis, FLASK_APP="app.py", REMINDER_INTERVAL_SECONDS="86400",
-               ZSDX_SECURE_COOKIES="0", PYTHONPATH=app_dir)
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        CAPTCHA_ENABLED="0",
+        SECRET_KEY=SECRET,
+        LOG_LEVEL="WARNING",
+        REDIS_URL=args.redis,
+        FLASK_APP="app.py",
+        REMINDER_INTERVAL_SECONDS="86400",
+        ZSDX_SECURE_COOKIES="0",
+        PYTHONPATH=app_dir,
+    )
     env.pop("RATELIMIT_STORAGE_URI", None)
     flask = os.path.join(VENV_BIN, "flask")
     setup = {}
@@ -429,9 +486,24 @@ def main():
         setup["upgrade"] = run([flask, "db", "upgrade"], ROOT, root_env)
         setup["init"] = run([flask, "zsdx", "init"], ROOT, root_env)
         setup["seed-demo"] = run([flask, "zsdx", "seed-demo"], ROOT, root_env)
-        setup["gen-load"] = run([flask, "zsdx", "gen-load", "--enterprises", str(args.enterprises), "--filings",
-                                 str(args.filings), "--notifications", str(args.notifications), "--seed",
-                                 str(args.seed)], ROOT, root_env, timeout=3600)
+        setup["gen-load"] = run(
+            [
+                flask,
+                "zsdx",
+                "gen-load",
+                "--enterprises",
+                str(args.enterprises),
+                "--filings",
+                str(args.filings),
+                "--notifications",
+                str(args.notifications),
+                "--seed",
+                str(args.seed),
+            ],
+            ROOT,
+            root_env,
+            timeout=3600,
+        )
         if app_dir != ROOT:
             run([flask, "db", "upgrade"], app_dir, env)
     sizes = data_sizes(url)
@@ -446,16 +518,26 @@ def main():
     try:
         app_proc = start_gunicorn("app:app", app_dir, env, app_port, args.workers, os.path.join(logdir, "app.log"))
         bare_env = dict(env, PYTHONPATH=os.path.join(ROOT, "scripts"))
-        bare_proc = start_gunicorn("bare_page:app", os.path.join(ROOT, "scripts"), bare_env, bare_port, args.workers,
-                                   os.path.join(logdir, "bare.log"))
+        bare_proc = start_gunicorn(
+            "bare_page:app",
+            os.path.join(ROOT, "scripts"),
+            bare_env,
+            bare_port,
+            args.workers,
+            os.path.join(logdir, "bare.log"),
+        )
         wait_ready(app_port, "/login/", app_proc)
         wait_ready(bare_port, "/bare/", bare_proc)
-        log(f"app on 127.0.0.1:{app_port} ({app_dir}, {git_rev(app_dir)}), bare page on 127.0.0.1:{bare_port}; "
-            f"logs in {logdir}")
+        log(
+            f"app on 127.0.0.1:{app_port} ({app_dir}, {git_rev(app_dir)}), bare page on 127.0.0.1:{bare_port}; "
+            f"logs in {logdir}"
+        )
         # (c) log in; deep pages resolved to their URLs
         sessions = {phone: login(app_port, phone) for phone in sorted({p for _l, p, _u, _m in PAGES if p})}
-        pages = [(label, phone, resolve_page(app_port, sessions.get(phone), path), marker)
-                 for label, phone, path, marker in PAGES]
+        pages = [
+            (label, phone, resolve_page(app_port, sessions.get(phone), path), marker)
+            for label, phone, path, marker in PAGES
+        ]
         if not args.no_statements:
             statements = count_statements(app_dir, env, pages, args.explain)
         # (d) measure
@@ -482,7 +564,9 @@ def main():
     ]
     for label, phone, path, median, p95 in results:
         count = statements.get(label, "") if phone else ""
-        lines.append(f"| {label} | {phone or '—'} | `{short(path)}` | {median:.1f} | {p95:.1f} | {median / bare:.1f} | {count} |")
+        lines.append(
+            f"| {label} | {phone or '—'} | `{short(path)}` | {median:.1f} | {p95:.1f} | {median / bare:.1f} | {count} |"
+        )
     if setup:
         lines += ["", "Setup: " + ", ".join(f"{k} {v:.0f} s" for k, v in setup.items())]
     table = "\n".join(lines) + "\n"
@@ -495,6 +579,7 @@ def main():
 
 
 if __name__ == "__main__":
+
     def _stop(signum, _frame):
         stop_all()
         raise SystemExit(128 + signum)

@@ -59,8 +59,11 @@ RETURN_PROBABILITY = {"town": 0.06, "third_party": 0.08, "city": 0.05}
 DEMO_SHARE = 0.8  # share of a step's actions taken by the demo reviewer where there is one
 ENTERPRISE_PHONE_PREFIX = "150"  # 150xxxxxxxx: generated enterprise users
 REVIEWER_PHONE_PREFIX = "1370"  # 1370xxxxxxx: generated reviewer colleagues
-DEMO_REVIEWERS = {"town": {"2010": "13800000004", "2001": "13800000005"}, "third_party": "13800000006",
-                  "city": "13800000008"}
+DEMO_REVIEWERS = {
+    "town": {"2010": "13800000004", "2001": "13800000005"},
+    "third_party": "13800000006",
+    "city": "13800000008",
+}
 STEP_ROLES = {"town": "镇街", "third_party": "第三方", "city": "市工信"}
 DAY = 86400.0
 
@@ -68,35 +71,93 @@ DAY = 86400.0
 BRANDS = list("华盛德宏利达美嘉泰新科源恒信丰隆瑞海明豪鸿腾骏凯威裕祥兴安荣昌富通力创志远")
 SUFFIXES = ["有限公司", "有限公司", "有限公司", "股份有限公司", "实业有限公司"]
 TRADES = {
-    "五金制品": ["五金制品", "精密五金", "锁具"], "家用电器": ["电器", "厨具电器", "小家电"],
-    "灯饰照明": ["灯饰", "照明科技", "光电"], "纺织服装": ["服装", "制衣", "纺织"],
-    "家具制造": ["家具", "红木家具", "办公家具"], "电子信息": ["电子科技", "电路板", "智能科技"],
-    "智能装备": ["智能装备", "机械设备", "自动化科技"], "健康医药": ["医疗器械", "生物科技", "制药"],
-    "食品饮料": ["食品", "饮料", "调味品"], "包装印刷": ["包装印刷", "彩印包装", "纸品"],
-    "新材料": ["新材料", "高分子材料", "复合材料"], "汽车零部件": ["汽车配件", "车用电子", "摩托车配件"],
-    "化工制品": ["化工", "涂料", "胶粘剂"], "美妆日化": ["日化", "化妆品", "洗涤用品"],
-    "建材卫浴": ["卫浴", "建材", "陶瓷"], "其他制造业": ["制造", "工艺品", "塑胶制品"],
+    "五金制品": ["五金制品", "精密五金", "锁具"],
+    "家用电器": ["电器", "厨具电器", "小家电"],
+    "灯饰照明": ["灯饰", "照明科技", "光电"],
+    "纺织服装": ["服装", "制衣", "纺织"],
+    "家具制造": ["家具", "红木家具", "办公家具"],
+    "电子信息": ["电子科技", "电路板", "智能科技"],
+    "智能装备": ["智能装备", "机械设备", "自动化科技"],
+    "健康医药": ["医疗器械", "生物科技", "制药"],
+    "食品饮料": ["食品", "饮料", "调味品"],
+    "包装印刷": ["包装印刷", "彩印包装", "纸品"],
+    "新材料": ["新材料", "高分子材料", "复合材料"],
+    "汽车零部件": ["汽车配件", "车用电子", "摩托车配件"],
+    "化工制品": ["化工", "涂料", "胶粘剂"],
+    "美妆日化": ["日化", "化妆品", "洗涤用品"],
+    "建材卫浴": ["卫浴", "建材", "陶瓷"],
+    "其他制造业": ["制造", "工艺品", "塑胶制品"],
 }
 SCENARIOS = [
-    "生产车间MES系统建设", "设备联网与数据采集", "仓储物流智能化改造", "ERP与财务一体化", "质量追溯平台建设",
-    "供应链协同平台", "智能排产与计划管理", "能耗在线监测", "研发设计协同（PLM）", "客户关系管理数字化",
-    "数字化车间改造", "智能仓储（WMS）建设", "产品全生命周期管理", "工业互联网平台应用", "销售与订单管理数字化",
+    "生产车间MES系统建设",
+    "设备联网与数据采集",
+    "仓储物流智能化改造",
+    "ERP与财务一体化",
+    "质量追溯平台建设",
+    "供应链协同平台",
+    "智能排产与计划管理",
+    "能耗在线监测",
+    "研发设计协同（PLM）",
+    "客户关系管理数字化",
+    "数字化车间改造",
+    "智能仓储（WMS）建设",
+    "产品全生命周期管理",
+    "工业互联网平台应用",
+    "销售与订单管理数字化",
 ]
 SURNAMES = list("陈李黄张梁何刘吴林郑杨周罗谢冯郭叶苏")
-GIVEN = ["伟", "芳", "敏", "静", "强", "磊", "洋", "婷", "杰", "军", "丽", "超", "志明", "嘉欣", "子豪", "晓琳",
-         "国华", "建业", "少芬", "锦荣", "伟强", "美玲", "永康", "家俊"]
+GIVEN = [
+    "伟",
+    "芳",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "洋",
+    "婷",
+    "杰",
+    "军",
+    "丽",
+    "超",
+    "志明",
+    "嘉欣",
+    "子豪",
+    "晓琳",
+    "国华",
+    "建业",
+    "少芬",
+    "锦荣",
+    "伟强",
+    "美玲",
+    "永康",
+    "家俊",
+]
 STREETS = ["兴业路", "创业路", "工业大道", "富华道", "民科东路", "永安路", "沙口路", "东明路", "港口大道", "岐关路"]
 APPROVE_OPINIONS = ["同意", "同意", "同意。", "同意，材料齐全", "同意备案", "情况属实，同意", None]
 RETURN_OPINIONS = [
-    "请补充授权委托书", "项目简介过于简略，请补充建设内容", "计划投资额与建设内容不匹配，请核实",
-    "数字化人员数量有误，请核实后重新提交", "请上传链主带动证明材料", "主营产品分类请选择至第三级",
-    "项目起止日期不合理，请调整", "意向服务商名称不完整，请补充", "企业地址与营业执照不一致，请核实",
+    "请补充授权委托书",
+    "项目简介过于简略，请补充建设内容",
+    "计划投资额与建设内容不匹配，请核实",
+    "数字化人员数量有误，请核实后重新提交",
+    "请上传链主带动证明材料",
+    "主营产品分类请选择至第三级",
+    "项目起止日期不合理，请调整",
+    "意向服务商名称不完整，请补充",
+    "企业地址与营业执照不一致，请核实",
 ]
 REJECT_OPINIONS = ["项目不属于试点支持范围", "企业不符合中小企业划型标准", "同一改造内容已在其他项目中申报"]
-MESSAGES = ["请问项目备案需要上传哪些附件？", "备案提交后一般多久能审核完成？", "请问事前诊断如何选择诊断机构？",
-            "授权委托书模板在哪里下载？", "项目计划投资是否包含软件订阅费用？"]
-REPLIES = ["您好，请参阅平台首页的备案通知及附件模板。", "您好，各环节办理时限为5个工作日，请留意审核通知。",
-           "您好，可在【我的工作台】-【诊断评估】中选择诊断机构。"]
+MESSAGES = [
+    "请问项目备案需要上传哪些附件？",
+    "备案提交后一般多久能审核完成？",
+    "请问事前诊断如何选择诊断机构？",
+    "授权委托书模板在哪里下载？",
+    "项目计划投资是否包含软件订阅费用？",
+]
+REPLIES = [
+    "您好，请参阅平台首页的备案通知及附件模板。",
+    "您好，各环节办理时限为5个工作日，请留意审核通知。",
+    "您好，可在【我的工作台】-【诊断评估】中选择诊断机构。",
+]
 
 
 class GenLoadError(Exception):
@@ -159,9 +220,7 @@ class Writer:
         for table in tables:
             seq = self.conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar()
             if seq:
-                self.conn.execute(
-                    text(f"SELECT setval('{seq}', (SELECT COALESCE(MAX(id), 1) FROM {table}))")
-                )
+                self.conn.execute(text(f"SELECT setval('{seq}', (SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
 
 def _next_id(conn, table):
@@ -220,8 +279,15 @@ def _history(rng, final, step_at):
 
 
 # --- the generator -------------------------------------------------------------------------------------
-def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
-             notifications=DEFAULTS["notifications"], seed=1, town_codes=None, echo=print, vacuum=True):
+def generate(
+    enterprises=DEFAULTS["enterprises"],
+    filings=DEFAULTS["filings"],
+    notifications=DEFAULTS["notifications"],
+    seed=1,
+    town_codes=None,
+    echo=print,
+    vacuum=True,
+):
     """Write the load (see the module docstring) in one transaction; returns {table: rows written}."""
     from flask import current_app
     from flask_babel import force_locale
@@ -260,14 +326,25 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
         if name not in roles:
             raise GenLoadError(f"role {name} missing: run `flask zsdx init` first")
     users = md["ab_user"]
-    demo = {r.username: r for r in conn.execute(select(users.c.id, users.c.username, users.c.town_id, users.c.first_name))}
+    demo = {
+        r.username: r for r in conn.execute(select(users.c.id, users.c.username, users.c.town_id, users.c.first_name))
+    }
     missing = [p for p in ("13800000006", "13800000008") if p not in demo]
     if missing:
         raise GenLoadError(f"demo reviewers {missing} missing: run `flask zsdx seed-demo` first")
     industries = conn.execute(select(md["zs_industry"].c.id, md["zs_industry"].c.name).order_by("id")).all()
-    leaves = [r.id for r in conn.execute(select(md["zs_product_category"].c.id).where(md["zs_product_category"].c.level == 3).order_by("id"))]
-    institutions = [r.id for r in conn.execute(
-        select(md["zs_organisation"].c.id).where(md["zs_organisation"].c.kind == "institution").order_by("id"))]
+    leaves = [
+        r.id
+        for r in conn.execute(
+            select(md["zs_product_category"].c.id).where(md["zs_product_category"].c.level == 3).order_by("id")
+        )
+    ]
+    institutions = [
+        r.id
+        for r in conn.execute(
+            select(md["zs_organisation"].c.id).where(md["zs_organisation"].c.kind == "institution").order_by("id")
+        )
+    ]
     if not industries or not leaves:
         raise GenLoadError("reference data missing: run `flask zsdx init` first")
     deadline = {s.key: s.deadline_days * DAY for s in chain("filing")}
@@ -280,8 +357,11 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
             "approve": _("%(step)s approved", step="\x02"),
             "return": _("%(step)s returned: %(opinion)s", step="\x02", opinion="\x04"),
             "reject": _("%(step)s not approved: %(opinion)s", step="\x02", opinion="\x04"),
-            "overdue": _("Overdue: %(title)s has waited at %(step)s beyond the deadline, please handle it soon",
-                         title="\x01", step="\x02"),
+            "overdue": _(
+                "Overdue: %(title)s has waited at %(step)s beyond the deadline, please handle it soon",
+                title="\x01",
+                step="\x02",
+            ),
             "new_message": _("New message from %(org)s on the message board", org="\x05"),
             "replied": _("The platform has replied to your message"),
         }
@@ -342,8 +422,10 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
                 end_abs = midnight - dt.timedelta(seconds=rng.uniform(60, 365 * DAY))
             base = end_abs - dt.timedelta(seconds=end)
             f["events"] = [(base + dt.timedelta(seconds=t), a, s, o, sec) for t, a, s, o, sec in events]
-            f["entries"] = [(s, base + dt.timedelta(seconds=a), None if b is None else base + dt.timedelta(seconds=b))
-                            for s, a, b in entries]
+            f["entries"] = [
+                (s, base + dt.timedelta(seconds=a), None if b is None else base + dt.timedelta(seconds=b))
+                for s, a, b in entries
+            ]
             f["state"] = state
             f["created_at"] = f["events"][0][0] - dt.timedelta(seconds=rng.uniform(0.1 * DAY, 15 * DAY))
             for s, a, b in f["entries"]:
@@ -383,8 +465,15 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
         have += [u for u in existing_town.get(t.id, []) if u not in have and len(have) < per_town]
         while len(have) < per_town:
             uid = next(next_uid)
-            new_users.append((uid, f"{t.name.split('（')[0]}审核员{len(have) + 1:02d}", f"{REVIEWER_PHONE_PREFIX}{next(rc):07d}",
-                              "镇街", t.id))
+            new_users.append(
+                (
+                    uid,
+                    f"{t.name.split('（')[0]}审核员{len(have) + 1:02d}",
+                    f"{REVIEWER_PHONE_PREFIX}{next(rc):07d}",
+                    "镇街",
+                    t.id,
+                )
+            )
             have.append(uid)
         reviewers["town"][t.id] = have
         primary["town"][t.id] = have[0]
@@ -401,17 +490,66 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
     # --- write: organisations, users, roles -----------------------------------------------------------
     t0 = time.perf_counter()
     echo("writing:")
-    w.write("zs_organisation",
-            ["id", "kind", "name", "credit_code", "town_id", "industry_id", "contact_name", "contact_phone",
-             "is_industry_provider", "is_scenario_provider", "is_ecosystem_provider", "created_on"],
-            ((o[0], "enterprise", o[1], o[2], towns[o[3]].id, industries[o[4]].id, o[5], o[6], False, False, False, o[7])
-             for o in orgs))
-    user_cols = ["id", "first_name", "last_name", "username", "password", "active", "email", "login_count",
-                 "fail_login_count", "created_on", "changed_on", "phone", "organisation_id", "town_id"]
-    ent_users = ((user_id0 + i, o[5], "", o[6], pw_hash, True, placeholder_email(o[6]), 0, 0, o[7], o[7], o[6], o[0], None)
-                 for i, o in enumerate(orgs))
-    rev_users = ((u[0], u[1], "", u[2], pw_hash, True, placeholder_email(u[2]), 0, 0, now - dt.timedelta(days=400),
-                  now - dt.timedelta(days=400), u[2], None, u[4]) for u in new_users)
+    w.write(
+        "zs_organisation",
+        [
+            "id",
+            "kind",
+            "name",
+            "credit_code",
+            "town_id",
+            "industry_id",
+            "contact_name",
+            "contact_phone",
+            "is_industry_provider",
+            "is_scenario_provider",
+            "is_ecosystem_provider",
+            "created_on",
+        ],
+        (
+            (o[0], "enterprise", o[1], o[2], towns[o[3]].id, industries[o[4]].id, o[5], o[6], False, False, False, o[7])
+            for o in orgs
+        ),
+    )
+    user_cols = [
+        "id",
+        "first_name",
+        "last_name",
+        "username",
+        "password",
+        "active",
+        "email",
+        "login_count",
+        "fail_login_count",
+        "created_on",
+        "changed_on",
+        "phone",
+        "organisation_id",
+        "town_id",
+    ]
+    ent_users = (
+        (user_id0 + i, o[5], "", o[6], pw_hash, True, placeholder_email(o[6]), 0, 0, o[7], o[7], o[6], o[0], None)
+        for i, o in enumerate(orgs)
+    )
+    rev_users = (
+        (
+            u[0],
+            u[1],
+            "",
+            u[2],
+            pw_hash,
+            True,
+            placeholder_email(u[2]),
+            0,
+            0,
+            now - dt.timedelta(days=400),
+            now - dt.timedelta(days=400),
+            u[2],
+            None,
+            u[4],
+        )
+        for u in new_users
+    )
     w.write("ab_user", user_cols, itertools.chain(ent_users, rev_users))
     ur_id0 = _next_id(conn, "ab_user_role")
     ur_rows = [(user_id0 + i, roles["企业"]) for i in range(enterprises)] + [(u[0], roles[u[3]]) for u in new_users]
@@ -459,44 +597,103 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
         f["method"] = method
         address = f"中山市{town.name.split('（')[0]}{rng.choice(STREETS)}{rng.randint(1, 300)}号"
         project_rows.append((f["project_id"], o[0], ent_user(f), f["created_at"]))
-        filing_rows.append((
-            f["id"], f["project_id"], o[0], o[1], o[2], town.id,
-            rng.choice(["private", "private", "private", "state", "foreign", "mixed", "other"]),
-            rng.choice(["above", "above", "below"]), rng.choice(["medium", "small", "small", "micro"]),
-            None if draft and rng.random() < 0.3 else rng.choice(leaves), industry.id,
-            rng.choice(["innovative", "specialised", "innovative,specialised", "little_giant", "none", "none"]),
-            address, total, max(1, total // rng.randint(5, 20)),
-            f"{o[1]}主要从事{industry.name}的研发、生产和销售，已通过ISO9001质量管理体系认证。",
-            None if draft and rng.random() < 0.5 else project_name,
-            f"围绕{scenario}，部署相关系统并与现有业务系统打通，提升生产效率和管理水平。",
-            address, Decimal(rng.choice([20, 35, 50, 80, 100, 150, 200, 300])) + Decimal(rng.randint(0, 99)) / 100,
-            start, start + dt.timedelta(days=rng.choice([90, 180, 270, 365])), rng.choice(["2", "3", "3", "4"]), method,
-            f"中山市{rng.choice(BRANDS)}{rng.choice(BRANDS)}工业软件有限公司",
-            f"中山市{rng.choice(BRANDS)}{rng.choice(BRANDS)}数字科技有限公司",
-            rng.random() < 0.1,
-            filing_no, f["created_at"], updated,
-            f["status"], f["state"].get("current_step"), f["state"].get("return_step"), submitted_at,
-            last_entry, completed_at, len(events),
-        ))
+        filing_rows.append(
+            (
+                f["id"],
+                f["project_id"],
+                o[0],
+                o[1],
+                o[2],
+                town.id,
+                rng.choice(["private", "private", "private", "state", "foreign", "mixed", "other"]),
+                rng.choice(["above", "above", "below"]),
+                rng.choice(["medium", "small", "small", "micro"]),
+                None if draft and rng.random() < 0.3 else rng.choice(leaves),
+                industry.id,
+                rng.choice(["innovative", "specialised", "innovative,specialised", "little_giant", "none", "none"]),
+                address,
+                total,
+                max(1, total // rng.randint(5, 20)),
+                f"{o[1]}主要从事{industry.name}的研发、生产和销售，已通过ISO9001质量管理体系认证。",
+                None if draft and rng.random() < 0.5 else project_name,
+                f"围绕{scenario}，部署相关系统并与现有业务系统打通，提升生产效率和管理水平。",
+                address,
+                Decimal(rng.choice([20, 35, 50, 80, 100, 150, 200, 300])) + Decimal(rng.randint(0, 99)) / 100,
+                start,
+                start + dt.timedelta(days=rng.choice([90, 180, 270, 365])),
+                rng.choice(["2", "3", "3", "4"]),
+                method,
+                f"中山市{rng.choice(BRANDS)}{rng.choice(BRANDS)}工业软件有限公司",
+                f"中山市{rng.choice(BRANDS)}{rng.choice(BRANDS)}数字科技有限公司",
+                rng.random() < 0.1,
+                filing_no,
+                f["created_at"],
+                updated,
+                f["status"],
+                f["state"].get("current_step"),
+                f["state"].get("return_step"),
+                submitted_at,
+                last_entry,
+                completed_at,
+                len(events),
+            )
+        )
         for when, action, step, opinion, seconds in events:
             actor = ent_user(f) if action == "submit" else actor_of(f, step)
             action_rows.append(("filing", f["id"], step, actor, action, opinion, when, seconds))
             if action != "submit":
                 f.setdefault("actors", {})[(step, when)] = actor
     w.write("zs_project", ["id", "organisation_id", "created_by_id", "created_at"], project_rows)
-    w.write("zs_filing", [
-        "id", "project_id", "organisation_id", "ent_name", "ent_credit_code", "town_id", "ent_nature", "ent_category",
-        "ent_scale", "product_category_id", "industry_id", "quality_levels", "ent_address", "employees_total",
-        "employees_digital", "ent_description", "project_name", "project_summary", "build_address",
-        "planned_investment", "start_date", "end_date", "target_level", "diagnosis_method",
-        "intended_industry_provider", "intended_scenario_provider", "chain_leader", "filing_no", "created_at",
-        "updated_at", "status", "current_step", "return_step", "submitted_at", "step_entered_at", "completed_at",
-        "version"], filing_rows)
+    w.write(
+        "zs_filing",
+        [
+            "id",
+            "project_id",
+            "organisation_id",
+            "ent_name",
+            "ent_credit_code",
+            "town_id",
+            "ent_nature",
+            "ent_category",
+            "ent_scale",
+            "product_category_id",
+            "industry_id",
+            "quality_levels",
+            "ent_address",
+            "employees_total",
+            "employees_digital",
+            "ent_description",
+            "project_name",
+            "project_summary",
+            "build_address",
+            "planned_investment",
+            "start_date",
+            "end_date",
+            "target_level",
+            "diagnosis_method",
+            "intended_industry_provider",
+            "intended_scenario_provider",
+            "chain_leader",
+            "filing_no",
+            "created_at",
+            "updated_at",
+            "status",
+            "current_step",
+            "return_step",
+            "submitted_at",
+            "step_entered_at",
+            "completed_at",
+            "version",
+        ],
+        filing_rows,
+    )
     del project_rows, filing_rows
     ra_id0 = _next_id(conn, "zs_review_action")
-    w.write("zs_review_action", ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion",
-                                 "created_at", "step_seconds"],
-            ((ra_id0 + i,) + row for i, row in enumerate(action_rows)))
+    w.write(
+        "zs_review_action",
+        ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion", "created_at", "step_seconds"],
+        ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
+    )
     del action_rows
 
     # --- the records completion creates: 备案号 counters, 事前诊断, 项目签约 ---------------------------
@@ -505,9 +702,12 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
     for key, last in sorted(counters.items()):
         if key in have_counters:
             if have_counters[key] < last:
-                conn.execute(md["zs_filing_counter"].update()
-                             .where(md["zs_filing_counter"].c.day == key[0], md["zs_filing_counter"].c.town_code == key[1])
-                             .values(last=last))
+                conn.execute(
+                    md["zs_filing_counter"]
+                    .update()
+                    .where(md["zs_filing_counter"].c.day == key[0], md["zs_filing_counter"].c.town_code == key[1])
+                    .values(last=last)
+                )
         else:
             new_counters.append((key[0], key[1], last))
     w.write("zs_filing_counter", ["day", "town_code", "last"], new_counters)
@@ -531,14 +731,53 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
                     rscore = Decimal(rng.randint(3000, 8500)) / 100
                     diagnosed = assigned + dt.timedelta(seconds=rng.uniform(3 * DAY, 25 * DAY))
                     status, level, score, source = "done", rlevel, rscore, "institution"
-        pd_rows.append((pd_id0 + i, f["project_id"], o[0], towns[o[3]].id, method, started, institution, assigned,
-                        rlevel, rscore, level, score, source, diagnosed, completed_at, status,
-                        diagnosed, 1 if status == "done" else 0))
+        pd_rows.append(
+            (
+                pd_id0 + i,
+                f["project_id"],
+                o[0],
+                towns[o[3]].id,
+                method,
+                started,
+                institution,
+                assigned,
+                rlevel,
+                rscore,
+                level,
+                score,
+                source,
+                diagnosed,
+                completed_at,
+                status,
+                diagnosed,
+                1 if status == "done" else 0,
+            )
+        )
         sg_rows.append((sg_id0 + i, f["project_id"], "pending", completed_at))
-    w.write("zs_pre_diagnosis", ["id", "project_id", "organisation_id", "town_id", "method", "started_at",
-                                 "institution_id", "assigned_at", "reported_level", "reported_score", "level", "score",
-                                 "level_source", "diagnosed_at", "created_at", "status", "completed_at", "version"],
-            pd_rows)
+    w.write(
+        "zs_pre_diagnosis",
+        [
+            "id",
+            "project_id",
+            "organisation_id",
+            "town_id",
+            "method",
+            "started_at",
+            "institution_id",
+            "assigned_at",
+            "reported_level",
+            "reported_score",
+            "level",
+            "score",
+            "level_source",
+            "diagnosed_at",
+            "created_at",
+            "status",
+            "completed_at",
+            "version",
+        ],
+        pd_rows,
+    )
     w.write("zs_signing", ["id", "project_id", "status", "created_at"], sg_rows)
     del pd_rows, sg_rows
 
@@ -565,8 +804,22 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
             created = entered + dt.timedelta(milliseconds=rng.randint(5, 900))
             for uid in pool:
                 is_read = (uid == acted_by or rng.random() < 0.85) if left else rng.random() < 0.35
-                notes.append((uid, "todo", text_, review_link, is_read, created, True,
-                              created + dt.timedelta(seconds=rng.randint(1, 20)), "filing", f["id"], step, left))
+                notes.append(
+                    (
+                        uid,
+                        "todo",
+                        text_,
+                        review_link,
+                        is_read,
+                        created,
+                        True,
+                        created + dt.timedelta(seconds=rng.randint(1, 20)),
+                        "filing",
+                        f["id"],
+                        step,
+                        left,
+                    )
+                )
             lapse = entered + dt.timedelta(seconds=deadline[step])
             if (left or now) > lapse:
                 when = lapse + dt.timedelta(seconds=rng.uniform(0, 3600))
@@ -575,8 +828,22 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
                     text_ = T["overdue"].replace("\x01", title).replace("\x02", labels[step])
                     for uid in pool:
                         is_read = (rng.random() < 0.9) if left else rng.random() < 0.3
-                        notes.append((uid, "todo", text_, review_link, is_read, when, True,
-                                      when + dt.timedelta(seconds=rng.randint(1, 20)), "filing", f["id"], step, left))
+                        notes.append(
+                            (
+                                uid,
+                                "todo",
+                                text_,
+                                review_link,
+                                is_read,
+                                when,
+                                True,
+                                when + dt.timedelta(seconds=rng.randint(1, 20)),
+                                "filing",
+                                f["id"],
+                                step,
+                                left,
+                            )
+                        )
         owner = ent_user(f)
         for when, action, step, opinion, _sec in f["events"]:
             if action == "submit":
@@ -584,8 +851,22 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
             outcome = T[action].replace("\x02", labels[step]).replace("\x04", opinion or "")
             text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
             created = when + dt.timedelta(milliseconds=rng.randint(5, 900))
-            notes.append((owner, "review", text_[:500], f"/filing/{f['id']}", read_p(created, 0.92), created, True,
-                          created + dt.timedelta(seconds=rng.randint(1, 20)), None, None, None, None))
+            notes.append(
+                (
+                    owner,
+                    "review",
+                    text_[:500],
+                    f"/filing/{f['id']}",
+                    read_p(created, 0.92),
+                    created,
+                    True,
+                    created + dt.timedelta(seconds=rng.randint(1, 20)),
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
     implied = len(notes)
     # 留言板 traffic makes up the rest: a message to every 市工信 user, the reply to the enterprise
     messages = []
@@ -598,19 +879,61 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
         messages.append((o[0], user_id0 + e, False, rng.choice(MESSAGES), asked, True, True))
         text_ = T["new_message"].replace("\x05", o[1])
         for uid in reviewers["city"]:
-            notes.append((uid, "todo", text_, f"/message-replies/{o[0]}", rng.random() < 0.9, asked, False, None,
-                          None, None, None, None))
+            notes.append(
+                (
+                    uid,
+                    "todo",
+                    text_,
+                    f"/message-replies/{o[0]}",
+                    rng.random() < 0.9,
+                    asked,
+                    False,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
         if answered < now:
             messages.append((o[0], primary["city"], True, rng.choice(REPLIES), answered, True, True))
-            notes.append((user_id0 + e, "todo", T["replied"], "/messages/", read_p(answered, 0.9), answered, False, None,
-                          None, None, None, None))
+            notes.append(
+                (
+                    user_id0 + e,
+                    "todo",
+                    T["replied"],
+                    "/messages/",
+                    read_p(answered, 0.9),
+                    answered,
+                    False,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
     while len(notes) < notifications:  # the last few: replies in threads that already exist
         e = bisect.bisect(cum, rng.random() * cum[-1])
         e = min(e, enterprises - 1)
         answered = now - dt.timedelta(seconds=rng.uniform(3600, 300 * DAY))
         messages.append((orgs[e][0], primary["city"], True, rng.choice(REPLIES), answered, True, True))
-        notes.append((user_id0 + e, "todo", T["replied"], "/messages/", read_p(answered, 0.9), answered, False, None,
-                      None, None, None, None))
+        notes.append(
+            (
+                user_id0 + e,
+                "todo",
+                T["replied"],
+                "/messages/",
+                read_p(answered, 0.9),
+                answered,
+                False,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+        )
     # trimming (sizes below what the histories imply): drop read notes of non-demo users first
     if len(notes) > notifications:
         demo_ids = {primary["third_party"], primary["city"]} | set(primary["town"].values())
@@ -621,20 +944,62 @@ def generate(enterprises=DEFAULTS["enterprises"], filings=DEFAULTS["filings"],
     notes.sort(key=lambda n: n[5])  # ids grow with time, as in production
     echo(f"notifications built ({implied:,} implied by the histories, {len(messages):,} messages): {_ms(t0n)}")
     nt_id0 = _next_id(conn, "zs_notification")
-    w.write("zs_notification", ["id", "user_id", "kind", "text", "link", "is_read", "created_at", "send_sms",
-                                "delivered_at", "delivery_attempts", "subject_type", "subject_id", "step", "closed_at"],
-            ((nt_id0 + i,) + n[:8] + (1 if n[7] else 0,) + n[8:] for i, n in enumerate(notes)))
+    w.write(
+        "zs_notification",
+        [
+            "id",
+            "user_id",
+            "kind",
+            "text",
+            "link",
+            "is_read",
+            "created_at",
+            "send_sms",
+            "delivered_at",
+            "delivery_attempts",
+            "subject_type",
+            "subject_id",
+            "step",
+            "closed_at",
+        ],
+        ((nt_id0 + i,) + n[:8] + (1 if n[7] else 0,) + n[8:] for i, n in enumerate(notes)),
+    )
     del notes
     rm_id0 = _next_id(conn, "zs_review_reminder")
-    w.write("zs_review_reminder", ["id", "subject_type", "subject_id", "step", "step_entered_at", "created_at"],
-            ((rm_id0 + i,) + r for i, r in enumerate(reminders)))
+    w.write(
+        "zs_review_reminder",
+        ["id", "subject_type", "subject_id", "step", "step_entered_at", "created_at"],
+        ((rm_id0 + i,) + r for i, r in enumerate(reminders)),
+    )
     ms_id0 = _next_id(conn, "zs_message")
     messages.sort(key=lambda m: m[4])
-    w.write("zs_message", ["id", "organisation_id", "author_id", "from_platform", "body", "created_at",
-                           "read_by_enterprise", "read_by_platform"],
-            ((ms_id0 + i,) + m for i, m in enumerate(messages)))
-    tables = ["zs_organisation", "ab_user", "ab_user_role", "zs_project", "zs_filing", "zs_review_action",
-              "zs_pre_diagnosis", "zs_signing", "zs_notification", "zs_review_reminder", "zs_message"]
+    w.write(
+        "zs_message",
+        [
+            "id",
+            "organisation_id",
+            "author_id",
+            "from_platform",
+            "body",
+            "created_at",
+            "read_by_enterprise",
+            "read_by_platform",
+        ],
+        ((ms_id0 + i,) + m for i, m in enumerate(messages)),
+    )
+    tables = [
+        "zs_organisation",
+        "ab_user",
+        "ab_user_role",
+        "zs_project",
+        "zs_filing",
+        "zs_review_action",
+        "zs_pre_diagnosis",
+        "zs_signing",
+        "zs_notification",
+        "zs_review_reminder",
+        "zs_message",
+    ]
     w.bump_sequences(tables)
     t0 = time.perf_counter()
     session.commit()
