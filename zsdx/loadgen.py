@@ -40,6 +40,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
+from . import roles as R
 from .creditcode import check_char
 from .extensions import db
 
@@ -64,7 +65,7 @@ DEMO_REVIEWERS = {
     "third_party": "13800000006",
     "city": "13800000008",
 }
-STEP_ROLES = {"town": "镇街", "third_party": "第三方", "city": "市工信"}
+STEP_ROLES = {"town": R.TOWN, "third_party": R.THIRD_PARTY, "city": R.CITY}
 DAY = 86400.0
 
 # --- vocabulary ----------------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ def generate(
     if not towns:
         raise GenLoadError("no towns: run `flask zsdx init` first (or check --town-codes)")
     roles = dict(conn.execute(select(md["ab_role"].c.name, md["ab_role"].c.id)).all())
-    for name in ("企业", "镇街", "第三方", "市工信"):
+    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY):
         if name not in roles:
             raise GenLoadError(f"role {name} missing: run `flask zsdx init` first")
     users = md["ab_user"]
@@ -442,7 +443,7 @@ def generate(
     for r in conn.execute(
         select(users.c.id, users.c.town_id)
         .join(md["ab_user_role"], md["ab_user_role"].c.user_id == users.c.id)
-        .where(md["ab_user_role"].c.role_id == roles["镇街"], users.c.town_id.isnot(None))
+        .where(md["ab_user_role"].c.role_id == roles[R.TOWN], users.c.town_id.isnot(None))
     ):
         existing_town.setdefault(r.town_id, []).append(r.id)
     per_town = 2 if filings >= 20_000 else 1
@@ -470,14 +471,14 @@ def generate(
                     uid,
                     f"{t.name.split('（')[0]}审核员{len(have) + 1:02d}",
                     f"{REVIEWER_PHONE_PREFIX}{next(rc):07d}",
-                    "镇街",
+                    R.TOWN,
                     t.id,
                 )
             )
             have.append(uid)
         reviewers["town"][t.id] = have
         primary["town"][t.id] = have[0]
-    for step, role, title in (("third_party", "第三方", "第三方审核员"), ("city", "市工信", "市工信管理员")):
+    for step, role, title in (("third_party", R.THIRD_PARTY, "第三方审核员"), ("city", R.CITY, "市工信管理员")):
         have = [demo[DEMO_REVIEWERS[step]].id]
         while len(have) < fan:
             uid = next(next_uid)
@@ -552,7 +553,9 @@ def generate(
     )
     w.write("ab_user", user_cols, itertools.chain(ent_users, rev_users))
     ur_id0 = _next_id(conn, "ab_user_role")
-    ur_rows = [(user_id0 + i, roles["企业"]) for i in range(enterprises)] + [(u[0], roles[u[3]]) for u in new_users]
+    ur_rows = [(user_id0 + i, roles[R.ENTERPRISE]) for i in range(enterprises)] + [
+        (u[0], roles[u[3]]) for u in new_users
+    ]
     w.write("ab_user_role", ["id", "user_id", "role_id"], ((ur_id0 + i, u, r) for i, (u, r) in enumerate(ur_rows)))
 
     def ent_user(f):
