@@ -32,15 +32,19 @@ from .models import (
 from .scopes import scope
 
 RULES: dict = {}
+PERSONAL: set = set()  # kinds whose rows belong to one user: not even Admin reads another user's
 
 
-def register(model, rule):
+def register(model, rule, personal=False):
     """`rule(model, user, names)` returns the SQL condition of rows `user` (role names `names`) may see."""
     RULES[model] = rule
+    if personal:
+        PERSONAL.add(model)
 
 
 def unregister(model):
     RULES.pop(model, None)
+    PERSONAL.discard(model)
 
 
 def scoped_models():
@@ -58,7 +62,7 @@ def visible_clause(model, user=None):
     names = R.role_names(user)
     if not names:
         return false()
-    if R.ADMIN in names:
+    if R.ADMIN in names and model not in PERSONAL:
         return true()
     try:
         rule = RULES[model]
@@ -168,7 +172,7 @@ def _own_org(model, user, names):
 register(AssessmentResult, _own_org)
 register(Project, _own_org)
 register(Message, lambda model, user, names: _or([owner_clause(model, user), true() if R.CITY in names else None]))
-register(Notification, lambda model, user, names: model.user_id == user.id)
+register(Notification, lambda model, user, names: model.user_id == user.id, personal=True)
 register(
     Organisation,
     lambda model, user, names: _or(
