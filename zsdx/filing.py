@@ -71,6 +71,10 @@ PROJECT_FIELDS = [
     ("chain_leader", _l("Driven by a chain leader")),
 ]
 REQUIRED = [name for name, _label in ENTERPRISE_FIELDS + PROJECT_FIELDS]
+# The enterprise's identity: copied from its organisation (which changes only through the reviewed 企业信息变更),
+# never typed into the filing, so the 镇街 reviewing a filing is always the enterprise's own.
+IDENTITY_FIELDS = {"ent_name": "name", "ent_credit_code": "credit_code", "town_id": "town_id"}
+EDITABLE_FIELDS = [name for name in REQUIRED if name not in IDENTITY_FIELDS]
 LABELS = dict(ENTERPRISE_FIELDS + PROJECT_FIELDS)
 DESCRIPTION_MAX = 300
 
@@ -94,18 +98,35 @@ def new_filing(user):
     """【发起备案】: a project and its draft filing, pre-filled from the enterprise."""
     org = user.organisation
     project = Project(organisation_id=org.id, created_by_id=user.id)
-    filing = Filing(
-        project=project,
-        organisation_id=org.id,
-        ent_name=org.name,
-        ent_credit_code=org.credit_code,
-        town_id=org.town_id,
-        industry_id=org.industry_id,
-        status=ReviewStatus.DRAFT,
-    )
+    filing = Filing(project=project, organisation_id=org.id, industry_id=org.industry_id, status=ReviewStatus.DRAFT)
+    take_identity(filing, org)
     db.session.add_all([project, filing])
     db.session.commit()
     return filing
+
+
+def identity_of(org):
+    """{filing field: value} of the organisation's 企业名称 / 统一社会信用代码 / 所属镇街."""
+    return {field: getattr(org, org_field) for field, org_field in IDENTITY_FIELDS.items()}
+
+
+def take_identity(filing, org):
+    """Set the filing's identity from its organisation (on creation and on every save and submit)."""
+    for field, value in identity_of(org).items():
+        setattr(filing, field, value)
+
+
+def follow_identity_change(org):
+    """企业信息变更 approved: the organisation's filings not yet 已备案 (draft, returned, under review) take the
+    new identity, so their 镇街 scope follows the enterprise. A 已备案 filing keeps the identity it was filed
+    with: its 备案号 embeds that town's code and its later stages were opened under it."""
+    filings = (
+        db.session.query(Filing)
+        .filter(Filing.organisation_id == org.id, Filing.status.in_(ReviewStatus.EDITABLE + (ReviewStatus.REVIEWING,)))
+        .all()
+    )
+    for filing in filings:
+        take_identity(filing, org)
 
 
 def missing_fields(filing):
@@ -199,6 +220,36 @@ def record_revision(filing, actor, before, after):
             )
         )
     return changes
+
+
+FILE_LABELS = {
+    "authorization_file_id": _l("Power of attorney"),
+    "chain_evidence_file_id": _l("Supply-chain relationship evidence (contracts, orders, etc.)"),
+}
+
+
+def tell_reviewers_of_change(filing, actor, changes):
+    """A 已备案 filing was changed: tell its town's 镇街 reviewers and 市工信 (in the change's transaction)."""
+    from . import roles as R
+    from .models import NotificationKind
+    from .notifications import notify
+    from .scopes import scope
+    from .workflow import users_with_role
+
+    if not changes:
+        return
+    town_reviewers = scope("town").users(users_with_role(R.TOWN), filing, None, None).all()
+    recipients = {u.id: u for u in town_reviewers + users_with_role(R.CITY).all() if u.id != actor.id}
+    fields = "、".join(str(LABELS.get(name) or FILE_LABELS.get(name) or name) for name, _old, _new in changes)
+    text = _(
+        "The filed project %(project)s of %(enterprise)s was changed: %(fields)s",
+        project=filing.project_name or "",
+        enterprise=filing.ent_name or "",
+        fields=fields,
+    )
+    link = url_for("FilingView.detail", pk=filing.id)
+    for user in recipients.values():
+        notify(user, NotificationKind.REVIEW, text, link=link)
 
 
 def snapshot(filing):

@@ -13,12 +13,16 @@ APPLIED_FIELDS = ("name", "credit_code", "town_id", "industry_id", "contact_name
 
 
 def apply_change(request, actor):
+    """The approved change becomes the organisation's identity, and that of its filings not yet 已备案."""
+    from .filing import follow_identity_change
+
     org = db.session.get(Organisation, request.organisation_id)
     for field in APPLIED_FIELDS:
         value = getattr(request, field)
         if field == "industry_id" and value is None:
             continue
         setattr(org, field, value)
+    follow_identity_change(org)
 
 
 def status_text(request):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from . import roles as R
 from .extensions import db
+from .inputs import has_control_chars
 from .models import (
     Notification,
     NotificationKind,
@@ -422,6 +423,22 @@ def submit(record, actor):
     db.session.flush()
 
 
+OPINION_MAX = 500  # characters; the notification carrying an opinion is cut to its column (zsdx.notifications)
+
+
+def check_opinion(opinion):
+    """The review opinion as stored (stripped; None when empty), or WorkflowError: at most OPINION_MAX
+    characters, no control characters but line breaks and tabs."""
+    if opinion is not None and not isinstance(opinion, str):
+        raise WorkflowError(_("Please enter the review opinion as text"))
+    opinion = (opinion or "").strip() or None
+    if opinion is not None and len(opinion) > OPINION_MAX:
+        raise WorkflowError(_("The review opinion can be at most %(n)s characters", n=OPINION_MAX))
+    if opinion is not None and has_control_chars(opinion, multiline=True):
+        raise WorkflowError(_("The review opinion contains control characters that are not allowed"))
+    return opinion
+
+
 def act(record, actor, action, opinion=None, seen_version=None):
     """同意 / 驳回 / 审核不通过 by `actor` at the record's current step; the caller commits.
 
@@ -429,7 +446,6 @@ def act(record, actor, action, opinion=None, seen_version=None):
     is told it was handled by someone else. Raises NotAllowed (not this user's step), AlreadyHandled
     (someone else was first) or WorkflowError.
     """
-    opinion = (opinion or "").strip() or None
     if action not in ("approve", "return", "reject"):
         raise WorkflowError(_("Unknown action"))
     if record.status != ReviewStatus.REVIEWING or (seen_version is not None and seen_version != record.version):
@@ -438,6 +454,7 @@ def act(record, actor, action, opinion=None, seen_version=None):
     step = step_of(stage.chain, record.current_step)
     if step is None or not can_act(actor, record, step):
         raise NotAllowed(_("You may not review this record at its current step"))
+    opinion = check_opinion(opinion)
     if action in ("return", "reject") and not opinion:
         raise WorkflowError(_("Please enter the review opinion"))
     if action == "reject" and not step.allow_reject:

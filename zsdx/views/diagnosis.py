@@ -1,8 +1,6 @@
 """事前诊断 screens: the enterprise's 【发起诊断】 / 【查看诊断报告】, the institution's task list with the
 report upload, and 市工信's assignment queue."""
 
-from decimal import Decimal, InvalidOperation
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -12,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from .. import diagnosis as rules
 from ..extensions import db
 from ..files import UploadError, serve
+from ..inputs import parse_decimal
 from ..models import DiagnosisMethod, PreDiagnosis, Project, ReviewStatus
 from ..visibility import get_in_scope_or_404, get_owned_or_404, get_visible_or_404, in_scope, visible
 from ..workflow import WorkflowError, can_act, review, timeline
@@ -141,15 +140,15 @@ class InstitutionTaskView(BaseView):
     def upload(self, pk):
         record = get_in_scope_or_404(PreDiagnosis, pk, "institution")
         level = request.form.get("level", type=int)
-        try:
-            score = Decimal(request.form.get("score", ""))
-        except InvalidOperation:
-            score = None
+        # finite, 0–100, two places (reported_score is Numeric(6, 2)): no NaN, sNaN, Infinity or 1e999
+        score, score_error = parse_decimal(
+            request.form.get("score", ""), places=2, max_digits=6, minimum=0, maximum=100
+        )
         errors = []
         if level not in dict(LEVELS):
             errors.append(_("Please choose the pre-transformation digital level"))
-        if score is None or not (Decimal(0) <= score <= Decimal(100)):
-            errors.append(_("The score must be a number from 0 to 100"))
+        if score_error:
+            errors.append(_("The score must be a number from 0 to 100 with at most two decimal places"))
         storage = request.files.get("report")
         if not storage or not storage.filename:
             errors.append(_("Please upload the diagnosis report (PDF)"))

@@ -58,9 +58,18 @@ def form_data(filing):
     return data
 
 
+def show_identity(form, identity):
+    """The read-only 企业名称 / 统一社会信用代码 / 所属镇街 show `identity` ({field: value}), never what was posted."""
+    for name, value in identity.items():
+        field = getattr(form, name)
+        field.raw_data, field.process_errors = None, []
+        field.data = (value or 0) if name == "town_id" else value
+
+
 def apply_form(form, filing):
-    """Copy every field that parsed into the record (fields with errors keep their saved value)."""
-    for name in rules.REQUIRED:
+    """Copy every field that parsed into the record (fields with errors keep their saved value); the identity
+    fields are not the form's (zsdx.filing.IDENTITY_FIELDS)."""
+    for name in rules.EDITABLE_FIELDS:
         field = getattr(form, name)
         if field.errors:
             continue
@@ -73,8 +82,6 @@ def apply_form(form, filing):
             value = None if value in (None, "", "None") else value == "1"
         elif isinstance(value, str):
             value = value.strip() or None
-            if name == "ent_credit_code" and value:
-                value = value.upper()
         setattr(filing, name, value)
 
 
@@ -149,6 +156,9 @@ class FilingView(BaseView):
     def _form(self, filing, mode):
         form = FilingForm(data=None if request.method == "POST" else form_data(filing))
         fill_choices(form)
+        # a 已备案 filing keeps the identity it was filed with; any other takes the organisation's
+        filed = {name: getattr(filing, name) for name in rules.IDENTITY_FIELDS}
+        show_identity(form, filed if mode == "change" else rules.identity_of(filing.organisation))
         missing, rule_errs, file_errs = [], {}, {}
         if request.method == "POST":
             if not form.validate_on_submit() and form.csrf_token.errors:
@@ -156,12 +166,15 @@ class FilingView(BaseView):
             action = request.form.get("action", "save")
             before = rules.snapshot(filing)
             apply_form(form, filing)
+            if mode != "change":
+                rules.take_identity(filing, filing.organisation)
             file_errs = store_files(form, filing, g.user)
             rule_errs = rules.rule_errors(filing)
             if mode == "change":
                 missing = rules.missing_fields(filing)
                 if not (missing or rule_errs or file_errs or form.errors):
-                    rules.record_revision(filing, g.user, before, rules.snapshot(filing))
+                    changes = rules.record_revision(filing, g.user, before, rules.snapshot(filing))
+                    rules.tell_reviewers_of_change(filing, g.user, changes)
                     db.session.commit()
                     flash(_("The filing information has been changed"), "success")
                     return redirect(url_for("FilingView.detail", pk=filing.id))
