@@ -51,6 +51,10 @@ def create_app(test_config=None):
     from . import errors
 
     errors.register(app)
+    from . import guards, headers
+
+    guards.register(app)
+    headers.register(app)
     if not app.config.get("REDIS_URL") and not app.config.get("TESTING"):
         from .jobs import start_inprocess_ticker
 

@@ -92,6 +92,8 @@ def describe(error):
     title, message = MESSAGES.get(code, (None, None))
     if code == 429:
         message = too_many_message(error)
+    if getattr(error, "zh_message", None):  # a refusal that says what was wrong (zsdx/guards.py)
+        message = error.zh_message
     if title is None:
         title, message = MESSAGES[500] if code >= 500 else MESSAGES[400]
     return code, str(title), str(message)

@@ -7,6 +7,7 @@ Callers authorise; this module only stores and streams.
 import hashlib
 import os
 import tempfile
+import unicodedata
 from urllib.parse import quote
 
 import filetype
@@ -28,6 +29,8 @@ _MIMES = {
     "jpg": "image/jpeg",
     "png": "image/png",
 }
+MAX_NAME_CHARS = 200  # StoredFile.original_name is VARCHAR(255)
+_DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _LABELS = {"pdf": "PDF", "doc": "Word", "docx": "Word", "jpg": "JPG", "png": "PNG"}
 
 
@@ -53,9 +56,9 @@ def sniff(head):
 
 def store_upload(storage, allowed, user_id=None):
     """Validate and store a werkzeug FileStorage; return the StoredFile (added, not committed)."""
-    name = os.path.basename((storage.filename or "").replace("\\", "/")).strip()
-    if not name:
+    if not (storage.filename or "").strip():
         raise UploadError(gettext("Please choose a file"))
+    name = clean_file_name(storage.filename)
     limit = current_app.config["MAX_FILE_BYTES"]
     folder = current_app.config["UPLOAD_FOLDER"]
     os.makedirs(folder, exist_ok=True)
@@ -92,9 +95,25 @@ def store_upload(storage, allowed, user_id=None):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    row = StoredFile(sha256=sha, original_name=name[:255], mime=_MIMES[kind], size=size, uploaded_by_id=user_id)
+    name = name or gettext("Attachment") + "." + kind  # nothing printable was left of the name
+    row = StoredFile(sha256=sha, original_name=name, mime=_MIMES[kind], size=size, uploaded_by_id=user_id)
     db.session.add(row)
     return row
+
+
+def clean_file_name(raw, limit=MAX_NAME_CHARS):
+    """The name a file is stored and served under: its last path part, without control, format (e.g. the
+    right-to-left override that disguises an extension) or unassigned characters, at most `limit`
+    characters with the extension kept. Chinese stays. May be empty."""
+    name = unicodedata.normalize("NFC", str(raw or "")).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES).strip()
+    if not name.strip("."):
+        return ""
+    if len(name) > limit:
+        stem, ext = os.path.splitext(name)
+        ext = ext if len(ext) <= 16 else ""
+        name = stem[: limit - len(ext)].rstrip() + ext
+    return name
 
 
 def _path_for(sha):
@@ -105,9 +124,11 @@ def serve(stored, inline=False):
     """Stream a stored file with its original name (RFC 5987 filename*)."""
     response = send_file(_path_for(stored.sha256), mimetype=stored.mime, conditional=True, max_age=0)
     disposition = "inline" if inline and stored.mime == "application/pdf" else "attachment"
-    ascii_name = stored.original_name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    # cleaned again: a name stored before names were cleaned may hold CR/LF, which no header may carry
+    name = clean_file_name(stored.original_name) or f"file.{stored.mime.rsplit('/', 1)[-1]}"
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "").replace("\\", "_")
     response.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.original_name)}"
+        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

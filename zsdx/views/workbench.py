@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from .. import roles as R
 from ..extensions import db
 from ..forms import MessageForm
+from ..guards import page_arg
 from ..models import Message, Notification, NotificationKind, Organisation, OrgKind, ZsdxUser
 from ..notifications import unread_counts, unread_messages
 from ..stages import tabs_of
@@ -119,7 +120,7 @@ class NotificationView(BaseView):
         kind = request.args.get("kind", NotificationKind.REVIEW)
         if kind not in NotificationKind.ALL:
             kind = NotificationKind.REVIEW
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = page_arg()  # 1..10000: an offset past a 64-bit integer is a database error
         query = visible(Notification).filter(Notification.kind == kind)
         total = query.count()
         items = (

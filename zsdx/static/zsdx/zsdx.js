@@ -214,3 +214,39 @@
     if (!window.confirm($(this).data('confirm'))) { e.preventDefault(); }
   });
 })(jQuery);
+
+/* File inputs: a file over the upload limit is refused in the browser, before hundreds of MB are sent. The
+   limit and its Chinese message come from <meta name="zs-max-file-bytes"> (base.html). */
+(function ($) {
+  var meta = $('meta[name="zs-max-file-bytes"]');
+  if (!meta.length) { return; }
+  var message = String(meta.data('message'));
+  function tooLarge(input) {
+    var limit = parseInt(meta.attr('content'), 10);
+    if (!limit) { return false; }
+    return $.grep(input.files ? $.makeArray(input.files) : [], function (f) { return f.size > limit; }).length > 0;
+  }
+  function errorBox(input) {
+    var box = input.id ? $('#' + input.id + '-error') : $();
+    if (!box.length) {
+      box = $(input).next('.zs-file-size-error');
+      if (!box.length) { box = $('<span class="help-block zs-error zs-file-size-error"></span>').insertAfter(input); }
+    }
+    return box;
+  }
+  function check(input) {
+    var bad = tooLarge(input);
+    if (bad || errorBox(input).data('zs-size')) {
+      errorBox(input).text(bad ? message : '').data('zs-size', bad);
+      $(input).closest('.form-group').toggleClass('has-error', bad);
+    }
+    if (bad) { input.value = ''; }
+    return !bad;
+  }
+  $(document).on('change', 'input[type=file]', function () { check(this); });
+  $(document).on('submit', 'form', function (e) {
+    var ok = true;
+    $(this).find('input[type=file]').each(function () { ok = check(this) && ok; });
+    if (!ok) { e.preventDefault(); }
+  });
+})(jQuery);

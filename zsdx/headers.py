@@ -1,0 +1,61 @@
+"""Security headers on every response (issue 8).
+
+- No page can be framed: `X-Frame-Options: DENY` and CSP `frame-ancestors 'none'` (clickjacking of the
+  review buttons).
+- Content-Security-Policy: scripts only from this site, or inline with this request's nonce. FAB 5.3's
+  templates already write `nonce="{{ baselib.get_nonce() }}"`, which calls a `csp_nonce()` Jinja global
+  when one is defined (as Flask-Talisman does): it is defined here, one random nonce per request. Styles
+  allow inline `style="…"` attributes: FAB's templates use them, and old Chromium browsers (360, QQ) do not
+  know `style-src-attr`, so a nonce-only style policy would break their layout.
+- `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`.
+- `Cache-Control: no-store` on every response except static files: pages of signed-in users must not stay
+  in a shared or back-button cache after logout; zsdx/files.py sends its own `private, no-store`.
+- No `Server: gunicorn`: the header is written by gunicorn below the WSGI app; gunicorn.conf.py at the
+  repository root (used by the production command in the README) leaves it out.
+"""
+
+import secrets
+
+from flask import g, request
+
+STATIC_ENDPOINTS = {"static", "appbuilder.static"}
+
+
+def csp_nonce():
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+def content_security_policy(nonce):
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def add_security_headers(response):
+    headers = response.headers
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    if request.endpoint not in STATIC_ENDPOINTS and "no-store" not in (headers.get("Cache-Control") or ""):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app):
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.after_request(add_security_headers)
