@@ -63,7 +63,9 @@ def password_login(client, phone, password, captcha=""):
 
 
 def logout(client):
-    resp = client.get("/logout/")
+    """Press 退出登录: the navbar's small POST form, with the page's CSRF token (GET only asks)."""
+    token = meta_csrf(client, "/")
+    resp = client.post("/logout/", data={"csrf_token": token})
     assert resp.status_code == 302
     return resp
 

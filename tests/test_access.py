@@ -6,6 +6,7 @@ from conftest import PASSWORD, get_csrf, login
 from helpers import (
     assert_denied,
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
+    logout,
     page,
     user_row,
 )
@@ -296,7 +297,7 @@ def test_info_change_of_one_enterprise_is_not_shown_to_another(app, client, fact
     assert resp.status_code == 302
     assert _info_changes(app, a["org_id"]) == 1
     assert "中山市甲企业变更后名称有限公司" in client.get("/info-change/").get_data(as_text=True)
-    client.get("/logout/")
+    logout(client)
     login(client, b)
     html = client.get("/info-change/").get_data(as_text=True)
     assert "中山市甲企业变更后名称有限公司" not in html
@@ -311,6 +312,6 @@ def test_message_board_is_per_organisation(app, client, factory):
     login(client, a)
     token = get_csrf(client, "/messages/")
     assert client.post("/messages/", data={"csrf_token": token, "body": "甲企业的私密留言"}).status_code == 302
-    client.get("/logout/")
+    logout(client)
     login(client, b)
     assert "甲企业的私密留言" not in client.get("/messages/").get_data(as_text=True)

@@ -57,8 +57,12 @@ def create_user_command(phone, name, role, password, town_code, organisation):
     """Create an account, enforcing the password rule (FAB's own create-user does not, FAB-NOTES P7)."""
     from .models import Organisation, Town, ZsdxUser
     from .passwords import password_problem
+    from .phones import is_phone, normalise_phone
     from .security import placeholder_email
 
+    phone = normalise_phone(phone)  # full-width digits, spaces and dashes: the same phone as everywhere else
+    if not is_phone(phone):
+        raise click.ClickException(f"{phone!r} is not an 11-digit mobile phone number")
     problem = password_problem(password)
     if problem:
         raise click.ClickException(problem)

@@ -1,4 +1,5 @@
-"""Accounts: the SecurityManager subclass, SMS verification codes, the image captcha and login lockout.
+"""Accounts: the SecurityManager subclass, SMS verification codes, the image captcha, login lockout and the
+session epoch that makes sessions revocable.
 
 Every password that gets set passes `zsdx.passwords` (add_user and reset_password are the choke points
 that FAB's forms, its CLI and zsdx's own views all go through: FAB-NOTES P4, P7).
@@ -12,15 +13,17 @@ import logging
 import secrets
 import time
 
-from flask import current_app, g, request, session
+from flask import current_app, flash, g, has_request_context, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_babel import gettext
+from flask_login import current_user, user_logged_in
 from sqlalchemy import func, update
 
 from .extensions import db
 from .models import LoginFailure, SmsCode, ZsdxUser
 from .passwords import password_problem
 from .permission_cache import PermissionCacheMixin
+from .phones import is_login_name, normalise_login
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +206,13 @@ def login_name_key():
         name = data.get("username") if isinstance(data, dict) else None
     else:
         name = request.form.get("pw-phone") or request.form.get("sms-phone")
-    name = (name if isinstance(name, str) else "").strip().lower()
+    name = normalise_login(name if isinstance(name, str) else "")
+    if not is_login_name(name):
+        return ""  # refused before any lookup (zsdx.phones): only the per-IP ceiling applies, and no new bucket
+    name = name.lower()
     if name.endswith(PLACEHOLDER_EMAIL_DOMAIN):
         name = name[: -len(PLACEHOLDER_EMAIL_DOMAIN)]
-    return f"login:{name}" if name else ""
+    return f"login:{name}"
 
 
 def _too_many_logins_message():
@@ -237,6 +243,74 @@ def apply_login_limits(app):
         per_name(api)
 
 
+# --- revocable sessions -----------------------------------------------------------------------------
+# Flask's session is a signed cookie: on its own, a copy made before 退出登录 would keep working. Every user
+# has a session epoch (ab_user.session_epoch); login stores it in the session (and in the JWT's claims), the
+# user load compares it (the same single statement, no extra query), and logout, a password change or reset
+# and deactivation bump it, which ends every session of that user everywhere.
+SESSION_EPOCH_KEY = "_zsdx_epoch"
+JWT_EPOCH_CLAIM = "zsdx_epoch"
+_FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember_seconds", SESSION_EPOCH_KEY)
+
+
+def bump_session_epoch(user_id):
+    """End every session and token of the user (the caller commits)."""
+    db.session.execute(
+        update(ZsdxUser).where(ZsdxUser.id == user_id).values(session_epoch=ZsdxUser.session_epoch + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _current_session_user_id():
+    if not has_request_context():  # a CLI command or a job: there is no session of this device to keep
+        return None
+    try:
+        return int(session.get("_user_id")) if session.get("_user_id") is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def reissue_session(user_id):
+    """Keep this device signed in after the user's own password change: the session gets the new epoch."""
+    if _current_session_user_id() == user_id:
+        epoch = db.session.query(ZsdxUser.session_epoch).filter(ZsdxUser.id == user_id).scalar()
+        session[SESSION_EPOCH_KEY] = epoch
+
+
+def _stamp_session(sender, user, **kwargs):
+    """Every login_user() (form and SMS login) records the epoch the session was issued under."""
+    session[SESSION_EPOCH_KEY] = user.session_epoch
+
+
+user_logged_in.connect(_stamp_session, weak=False)
+
+
+def _session_expired():
+    """The session's epoch is stale: sign it out here (the keys Flask-Login reads) and say so once."""
+    for key in _FLASK_LOGIN_KEYS:
+        session.pop(key, None)
+    g.zsdx_session_expired = True
+
+
+def check_session_epoch():
+    """before_request: load the signed-in user now (FAB loads it lazily), so that a stale session is
+    noticed before the view runs; a page request then goes to the login page with the reason."""
+    if "_user_id" not in session or request.endpoint is None or request.endpoint.endswith("static"):
+        return None
+    current_user._get_current_object()  # the user load, which every page makes anyway: no extra statement
+    if not g.pop("zsdx_session_expired", False):
+        return None
+    from .errors import wants_json
+
+    if wants_json():
+        return None  # the call goes on anonymous and is refused by its own access check (401/403)
+    flash(gettext("Your login has expired, please log in again"), "warning")
+    login_endpoint = current_app.appbuilder.sm.auth_view.endpoint + ".login"
+    if request.method in ("GET", "HEAD") and request.endpoint != login_endpoint:
+        return redirect(url_for(login_endpoint, next=request.full_path if request.args else request.path))
+    return None
+
+
 # --- the security manager ---------------------------------------------------------------------------
 PLACEHOLDER_EMAIL_DOMAIN = "@phone.zsdx.invalid"
 
@@ -258,9 +332,12 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         self.rolemodelview = ZsdxRoleModelView
         super().__init__(appbuilder)
         self._eager_admin_lists()
+        self.jwt_manager.additional_claims_loader(self._jwt_claims)
+        current_app.before_request(check_session_epoch)
 
-    def load_user(self, pk):
-        """The signed-in user with its roles and groups in one statement (FAB loads them one query each)."""
+    def _load_active_user(self, pk):
+        """The user with its roles and groups in one statement (FAB loads them one query each); the session
+        epoch is a column of the same row, so checking it costs nothing."""
         from sqlalchemy.orm import joinedload
 
         model = self.user_model
@@ -273,6 +350,33 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         if user and user.is_active:
             return user
         return None
+
+    def load_user(self, pk):
+        """Flask-Login's user loader: the session's user, if the session is still of its current epoch."""
+        user = self._load_active_user(pk)
+        if user is None or session.get(SESSION_EPOCH_KEY) != user.session_epoch:
+            _session_expired()
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A JWT counts only while its epoch claim is the user's epoch (tokens issued before a logout,
+        password change or deactivation are refused)."""
+        user = self._load_active_user(jwt_data["sub"])
+        if user is None or jwt_data.get(JWT_EPOCH_CLAIM) != user.session_epoch:
+            return None
+        g.user = user
+        return user
+
+    def _jwt_claims(self, identity):
+        """Access and refresh tokens carry the epoch they were issued under."""
+        epoch = db.session.query(ZsdxUser.session_epoch).filter(ZsdxUser.id == int(identity)).scalar()
+        return {JWT_EPOCH_CLAIM: epoch}
+
+    def end_sessions(self, user_id):
+        """Logout / an admin's action: every session and token of the user ends, now."""
+        bump_session_epoch(user_id)
+        db.session.commit()
 
     def _eager_admin_lists(self):
         """FAB's role, group and permission lists show each row's relations: load them with the page."""
@@ -309,16 +413,22 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         )
 
     def reset_password(self, userid, password):
+        """Every password change (修改密码, 忘记密码, FAB's reset forms for oneself and by the admin) ends the
+        user's other sessions; the user's own session on this device is re-issued."""
         problem = password_problem(password)
         if problem:
             raise PasswordRuleError(problem)
-        return super().reset_password(userid, password)
+        bump_session_epoch(userid)  # committed together with the new password by FAB's update_user
+        result = super().reset_password(userid, password)
+        reissue_session(int(userid))
+        return result
 
     def auth_user_db(self, username, password):
         """FAB's check, wrapped in the lockout: both the form login and /api/v1/security/login go here."""
-        username = (username or "").strip()
+        username = normalise_login(username or "")
         g.login_locked_minutes = 0
-        if not username:
+        if not is_login_name(username):
+            # overlong or with control characters: refused before any lookup, counted against no account
             return None
         # The lock belongs to the account, not to the typed string: FAB also accepts the e-mail (and the
         # username case-insensitively), and each spelling must not get its own 5 tries.

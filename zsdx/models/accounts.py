@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    event,
 )
 from sqlalchemy.orm import relationship
 
@@ -67,6 +68,9 @@ class ZsdxUser(User):
     organisation = relationship(Organisation, backref="users")
     town_id = Column(Integer, ForeignKey("zs_town.id"), nullable=True, index=True)  # 镇街 reviewers
     town = relationship(Town)
+    # The server-side identity of every session of this user: stored in the session (and in JWTs) at login,
+    # compared on every request as the user is loaded; bumping it ends all of them (zsdx.security).
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     @property
     def display_name(self):
@@ -74,6 +78,14 @@ class ZsdxUser(User):
 
     def role_names(self):
         return {r.name for r in self.roles}
+
+
+@event.listens_for(ZsdxUser.active, "set", propagate=True)
+def _deactivation_ends_sessions(user, value, oldvalue, initiator):
+    """An account switched off (the admin's 用户列表 or anywhere else) loses every session it has: switching
+    it back on later does not bring them back."""
+    if not value and oldvalue is not False:
+        user.session_epoch = (user.session_epoch or 0) + 1
 
 
 # --- authentication support -------------------------------------------------------------------------

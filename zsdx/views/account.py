@@ -1,14 +1,14 @@
 """Manual chapters 01 and 10: registration, login (password + captcha, SMS), 忘记密码, 修改密码,
 修改绑定手机号 and the 信息变更 request."""
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
+from flask_login import login_user, logout_user
 from sqlalchemy import or_
 from werkzeug.security import check_password_hash
 
@@ -24,7 +24,6 @@ from ..forms import (
     LoginPasswordForm,
     LoginSmsForm,
     RegisterForm,
-    is_phone,
 )
 from ..models import (
     Industry,
@@ -38,13 +37,16 @@ from ..models import (
     Town,
     ZsdxUser,
 )
+from ..phones import MAX_TYPED_PHONE, is_login_name, is_phone, normalise_phone
 from ..security import (
+    SESSION_EPOCH_KEY,
     PasswordRuleError,
     SmsError,
     SmsPurpose,
     _clear_failures,
     check_captcha,
     check_sms_code,
+    lock_remaining_minutes,
     new_captcha_png,
     placeholder_email,
     send_sms_code,
@@ -130,18 +132,16 @@ class ZsdxAuthView(AuthDBView):
         if not check_captcha(form.captcha.data):
             form.captcha.errors.append(_("The graphic verification code is wrong or has expired"))
             return None
-        phone = form.phone.data.strip()
+        phone = form.phone.data  # normalised by the field (zsdx.phones.normalise_login)
+        if not is_login_name(phone):  # overlong or control characters: refused, counted against no account
+            form.phone.errors.append(_("Please enter a valid account (mobile phone number)"))
+            return None
         user = self.appbuilder.sm.auth_user_db(phone, form.password.data)
         if user:
             return user
         locked = getattr(g, "login_locked_minutes", 0)
         if locked:
-            form.password.errors.append(
-                _(
-                    "Too many wrong passwords: the account is locked, please try again in %(minutes)s minutes",
-                    minutes=locked,
-                )
-            )
+            form.password.errors.append(_locked_message(locked))
         else:
             row = db.session.query(LoginFailure).filter_by(login=phone).one_or_none()
             left = current_app.config["LOGIN_MAX_FAILURES"] - (row.failures if row else 0)
@@ -156,12 +156,18 @@ class ZsdxAuthView(AuthDBView):
         if user is None or not user.is_active:
             form.phone.errors.append(_("This mobile phone number is not registered"))
             return None
+        # A lock is a lock: a password-locked account does not get in by SMS either (the code is not used up,
+        # the lock is not cleared); wrong codes count only against the code (zsdx.security.check_sms_code).
+        locked = lock_remaining_minutes(user.username)
+        if locked:
+            form.sms_code.errors.append(_locked_message(locked))
+            return None
         problem = check_sms_code(phone, SmsPurpose.LOGIN, form.sms_code.data)
         if problem:
             form.sms_code.errors.append(problem)
             return None
         self.appbuilder.sm.update_user_auth_stat(user, True)
-        _clear_failures(phone)
+        _clear_failures(user.username)
         return user
 
     def _logged_in(self, user):
@@ -171,11 +177,35 @@ class ZsdxAuthView(AuthDBView):
         next_url = get_safe_redirect(next_arg) if next_arg else landing_url(user)
         return redirect(next_url)
 
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """POST (with the CSRF token CSRFProtect checks) signs out, and ends every session and token of the
+        user everywhere (a copied cookie included). GET only asks: a link or an image cannot sign anyone out."""
+        user = g.user if g.user is not None and g.user.is_authenticated else None
+        if request.method == "GET":
+            if user is None:
+                return redirect(url_for(".login"))
+            return self.render_template("zsdx/logout.html", title=_("Log out"), appbuilder=self.appbuilder)
+        if user is not None:
+            user_id = user.id
+            self.appbuilder.sm.end_sessions(user_id)
+            logout_user()
+            self.appbuilder.sm.on_user_logout(self.appbuilder.sm.get_user_by_id(user_id))
+        session.pop(SESSION_EPOCH_KEY, None)
+        return redirect(self.appbuilder.get_url_for_index)
+
     @expose("/login/captcha.png")
     def captcha(self):
         response = current_app.response_class(new_captcha_png(), mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _locked_message(minutes):
+    return _(
+        "Too many wrong passwords: the account is locked, please try again in %(minutes)s minutes",
+        minutes=minutes,
+    )
 
 
 class SmsView(BaseView):
@@ -197,11 +227,15 @@ class SmsView(BaseView):
 
     @expose("/send", methods=["POST"])
     def send(self):
-        data = request.get_json(silent=True) or request.form
-        phone = (data.get("phone") or "").strip()
-        purpose = data.get("purpose") or ""
-        if purpose not in SmsPurpose.ALL:
+        data = request.get_json(silent=True) if request.is_json else request.form
+        if not isinstance(data, dict):  # a JSON list, string or number: not a request this page sends
             abort(400)
+        purpose = data.get("purpose")
+        if not isinstance(purpose, str) or purpose not in SmsPurpose.ALL:
+            abort(400)
+        phone = data.get("phone")
+        # full-width digits, spaces and dashes are the same phone, with the same send limits (zsdx.phones)
+        phone = normalise_phone(phone) if isinstance(phone, str) and len(phone) <= MAX_TYPED_PHONE else None
         if not is_phone(phone):
             return jsonify(ok=False, field="phone", message=_("Please enter a valid 11-digit mobile phone number")), 400
         registered = self.appbuilder.sm.user_by_phone(phone) is not None
