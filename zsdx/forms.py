@@ -4,14 +4,80 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation, ValidationError
 from wtforms.widgets import PasswordInput
 
 from .creditcode import is_valid_credit_code
+from .inputs import CONTROL_CHARS_MESSAGE, INT32_MAX, INT32_MIN, has_control_chars, parse_decimal, parse_integer
 from .passwords import PasswordRule
+from .phones import MAX_LOGIN_NAME, PHONE_RE, normalise_login, normalise_phone
 
-PHONE_RE = r"^1[3-9]\d{9}$"
+
+# --- the input layer every zsdx form shares (the parsing rules are zsdx.inputs) -------------------------
+class NoControlCharacters:
+    """Refuses control characters (checked first, and alone: the field's other messages would mislead)."""
+
+    def __init__(self, multiline=False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and has_control_chars(field.data, self.multiline):
+            raise StopValidation(CONTROL_CHARS_MESSAGE)
+
+
+class BoundedIntegerField(IntegerField):
+    """A whole number that fits its column (Integer: 32-bit unless narrowed), with a Chinese message."""
+
+    def __init__(self, label=None, validators=None, minimum=INT32_MIN, maximum=INT32_MAX, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        if isinstance(valuelist[0], str) and valuelist[0].strip():
+            self.data, error = parse_integer(valuelist[0], self.minimum, self.maximum)
+            if error:
+                raise ValueError(error)
+
+
+class BoundedDecimalField(DecimalField):
+    """A finite decimal that fits Numeric(max_digits, places) (no NaN, Infinity or 1e20)."""
+
+    def __init__(self, label=None, validators=None, places=2, max_digits=14, minimum=None, maximum=None, **kwargs):
+        super().__init__(label, validators, places=places, **kwargs)
+        self.max_digits, self.minimum, self.maximum = max_digits, minimum, maximum
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        if isinstance(valuelist[0], str) and valuelist[0].strip():
+            self.data, error = parse_decimal(valuelist[0], self.places, self.max_digits, self.minimum, self.maximum)
+            if error:
+                raise ValueError(error)
+
+
+class ZsdxForm(FlaskForm):
+    """The base of every zsdx form: no text field (single-line, multi-line, hidden, password) takes control
+    characters; numbers use the bounded fields above; text bounded by its column gets Length(max=…)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self:
+            if isinstance(field, StringField):
+                field.validators = [NoControlCharacters(isinstance(field, TextAreaField)), *field.validators]
 
 
 def _required(what):
@@ -29,11 +95,12 @@ def phone_field(label=None, placeholder=None):
             _required(_l("the mobile phone number")),
             Regexp(PHONE_RE, message=_l("Please enter a valid 11-digit mobile phone number")),
         ],
+        filters=[normalise_phone],  # full-width digits, spaces and dashes: the same phone (zsdx.phones)
         render_kw={
             "placeholder": placeholder
             if placeholder is not None
             else _l("Please enter the account (mobile phone number)"),
-            "maxlength": 11,
+            "maxlength": 20,
         },
     )
 
@@ -85,7 +152,7 @@ def credit_code_field(label=None):
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ZsdxForm):
     kind = HiddenField(default="enterprise")
     phone = phone_field()
     sms_code = sms_code_field()
@@ -118,11 +185,15 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("Please select at least one service provider type"))
 
 
-class LoginPasswordForm(FlaskForm):
+class LoginPasswordForm(ZsdxForm):
     mode = HiddenField(default="password")
     phone = StringField(
         _l("Account"),
-        validators=[_required(_l("the account (mobile phone number)"))],
+        validators=[
+            _required(_l("the account (mobile phone number)")),
+            Length(max=MAX_LOGIN_NAME, message=_l("Please enter a valid account (mobile phone number)")),
+        ],
+        filters=[normalise_login],
         render_kw={"placeholder": _l("Please enter the account (mobile phone number)")},
     )
     password = PasswordField(
@@ -140,19 +211,19 @@ class LoginPasswordForm(FlaskForm):
     )
 
 
-class LoginSmsForm(FlaskForm):
+class LoginSmsForm(ZsdxForm):
     mode = HiddenField(default="sms")
     phone = phone_field()
     sms_code = sms_code_field()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(ZsdxForm):
     phone = phone_field()
     sms_code = sms_code_field()
     password, confirm = new_password_fields(_l("New password"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(ZsdxForm):
     old_password = PasswordField(
         _l("Original password"),
         validators=[_required(_l("the original password"))],
@@ -162,13 +233,13 @@ class ChangePasswordForm(FlaskForm):
     password, confirm = new_password_fields(_l("New password"))
 
 
-class ChangePhoneForm(FlaskForm):
+class ChangePhoneForm(ZsdxForm):
     old_phone = phone_field(_l("Original mobile phone"), _l("Please enter the original mobile phone number"))
     phone = phone_field(_l("New mobile phone"), _l("Please enter the new mobile phone number"))
     sms_code = sms_code_field()
 
 
-class InfoChangeForm(FlaskForm):
+class InfoChangeForm(ZsdxForm):
     name = StringField(
         _l("Enterprise name"),
         validators=[_required(_l("the enterprise name")), Length(max=200)],
@@ -187,7 +258,7 @@ class InfoChangeForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[_required(_l("the contact person")), Length(max=64)])
 
 
-class MessageForm(FlaskForm):
+class MessageForm(ZsdxForm):
     body = TextAreaField(
         _l("Message"),
         validators=[_required(_l("the message")), Length(max=1000, message=_l("At most 1000 characters"))],
@@ -200,7 +271,7 @@ def is_phone(value):
 
 
 # --- 项目备案 ---------------------------------------------------------------------------------------
-from wtforms import DateField, DecimalField, FileField, IntegerField, RadioField, SelectMultipleField  # noqa: E402
+from wtforms import DateField, FileField, RadioField, SelectMultipleField  # noqa: E402
 from wtforms.widgets import CheckboxInput, ListWidget  # noqa: E402
 
 
@@ -209,12 +280,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class FilingForm(FlaskForm):
-    """Every field Optional: 【保存】 keeps a draft as typed; 【提交】 checks the * fields (zsdx.filing)."""
+class FilingForm(ZsdxForm):
+    """Every field Optional: 【保存】 keeps a draft as typed; 【提交】 checks the * fields (zsdx.filing).
 
-    ent_name = StringField(_l("Enterprise name"), validators=[Optional(), Length(max=200)])
-    ent_credit_code = StringField(_l("Credit code"), validators=[Optional(), CreditCode()])
-    town_id = SelectField(_l("Town"), coerce=int, validators=[Optional()])
+    企业名称, 统一社会信用代码 and 所属镇街 are shown read-only: they come from the organisation (changed only
+    through the reviewed 企业信息变更), whatever is posted for them is ignored (zsdx.views.filing)."""
+
+    ent_name = StringField(_l("Enterprise name"), render_kw={"readonly": True})
+    ent_credit_code = StringField(_l("Credit code"), render_kw={"readonly": True})
+    town_id = SelectField(_l("Town"), coerce=int, validate_choice=False, render_kw={"disabled": True})
     ent_nature = RadioField(_l("Enterprise nature"), validators=[Optional()], validate_choice=True)
     ent_category = RadioField(_l("Enterprise category"), validators=[Optional()])
     ent_scale = RadioField(_l("Enterprise scale"), validators=[Optional()])
@@ -222,10 +296,10 @@ class FilingForm(FlaskForm):
     industry_id = SelectField(_l("Industry segment"), coerce=int, validators=[Optional()])
     quality_levels = MultiCheckboxField(_l("Quality SME status"), validators=[Optional()])
     ent_address = StringField(_l("Enterprise address"), validators=[Optional(), Length(max=255)])
-    employees_total = IntegerField(
+    employees_total = BoundedIntegerField(
         _l("Total employees"), validators=[Optional()], render_kw={"type": "number", "min": 1}
     )
-    employees_digital = IntegerField(
+    employees_digital = BoundedIntegerField(
         _l("Digital staff"), validators=[Optional()], render_kw={"type": "number", "min": 0}
     )
     ent_description = TextAreaField(
@@ -243,9 +317,10 @@ class FilingForm(FlaskForm):
     project_name = StringField(_l("Project name"), validators=[Optional(), Length(max=200)])
     project_summary = TextAreaField(_l("Project summary"), validators=[Optional()], render_kw={"rows": 4})
     build_address = StringField(_l("Project construction address"), validators=[Optional(), Length(max=255)])
-    planned_investment = DecimalField(
+    planned_investment = BoundedDecimalField(
         _l("Planned project investment (excl. tax, 10k yuan)"),
         places=2,
+        max_digits=14,
         validators=[Optional()],
         render_kw={"type": "number", "step": "0.01", "min": "0.01"},
     )

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Regexp
 
 from ..forms import PHONE_RE
 from ..models import Announcement, Industry, Organisation, ProductCategory, RegistryEntry, Town
+from ..phones import normalise_phone
 from ..security import placeholder_email
 from .datamodel import EagerSQLAInterface
 
@@ -137,10 +138,13 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
                 DataRequired(message=_l("Please enter the mobile phone number")),
                 Regexp(PHONE_RE, message=_l("Please enter a valid 11-digit mobile phone number")),
             ],
+            filters=[normalise_phone],  # full-width digits, spaces and dashes: the same phone
             widget=BS3TextFieldWidget(),
         ),
     )
     edit_form_extra_fields = {"phone": add_form_extra_fields["phone"]}
+    # FAB's validator reads form["groups"], a field zsdx's forms leave out: KeyError (a 500) on an empty role
+    validators_columns = {"roles": [DataRequired(message=_l("Please select a role"))]}
     page_size = 20
 
     def __init__(self, **kwargs):

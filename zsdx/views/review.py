@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from .. import roles as R
 from ..extensions import db
 from ..files import serve
+from ..guards import id_arg
 from ..models import ReviewStatus, ZsdxUser
 from ..stages import STAGES
 from ..visibility import get_visible_or_404, visible
@@ -25,6 +26,7 @@ from ..workflow import (
     can_act,
     can_assign,
     chain,
+    check_opinion,
     count_bounded,
     is_overdue,
     my_reviews_page,
@@ -68,7 +70,7 @@ def _stage(name):
 
 def _filtered(stage, query):
     model = stage.model
-    town = request.values.get("town", type=int)
+    town = id_arg(request.values.get("town"))  # 10**30 would overflow the driver
     if town and hasattr(model, "town_id"):
         query = query.filter(model.town_id == town)
     status = request.values.get("status")
@@ -129,7 +131,7 @@ def _cursor(value):
     """`before` of the 已审核 tab: "<iso time>_<id>"."""
     try:
         at, pk = (value or "").rsplit("_", 1)
-        return dt.datetime.fromisoformat(at), int(pk)
+        return (dt.datetime.fromisoformat(at), id_arg(pk)) if id_arg(pk) else None
     except (ValueError, TypeError):
         return None
 
@@ -263,6 +265,11 @@ class ReviewQueueView(BaseView):
         """Bulk 同意 of the selected rows: each goes through the engine as its own use case."""
         stage = _stage(request.form.get("subject") or "")
         ids = [int(x) for x in request.form.getlist("ids") if x.isdigit() and len(x) < 10][:200]
+        try:  # a bad opinion is the same for every row: say so once instead of skipping them all
+            opinion = check_opinion(request.form.get("opinion")) or _("Approved")
+        except WorkflowError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("ReviewQueueView.queue", subject=stage.type))
         done, skipped = 0, 0
         for pk in ids:
             record = visible(stage.model).filter(stage.model.id == pk).one_or_none()
@@ -270,7 +277,7 @@ class ReviewQueueView(BaseView):
                 skipped += 1
                 continue
             try:
-                review(record, g.user, "approve", request.form.get("opinion") or _("Approved"))
+                review(record, g.user, "approve", opinion)
                 done += 1
             except WorkflowError:
                 skipped += 1

@@ -1,0 +1,210 @@
+"""Two of everything, for probing the other tenant's ids: enterprises in two towns, two providers, two
+institutions, two town reviewers, two experts, a 第三方, a 市工信 and an Admin — and records of tenant A
+(a filing at the 镇街 step, a pre-diagnosis waiting for the enterprise's confirmation, an info change with
+an attachment, a questionnaire, a notification, a message, a submission window).
+
+    world = build_tenants(app)      # once per module: `tenants` fixture in conftest-using modules
+    world.client("ent_b")           # a signed-in client of that identity
+    world.ids["filing"]             # tenant A's records
+
+Every later chapter adds its records here, so the access table and its own tests probe them from tenant B.
+"""
+
+import datetime as dt
+import io
+import random
+
+from conftest import PASSWORD, Factory, csrf_from
+from helpers_review import PDF_BYTES, client_for, make_filing, make_town, new_client
+
+from zsdx.extensions import db
+from zsdx.models import (
+    AssessmentResult,
+    InfoChangeAttachment,
+    InfoChangeRequest,
+    Message,
+    Notification,
+    PreDiagnosis,
+    Project,
+    ReviewStatus,
+    StoredFile,
+    SubmissionWindow,
+    ZsdxUser,
+)
+
+# identity → role (None: anonymous)
+IDENTITIES = {
+    "anonymous": None,
+    "admin": "Admin",
+    "ent_a": "企业",
+    "ent_b": "企业",
+    "prov_a": "服务商",
+    "prov_b": "服务商",
+    "inst_a": "评估机构",
+    "inst_b": "评估机构",
+    "town_a": "镇街",
+    "town_b": "镇街",
+    "third": "第三方",
+    "expert_a": "专家",
+    "expert_b": "专家",
+    "city": "市工信",
+}
+
+
+class Tenants:
+    def __init__(self, app):
+        self.app = app
+        self.users = {}
+        self.ids = {}
+        self._clients = {}
+
+    def client(self, name):
+        if name not in self._clients:
+            self._clients[name] = (
+                new_client(self.app) if name == "anonymous" else client_for(self.app, self.users[name])
+            )
+        return self._clients[name]
+
+    def token(self, name):
+        """A CSRF token of that identity's session."""
+        page = self.client(name).get("/login/" if name == "anonymous" else "/workbench/")
+        return csrf_from(page.get_data(as_text=True))
+
+    def snapshot(self):
+        """What an attack could change of tenant A's records: their versions, statuses and key values."""
+        from zsdx.models import Filing, Organisation
+
+        with self.app.app_context():
+            f = db.session.get(Filing, self.ids["filing"])
+            d = db.session.get(PreDiagnosis, self.ids["diagnosis"])
+            c = db.session.get(InfoChangeRequest, self.ids["info_change"])
+            w = db.session.get(SubmissionWindow, self.ids["window"])
+            o = db.session.get(Organisation, self.ids["org"])
+            return {
+                "filing": (f.status, f.current_step, f.version, f.project_name),
+                "diagnosis": (d.status, d.current_step, d.version, d.institution_id),
+                "info_change": (c.status, c.version),
+                "window": (w.closes_at,),
+                "org": (o.name, o.credit_code, o.town_id),
+                "filings": db.session.query(Filing).filter_by(organisation_id=self.ids["org"]).count(),
+            }
+
+    def api_headers(self, name):
+        """A JWT of that identity (None for anonymous)."""
+        if name == "anonymous":
+            return {}
+        user = self.users[name]
+        resp = new_client(self.app).post(
+            "/api/v1/security/login", json={"username": user["phone"], "password": user["password"], "provider": "db"}
+        )
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return {"Authorization": "Bearer " + resp.get_json()["access_token"]}
+
+
+def build_tenants(app):
+    factory = Factory(app)
+    world = Tenants(app)
+    town_a, town_b = make_town(app), make_town(app)
+    world.towns = (town_a, town_b)
+    u = world.users
+    u["admin"] = factory.user("Admin")
+    u["ent_a"] = factory.user("企业", org=factory.org("enterprise", town_a["code"]), name="企业甲")
+    u["ent_b"] = factory.user("企业", org=factory.org("enterprise", town_b["code"]), name="企业乙")
+    u["prov_a"] = factory.user("服务商", org=factory.org("provider", town_a["code"], is_industry_provider=True))
+    u["prov_b"] = factory.user("服务商", org=factory.org("provider", town_b["code"], is_scenario_provider=True))
+    u["inst_a"] = factory.user(
+        "评估机构", org=factory.org("institution", town_a["code"], institution_type="diagnostic")
+    )
+    u["inst_b"] = factory.user(
+        "评估机构", org=factory.org("institution", town_b["code"], institution_type="diagnostic")
+    )
+    u["town_a"] = factory.user("镇街", town_code=town_a["code"])
+    u["town_b"] = factory.user("镇街", town_code=town_b["code"])
+    u["third"] = factory.user("第三方")
+    u["expert_a"] = factory.user("专家", name="专家甲")
+    u["expert_b"] = factory.user("专家", name="专家乙")
+    u["city"] = factory.user("市工信")
+    assert PASSWORD  # every factory user has the same password
+
+    ent = u["ent_a"]
+    world.ids["filing"] = make_filing(app, ent, step="town", project_name="甲企业项目")
+    world.ids["filing_b"] = make_filing(app, u["ent_b"], step="town", project_name="乙企业项目")
+    with app.app_context():
+        now = dt.datetime.now()
+        project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
+        stored = StoredFile(
+            sha256="0" * 64,
+            original_name="报告.pdf",
+            mime="application/pdf",
+            size=len(PDF_BYTES),
+            uploaded_by_id=ent["id"],
+        )
+        db.session.add_all([project, stored])
+        db.session.flush()
+        diagnosis = PreDiagnosis(
+            project=project,
+            organisation_id=ent["org_id"],
+            town_id=town_a["id"],
+            method="institution",
+            institution_id=u["inst_a"]["org_id"],
+            report_file_id=stored.id,
+            reported_level=2,
+            status=ReviewStatus.REVIEWING,
+            current_step="enterprise_confirm",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+        change = InfoChangeRequest(
+            organisation_id=ent["org_id"],
+            requester_id=ent["id"],
+            name="甲企业新名称",
+            credit_code="91442000MA00000000",
+            town_id=town_a["id"],
+            contact_name="联系人",
+            contact_phone="13900000000",
+            status=ReviewStatus.REVIEWING,
+            current_step="city",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+        change.attachments.append(InfoChangeAttachment(file=stored))
+        result = AssessmentResult(
+            organisation_id=ent["org_id"], user_id=ent["id"], index_version="2024", answers="{}", submitted=False
+        )
+        note = Notification(user_id=ent["id"], kind="review", text="甲企业的通知", link="/workbench/")
+        message = Message(organisation_id=ent["org_id"], author_id=ent["id"], body="甲企业的留言")
+        window = SubmissionWindow(
+            chain_name="filing", name="测试窗口", opens_at=now, closes_at=now + dt.timedelta(days=random.randint(1, 9))
+        )
+        db.session.add_all([diagnosis, change, result, note, message, window])
+        db.session.commit()
+        world.ids.update(
+            diagnosis=diagnosis.id,
+            info_change=change.id,
+            attachment=change.attachments[0].id,
+            assessment=result.id,
+            notification=note.id,
+            org=ent["org_id"],
+            window=window.id,
+            user=ent["id"],
+        )
+        world.ids["town"] = town_a["id"]
+        assert db.session.get(ZsdxUser, ent["id"]) is not None
+    _store_bytes(app, PDF_BYTES)
+    return world
+
+
+def _store_bytes(app, data):
+    """The stored file rows above point at sha256 "0"*64: put bytes there so downloads can be served."""
+    import os
+
+    folder = app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    for name in ("0" * 64, "00/" + "0" * 64):
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+
+__all__ = ["IDENTITIES", "Tenants", "build_tenants", "io"]
