@@ -105,3 +105,24 @@ def test_other_roles_cannot_open_the_windows(app, factory):
         user = factory.enterprise_user() if role == "企业" else factory.user(role, town_code="2010")
         resp = client_for(app, user).get(f"{URL}/list/")
         assert resp.status_code in (302, 403), role
+
+
+def test_a_category_keeps_the_three_level_tree(app, factory):
+    """A third-level category without a parent (or under the wrong level) is refused with a Chinese message;
+    such a row would break the filing form's cascading choice."""
+    from zsdx.models import ProductCategory
+
+    ac = client_for(app, factory.user("Admin"))
+    form = ac.get("/productcategoryview/add")
+    token = csrf_from(form.get_data(as_text=True))
+    with app.app_context():
+        level1 = db.session.query(ProductCategory.id).filter_by(level=1).first()[0]
+    for data, message in (
+        ({"name": "孤立三级类", "level": "3", "parent": ""}, "请选择2级的上级分类"),
+        ({"name": "错层三级类", "level": "3", "parent": str(level1)}, "请选择2级的上级分类"),
+        ({"name": "带上级的一级类", "level": "1", "parent": str(level1)}, "一级分类没有上级分类"),
+    ):
+        resp = ac.post("/productcategoryview/add", data={"csrf_token": token, **data}, follow_redirects=True)
+        assert resp.status_code == 200 and message in resp.get_data(as_text=True), data
+        with app.app_context():
+            assert db.session.query(ProductCategory).filter_by(name=data["name"]).count() == 0

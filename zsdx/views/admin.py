@@ -7,10 +7,11 @@ from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.views import RoleModelView, UserDBModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, Regexp, ValidationError
 
 from ..forms import PHONE_RE
 from ..models import Announcement, Industry, Organisation, ProductCategory, RegistryEntry, Town
@@ -214,6 +215,21 @@ class ProductCategoryView(BlankChoiceMixin, ModelView):
     add_columns = edit_columns = show_columns = ["name", "level", "parent"]
     search_columns = ["name", "level"]
     page_size = 50
+
+    def _check(self, item):
+        """The tree stays a tree of three levels: level 1 has no parent, level n has a parent of level n-1."""
+        if item.level not in (1, 2, 3):
+            raise ValidationError(_("The level must be 1, 2 or 3"))
+        if item.level == 1 and item.parent is not None:
+            raise ValidationError(_("A first-level category has no parent category"))
+        if item.level > 1 and (item.parent is None or item.parent.level != item.level - 1):
+            raise ValidationError(_("Please choose a parent category of level %(n)s", n=item.level - 1))
+
+    def pre_add(self, item):
+        self._check(item)
+
+    def pre_update(self, item):
+        self._check(item)
 
 
 class OrganisationView(BlankChoiceMixin, ModelView):

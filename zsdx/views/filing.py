@@ -32,6 +32,8 @@ def product_category_choices():
     )
     groups = {"": [(0, _("Please select"))]}
     for leaf in leaves:
+        if leaf.parent is None:
+            continue  # a misfiled third-level category (Admin's 主营产品分类 refuses new ones)
         groups.setdefault(leaf.parent.path(), []).append((leaf.id, leaf.name))
     return groups
 
