@@ -261,6 +261,7 @@ API_ROLES = {"企业": "enterprise", "镇街": "town"}
 RISON_KEYS = ["page", "page_size", "order_column", "order_direction", "filters", "columns", "keys", "select_columns"]
 RISON_ODD = ["(((", "(page:1e20)", "(page:-1,page_size:-1)", "(page_size:99999999999)", "!(", "'", "(page:'1')"]
 RISON_ODD += ["(filters:!((col:id,opr:eq,value:1)))", "(filters:!((col:ent_name,opr:ct,value:'%')))", "\x00", "()"]
+RISON_ODD += ["(select_columns:1)", "(columns:'id')", "(keys:!(none))", "(page:1e20)", "(order_column:nope)"]
 
 
 def _rison_values(foreign):
@@ -411,6 +412,7 @@ def test_filing_api_survives_bad_input_and_never_leaks(app, factory, role, monke
     ids = st.one_of(st.sampled_from(world.all_ids()), st.integers(min_value=-(2**63), max_value=2**63))
 
     @_settings(n)
+    @_explicit_examples("q", RISON_ODD, pk=world.own["filing"][0])
     @given(q=_rison_q([str(i) for i in foreign] + [int(i) for i in foreign]), pk=ids)
     def by_rison(q, pk):
         for route, url in (
@@ -440,6 +442,18 @@ def test_filing_api_survives_bad_input_and_never_leaks(app, factory, role, monke
         | {"failures": sorted(check.failures.values())},
     )
     assert not check.failures, "\n".join(sorted(check.failures.values()))
+
+
+def _explicit_examples(name, values, **fixed):
+    """hypothesis @example for each value (run first, every time, whatever ZSDX_FUZZ_EXAMPLES is)."""
+    from hypothesis import example
+
+    def wrap(fn):
+        for value in reversed(values):
+            fn = example(**{name: value}, **fixed)(fn)
+        return fn
+
+    return wrap
 
 
 def _by_schema(strategy, n, check, route, auth):
