@@ -447,7 +447,8 @@ def _race(app, jobs, parties=None, load_first=True):
 @pg_only
 @pytest.mark.parametrize("second", ["approve", "return"])
 def test_two_reviewers_acting_at_once_exactly_one_wins(app, factory, second):
-    from zsdx.workflow import AlreadyHandled, act
+    from zsdx.workflow import AlreadyHandled
+    from zsdx.workflow import review as act  # the use case: engine + one commit
 
     ent = factory.enterprise_user("2010")
     a, b = factory.user("第三方"), factory.user("第三方")
@@ -531,7 +532,7 @@ def test_reviewer_acting_on_a_page_overtaken_by_another_reviewer_is_told_already
 
 @pg_only
 def test_filing_numbers_are_unique_and_consecutive_under_concurrent_completion(app, factory):
-    from zsdx.workflow import act
+    from zsdx.workflow import review as act  # the use case: engine + one commit
 
     t = make_town(app)
     ent = factory.user("企业", org=factory.org("enterprise", t["code"]))
