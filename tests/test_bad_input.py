@@ -219,3 +219,31 @@ def test_api_refuses_malformed_q_with_chinese_json(app, factory):
     for q in ("(page_size:-1)", "(page:0,page_size:100)", "(page_size:1000)", "(page:2.0)"):
         resp = _get(c, "/api/v1/filing/", query_string={"q": q}, headers=headers)
         assert resp.status_code == 200, (q, resp.get_data(as_text=True)[:300])
+
+
+def test_api_item_refuses_select_columns_of_the_wrong_type(app, factory):
+    from helpers_review import make_filing
+    from test_review_security import api_client
+
+    ent = factory.enterprise_user()
+    pk = make_filing(app, ent, step=None)
+    c, headers = api_client(app, ent)
+    for q in ("(select_columns:1)", "(select_columns:1.5)", "(select_columns:!(1))", "(order_column:!t)"):
+        resp = _get(c, f"/api/v1/filing/{pk}", query_string={"q": q}, headers=headers)
+        assert resp.status_code == 400, (q, resp.status_code)
+    assert (
+        _get(c, f"/api/v1/filing/{pk}", query_string={"q": "(select_columns:!(id))"}, headers=headers).status_code
+        == 200
+    )
+
+
+def test_ids_beyond_64_bits_in_the_url_are_a_404(app, factory):
+    from helpers_review import client_for
+
+    c = client_for(app, factory.enterprise_user())
+    huge = 10**20
+    for url in (f"/filing/{huge}", f"/filing/{huge}/edit", f"/assessment/{huge}/edit", f"/notifications/{huge}"):
+        assert _get(c, url).status_code == 404, url
+    cc = client_for(app, factory.user("市工信"))
+    token = csrf_from(cc.get("/message-replies/").get_data(as_text=True))
+    assert cc.post(f"/message-replies/{huge}", data={"csrf_token": token, "body": "x"}).status_code == 404

@@ -403,3 +403,24 @@ def test_new_filing_takes_the_identity_of_the_organisation(app, client, factory)
         org = db.session.get(Organisation, ent["org_id"])
         f = db.session.get(Filing, pk)
         assert (f.ent_name, f.ent_credit_code, f.town_id) == (org.name, org.credit_code, org.town_id)
+
+
+def test_a_filing_waiting_at_the_town_step_moves_its_to_do_with_the_town(app, factory):
+    """The old town's reviewer is no longer asked (its 待办 closes); the new town's reviewer is."""
+    from helpers_review import make_town
+
+    from zsdx.models import ZsdxUser
+    from zsdx.workflow import submit_record
+
+    old_town, new_town = make_town(app), make_town(app)
+    ent = factory.user("企业", org=factory.org("enterprise", old_town["code"]))
+    old_reviewer = factory.user("镇街", town_code=old_town["code"])
+    new_reviewer = factory.user("镇街", town_code=new_town["code"])
+    pk = make_filing(app, ent, step=None)
+    with app.app_context():
+        submit_record(db.session.get(Filing, pk), db.session.get(ZsdxUser, ent["id"]))
+    link = f"/review/filing/{pk}"
+    assert [n["is_read"] for n in notes_of(app, old_reviewer, "todo", link)] == [False]
+    _approve_info_change(app, factory, ent, new_town["code"])
+    assert [n["is_read"] for n in notes_of(app, old_reviewer, "todo", link)] == [True]
+    assert [n["is_read"] for n in notes_of(app, new_reviewer, "todo", link)] == [False]

@@ -4,6 +4,15 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Flask's `int` converter, limited to the ids a BIGINT column can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config=None):
@@ -22,6 +31,9 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     from .extensions import appbuilder, csrf, db, migrate
+
+    # <int:…> URL parts beyond a 64-bit id are a 404, not a driver overflow (SQLite) at the first query
+    app.url_map.converters["int"] = BoundedIntConverter
 
     db.init_app(app)
     csrf.init_app(app)

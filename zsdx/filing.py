@@ -125,8 +125,13 @@ def follow_identity_change(org):
         .filter(Filing.organisation_id == org.id, Filing.status.in_(ReviewStatus.EDITABLE + (ReviewStatus.REVIEWING,)))
         .all()
     )
+    from .workflow import rescope
+
     for filing in filings:
+        town_before = filing.town_id
         take_identity(filing, org)
+        if filing.town_id != town_before:
+            rescope(filing)  # a filing at the 镇街 step moves to the new town's reviewers and their 待办
 
 
 def missing_fields(filing):

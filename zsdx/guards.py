@@ -297,6 +297,12 @@ def valid_rison_query(text):
         return False
     if "page_size" in args and not _integral(args["page_size"], -1, 10_000):
         return False
+    for key in ("select_columns", "columns", "keys"):
+        if key in args and not (isinstance(args[key], list) and all(isinstance(c, str) for c in args[key])):
+            return False
+    for key in ("order_column", "order_direction"):
+        if key in args and not isinstance(args[key], str):
+            return False
     filters = args.get("filters", [])
     if not isinstance(filters, list):
         return False

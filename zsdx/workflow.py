@@ -571,6 +571,21 @@ def assignees(record):
     )
 
 
+def rescope(record):
+    """The record's reach changed while it waits at a step (e.g. its town moved with the enterprise): the old
+    reviewers' 待办 close and the step's reviewers as they are now are told. The caller commits."""
+    if record.status != ReviewStatus.REVIEWING:
+        return
+    step = step_of(stage_of(record).chain, record.current_step)
+    if step is None:
+        return
+    db.session.flush()
+    _close_todos(record, step.key)
+    title = stage_of(record).title(record)
+    for reviewer in reviewers_of(record, step):
+        _todo(record, step, reviewer, _("You have a %(title)s to handle (%(step)s)", title=title, step=step.label))
+
+
 def complete_without_review(record, actor, **values):
     """Close a record that needs no review (e.g. a self-diagnosis binding its own result); caller commits."""
     if record.status not in ReviewStatus.EDITABLE:
