@@ -5,11 +5,9 @@ need "a filing waiting at step X" insert it directly (`make_filing`) to stay fas
 to records it creates: the database is shared by all tests of a process.
 """
 
-import datetime as dt
 import itertools
 import random
 import re
-from decimal import Decimal
 
 import lxml.html
 from conftest import csrf_from, login
@@ -20,9 +18,7 @@ from zsdx.models import (
     Notification,
     Organisation,
     ProductCategory,
-    Project,
     ReviewAction,
-    ReviewStatus,
     Town,
 )
 
@@ -79,43 +75,12 @@ def leaf_category(app):
 
 def make_filing(app, ent, step="third_party", project_name=None, entered=None):
     """A complete filing of `ent` (a factory user dict) already waiting at `step` (None: a draft)."""
+    from zsdx.seed import sample_filing
+
     with app.app_context():
         org = db.session.get(Organisation, ent["org_id"])
-        now = dt.datetime.now()
-        project = Project(organisation_id=org.id, created_by_id=ent["id"])
-        filing = Filing(
-            project=project,
-            organisation_id=org.id,
-            ent_name=org.name,
-            ent_credit_code=org.credit_code,
-            town_id=org.town_id,
-            industry_id=org.industry_id or 1,
-            ent_nature="private",
-            ent_category="above",
-            ent_scale="small",
-            product_category_id=leaf_category(app),
-            quality_levels="innovative",
-            ent_address="中山市测试路1号",
-            employees_total=100,
-            employees_digital=10,
-            ent_description="五金制品",
-            project_name=project_name or f"测试项目{random.randint(0, 10**8)}",
-            project_summary="建设MES",
-            build_address="中山市测试路1号",
-            planned_investment=Decimal(50),
-            start_date=dt.date(2026, 1, 1),
-            end_date=dt.date(2026, 6, 30),
-            target_level="3",
-            diagnosis_method="self",
-            intended_industry_provider="服务商甲",
-            intended_scenario_provider="服务商乙",
-            chain_leader=False,
-            status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING,
-            current_step=step,
-            submitted_at=None if step is None else now,
-            step_entered_at=None if step is None else (entered or now),
-        )
-        db.session.add_all([project, filing])
+        name = project_name or f"测试项目{random.randint(0, 10**8)}"
+        filing = sample_filing(org, ent["id"], step=step, project_name=name, entered=entered)
         db.session.commit()
         return filing.id
 

@@ -793,6 +793,11 @@ def generate(
     def read_p(created, base):
         return rng.random() < (base if created < week_ago else base * 0.6)
 
+    def note(uid, kind, text_, link, is_read, created, sms=True, subject=(None, None, None, None)):
+        """One zs_notification row: SMS-sent ones were delivered seconds later; a 待办 names its (record, step)."""
+        delivered = created + dt.timedelta(seconds=rng.randint(1, 20)) if sms else None
+        return (uid, kind, text_, link, is_read, created, sms, delivered, *subject)
+
     for f in fl:
         if not f["entries"]:
             continue
@@ -808,20 +813,7 @@ def generate(
             for uid in pool:
                 is_read = (uid == acted_by or rng.random() < 0.85) if left else rng.random() < 0.35
                 notes.append(
-                    (
-                        uid,
-                        "todo",
-                        text_,
-                        review_link,
-                        is_read,
-                        created,
-                        True,
-                        created + dt.timedelta(seconds=rng.randint(1, 20)),
-                        "filing",
-                        f["id"],
-                        step,
-                        left,
-                    )
+                    note(uid, "todo", text_, review_link, is_read, created, True, ("filing", f["id"], step, left))
                 )
             lapse = entered + dt.timedelta(seconds=deadline[step])
             if (left or now) > lapse:
@@ -832,20 +824,7 @@ def generate(
                     for uid in pool:
                         is_read = (rng.random() < 0.9) if left else rng.random() < 0.3
                         notes.append(
-                            (
-                                uid,
-                                "todo",
-                                text_,
-                                review_link,
-                                is_read,
-                                when,
-                                True,
-                                when + dt.timedelta(seconds=rng.randint(1, 20)),
-                                "filing",
-                                f["id"],
-                                step,
-                                left,
-                            )
+                            note(uid, "todo", text_, review_link, is_read, when, True, ("filing", f["id"], step, left))
                         )
         owner = ent_user(f)
         for when, action, step, opinion, _sec in f["events"]:
@@ -854,22 +833,7 @@ def generate(
             outcome = T[action].replace("\x02", labels[step]).replace("\x04", opinion or "")
             text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
             created = when + dt.timedelta(milliseconds=rng.randint(5, 900))
-            notes.append(
-                (
-                    owner,
-                    "review",
-                    text_[:500],
-                    f"/filing/{f['id']}",
-                    read_p(created, 0.92),
-                    created,
-                    True,
-                    created + dt.timedelta(seconds=rng.randint(1, 20)),
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+            notes.append(note(owner, "review", text_[:500], f"/filing/{f['id']}", read_p(created, 0.92), created))
     implied = len(notes)
     # 留言板 traffic makes up the rest: a message to every 市工信 user, the reply to the enterprise
     messages = []
@@ -882,61 +846,16 @@ def generate(
         messages.append((o[0], user_id0 + e, False, rng.choice(MESSAGES), asked, True, True))
         text_ = T["new_message"].replace("\x05", o[1])
         for uid in reviewers["city"]:
-            notes.append(
-                (
-                    uid,
-                    "todo",
-                    text_,
-                    f"/message-replies/{o[0]}",
-                    rng.random() < 0.9,
-                    asked,
-                    False,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+            notes.append(note(uid, "todo", text_, f"/message-replies/{o[0]}", rng.random() < 0.9, asked, False))
         if answered < now:
             messages.append((o[0], primary["city"], True, rng.choice(REPLIES), answered, True, True))
-            notes.append(
-                (
-                    user_id0 + e,
-                    "todo",
-                    T["replied"],
-                    "/messages/",
-                    read_p(answered, 0.9),
-                    answered,
-                    False,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+            notes.append(note(user_id0 + e, "todo", T["replied"], "/messages/", read_p(answered, 0.9), answered, False))
     while len(notes) < notifications:  # the last few: replies in threads that already exist
         e = bisect.bisect(cum, rng.random() * cum[-1])
         e = min(e, enterprises - 1)
         answered = now - dt.timedelta(seconds=rng.uniform(3600, 300 * DAY))
         messages.append((orgs[e][0], primary["city"], True, rng.choice(REPLIES), answered, True, True))
-        notes.append(
-            (
-                user_id0 + e,
-                "todo",
-                T["replied"],
-                "/messages/",
-                read_p(answered, 0.9),
-                answered,
-                False,
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
-        )
+        notes.append(note(user_id0 + e, "todo", T["replied"], "/messages/", read_p(answered, 0.9), answered, False))
     # trimming (sizes below what the histories imply): drop read notes of non-demo users first
     if len(notes) > notifications:
         demo_ids = {primary["third_party"], primary["city"]} | set(primary["town"].values())

@@ -207,3 +207,50 @@ def seed_demo(registry_csv=None):
         )
     db.session.commit()
     return created
+
+
+def sample_filing(org, user_id, step=None, project_name="示例项目", entered=None):
+    """A complete filing of `org` (added to the session, not committed), waiting at `step` (None: a draft):
+    the one shape of a realistic filing that tests, the query-count script and demos share."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from .models import Filing, ProductCategory, Project, ReviewStatus
+
+    now = dt.datetime.now()
+    leaf = db.session.query(ProductCategory.id).filter_by(level=3).order_by(ProductCategory.id).first()[0]
+    project = Project(organisation_id=org.id, created_by_id=user_id)
+    filing = Filing(
+        project=project,
+        organisation_id=org.id,
+        ent_name=org.name,
+        ent_credit_code=org.credit_code,
+        town_id=org.town_id,
+        industry_id=org.industry_id or 1,
+        ent_nature="private",
+        ent_category="above",
+        ent_scale="small",
+        product_category_id=leaf,
+        quality_levels="innovative",
+        ent_address="中山市示例路1号",
+        employees_total=100,
+        employees_digital=10,
+        ent_description="五金制品",
+        project_name=project_name,
+        project_summary="建设MES",
+        build_address="中山市示例路1号",
+        planned_investment=Decimal(50),
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 6, 30),
+        target_level="3",
+        diagnosis_method="self",
+        intended_industry_provider="服务商甲",
+        intended_scenario_provider="服务商乙",
+        chain_leader=False,
+        status=ReviewStatus.DRAFT if step is None else ReviewStatus.REVIEWING,
+        current_step=step,
+        submitted_at=None if step is None else now,
+        step_entered_at=None if step is None else (entered or now),
+    )
+    db.session.add_all([project, filing])
+    return filing
