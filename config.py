@@ -129,6 +129,10 @@ REVIEW_CHAINS = {
     "info_change": [
         {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
     ],
+    # 上架产品: a provider's product or service, approved by 市工信 (SPEC §3.4)
+    "product": [
+        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5},
+    ],
     # the institution's 改造前诊断报告: the enterprise 确认 / 退回修改 (SPEC §3.3)
     "diagnosis_report": [
         {"key": "enterprise_confirm", "role": "企业", "scope": "owner", "deadline_days": 10},

@@ -118,7 +118,39 @@ TABLE = {
         {ENT, INST, CITY, ADMIN}, rows={"ent_a", "inst_a", "city", "admin"}, args={"pk": "@diagnosis"}
     ),
     "DiagnosisView.confirm": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@diagnosis"}, post=True),
+    # --- 上架产品: the catalog (listed products only), the provider's own products, 市工信's administration ---
     "ProductView.index": E({ENT, PROV, CITY, ADMIN}),
+    "ProductView.detail": E({ENT, PROV, CITY, ADMIN}, rows=set(), args={"pk": "@product_draft"}),  # a draft: 404
+    "MyProductView.list": E({PROV, ADMIN}),
+    "MyProductView.show": E({PROV, ADMIN}, rows={"prov_a"}, args={"pk": "@product_draft"}),
+    "MyProductView.new": E({PROV, ADMIN}, ok=(200, 302)),
+    "MyProductView.change": E({PROV, ADMIN}, rows={"prov_a"}, args={"pk": "@product_draft"}),
+    "MyProductView.action": E(
+        {PROV, ADMIN}, rows={"prov_a"}, args={"name": "withdraw", "pk": "@product_draft"}, post=True
+    ),
+    "MyProductView.action_post": E({PROV, ADMIN}, post=True),
+    **{
+        f"MyProductView.{m}": E((), args=a, post=m == "delete")
+        for m, a in (
+            ("add", {}),
+            ("edit", {"pk": "@product_draft"}),
+            ("delete", {"pk": "@product_draft"}),
+            ("download", {"filename": "x.pdf"}),
+        )
+    },
+    "ProductAdminView.list": E({CITY, ADMIN}),
+    "ProductAdminView.show": E({CITY, ADMIN}, rows={"city", "admin"}, args={"pk": "@product_listed"}),
+    **{
+        f"ProductAdminView.{m}": E((), args=a, post=m in ("delete", "action", "action_post"))
+        for m, a in (
+            ("add", {}),
+            ("edit", {"pk": "@product_listed"}),
+            ("delete", {"pk": "@product_listed"}),
+            ("download", {"filename": "x.pdf"}),
+            ("action", {"name": "x", "pk": "@product_listed"}),
+            ("action_post", {}),
+        )
+    },
     # --- institution ---
     "InstitutionTaskView.index": E({INST, ADMIN}),
     "InstitutionTaskView.upload": E({INST, ADMIN}, rows={"inst_a"}, args={"pk": "@diagnosis"}, post=True),

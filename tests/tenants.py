@@ -72,7 +72,7 @@ class Tenants:
 
     def snapshot(self):
         """What an attack could change of tenant A's records: their versions, statuses and key values."""
-        from zsdx.models import Filing, Organisation
+        from zsdx.models import Filing, Organisation, Product
 
         with self.app.app_context():
             f = db.session.get(Filing, self.ids["filing"])
@@ -86,6 +86,12 @@ class Tenants:
                 "info_change": (c.status, c.version),
                 "window": (w.closes_at,),
                 "org": (o.name, o.credit_code, o.town_id),
+                "products": [
+                    (p.status, p.version, p.withdrawn_at, p.max_price)
+                    for p in db.session.query(Product)
+                    .filter(Product.id.in_([self.ids["product_draft"], self.ids["product_listed"]]))
+                    .order_by(Product.id)
+                ],
                 "filings": db.session.query(Filing).filter_by(organisation_id=self.ids["org"]).count(),
             }
 
@@ -176,7 +182,30 @@ def build_tenants(app):
         window = SubmissionWindow(
             chain_name="filing", name="测试窗口", opens_at=now, closes_at=now + dt.timedelta(days=random.randint(1, 9))
         )
-        db.session.add_all([diagnosis, change, result, note, message, window])
+        from decimal import Decimal
+
+        from zsdx.models import Product
+
+        draft = Product(
+            organisation_id=u["prov_a"]["org_id"],
+            name="甲服务商草稿产品",
+            category="software",
+            scenarios="S6",
+            max_price=Decimal("1.5"),
+            purchase_mode="yearly",
+        )
+        listed = Product(
+            organisation_id=u["prov_a"]["org_id"],
+            name="甲服务商上架产品",
+            category="service",
+            scenarios="S7",
+            max_price=Decimal("2.5"),
+            listed_price=Decimal("2.5"),
+            purchase_mode="other",
+            code=f"T{random.randint(0, 10**9):09d}",
+            status=ReviewStatus.DONE,
+        )
+        db.session.add_all([diagnosis, change, result, note, message, window, draft, listed])
         db.session.commit()
         world.ids.update(
             diagnosis=diagnosis.id,
@@ -186,6 +215,8 @@ def build_tenants(app):
             notification=note.id,
             org=ent["org_id"],
             window=window.id,
+            product_draft=draft.id,
+            product_listed=listed.id,
             user=ent["id"],
         )
         world.ids["town"] = town_a["id"]

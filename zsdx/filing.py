@@ -309,6 +309,7 @@ def _review_context(filing):
 register_stage(
     Stage(
         type="filing",
+        order=10,
         model=Filing,
         label=_l("Project filing"),
         title=lambda f: _("%(name)s project filing review", name=f.project_name or ""),

@@ -1,6 +1,7 @@
 """WTForms forms of the account screens. Messages are English msgids translated by the zh catalog."""
 
 import re
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -341,3 +342,35 @@ class FilingForm(ZsdxForm):
     chain_leader = SelectField(_l("Driven by a chain leader"), validators=[Optional()])
     authorization_file = FileField(_l("Power of attorney"))
     chain_evidence_file = FileField(_l("Supply-chain relationship evidence (contracts, orders, etc.)"))
+
+
+def _any_chosen(what):
+    """At least one box ticked. A plain function: DataRequired would mark every checkbox `required`, and the
+    browser would then demand all of them."""
+
+    def check(form, field):
+        if not field.data:
+            raise StopValidation(_l("Please select %(what)s", what=what))
+
+    return check
+
+
+class ProductForm(ZsdxForm):
+    """上架产品: a provider's product or service (SPEC §3.4). Choices are filled by the view."""
+
+    name = StringField(
+        _l("Product/service name"), validators=[_required(_l("the product/service name")), Length(max=200)]
+    )
+    category = RadioField(_l("Category"), validators=[_chosen(_l("the category"))])
+    scenarios = MultiCheckboxField(_l("Applicable scenarios"), validators=[_any_chosen(_l("the applicable scenarios"))])
+    max_price = BoundedDecimalField(
+        _l("Maximum warehousing price (10k yuan)"),
+        places=4,
+        max_digits=14,
+        minimum=Decimal("0.0001"),
+        validators=[DataRequired(message=_l("Please enter %(what)s", what=_l("the maximum warehousing price")))],
+        render_kw={"type": "number", "step": "0.0001", "min": "0.0001"},
+    )
+    price_note = TextAreaField(_l("Quotation notes"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    purchase_mode = RadioField(_l("Purchase method"), validators=[_chosen(_l("the purchase method"))])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 5})

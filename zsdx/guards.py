@@ -229,7 +229,7 @@ class ModelViewGuard:
         """A malformed primary key is a 404 (PostgreSQL refuses "abc" for an integer, SQLite a 10**30)."""
         if view.datamodel.is_pk_composite():
             return False  # FAB's security models and zsdx's have none; FAB parses those itself
-        if not PK.fullmatch(pk or ""):
+        if not PK.fullmatch(str(pk or "")):
             abort(404)
         return True
 

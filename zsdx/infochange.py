@@ -45,6 +45,7 @@ def _attachment(request, item):
 register_stage(
     Stage(
         type="info_change",
+        order=20,
         model=InfoChangeRequest,
         label=_l("Enterprise information change"),
         title=lambda r: _("enterprise information change review"),

@@ -52,8 +52,8 @@ ROLES = {
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
     PROVIDER: {
-        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "ProductView"],
-        "menus": ["Home", "Workbench", "Products"],
+        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "ProductView", "MyProductView"],
+        "menus": ["Home", "Workbench", "Products", "MyProducts"],
     },
     INSTITUTION: {
         "views": COMMON_VIEWS + ["InstitutionTaskView", ("DiagnosisView", ["can_report", "can_report_file"])],
@@ -66,13 +66,15 @@ ROLES = {
         "views": REVIEWER_VIEWS
         + [
             "ProductView",
+            "ProductAdminView",
             "AnnouncementAdminView",
             "SubmissionWindowView",
             "MessageReplyView",
             "DiagnosisAssignView",
             ("DiagnosisView", ["can_report", "can_report_file"]),
         ],
-        "menus": REVIEWER_MENUS + ["Products", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
+        "menus": REVIEWER_MENUS
+        + ["Products", "ProductAdmin", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
     },
 }
 PUBLIC_MENUS = ["Home"]

@@ -126,6 +126,28 @@ class InstitutionScope(Scope):
 InstitutionScope = register_scope(InstitutionScope())
 
 
+class ListedScope(Scope):
+    """Anyone holding the role sees what is listed (an approved, not withdrawn catalog entry); nobody acts."""
+
+    name = "listed"
+    requires = ("listed_price", "withdrawn_at")
+
+    def may_act(self, user, record, step, stage):
+        return False
+
+    def act_clause(self, model, user, step, stage):
+        return None
+
+    def see_clause(self, model, user, stage):
+        return and_(model.listed_price.isnot(None), model.withdrawn_at.is_(None))
+
+    def users(self, query, record, step, stage):
+        return query.filter(ZsdxUser.id.is_(None))
+
+
+ListedScope = register_scope(ListedScope())
+
+
 class AssignedScope(Scope):
     """The users assigned to the record's step (验收专家): each must approve; a return resets them all.
 

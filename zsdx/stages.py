@@ -56,6 +56,7 @@ class Stage:
     submitters: Callable | None = None  # record -> users told of outcomes; default: the owning organisation's
     viewers: tuple = ()  # extra (role, scope, include_drafts) who may see records beyond the chain's reviewers
     in_review_queue: bool = True  # listed in the 审核工作台 (False when the reviewer acts on a page of its own)
+    order: int = 100  # position among the 审核工作台's kinds (the first is the default tab)
     queue_options: Callable | None = None  # model -> loader options for queue rows (eager loads)
     detail_options: Callable | None = None  # model -> loader options for the review page's record
 

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "reject": _l("Not approved"),
     "assign": _l("Reviewers assigned"),
     "complete": _l("Completed"),
+    "reopen": _l("Changed after approval"),
 }
 
 
@@ -569,6 +570,16 @@ def assignees(record):
         .order_by(ReviewAssignment.id)
         .all()
     )
+
+
+def reopen(record, actor):
+    """A completed record is changed in a way that needs review again (e.g. a listed product's price): it
+    goes back to draft, to be submitted; what it completed with (a code, a listing) stays. Caller commits."""
+    if record.status != ReviewStatus.DONE:
+        raise AlreadyHandled(_("This record has already been handled by someone else"))
+    _guarded_update(record, ReviewStatus.DONE, None, status=ReviewStatus.DRAFT, return_step=None)
+    _audit(record, None, actor, "reopen")
+    db.session.flush()
 
 
 def rescope(record):

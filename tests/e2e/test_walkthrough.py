@@ -203,7 +203,7 @@ def test_each_demo_role_sees_only_its_menus(page, live_server):
     )
     assert wanted == MANUAL_MENU_NAMES, f"the catalog's menu names differ from the manual: {wanted}"
     assert seen["企业"] == ["首页", "我的工作台", "评估评测", "上架产品"]
-    assert seen["服务商"] == ["首页", "我的工作台", "上架产品"]
+    assert seen["服务商"] == ["首页", "我的工作台", "上架产品", "我的产品"]
     assert seen["评估机构"][:2] == ["首页", "我的工作台"], seen["评估机构"]
     assert any(re.search("诊断|评估", t) for t in seen["评估机构"][2:]), seen["评估机构"]
     for role in ("镇街", "第三方", "专家"):

@@ -6,6 +6,7 @@ A new stage adds its own module here (and its migration); shared modules do not 
 
 from .accounts import InstitutionType, LoginFailure, Organisation, OrgKind, SmsCode, ZsdxUser
 from .base import now
+from .catalog import Product, PurchaseMode
 from .content import Announcement, Message, Notification, NotificationKind, StoredFile
 from .diagnosis import AssessmentResult, DiagnosisMethod, PreDiagnosis
 from .filing import Filing, FilingCounter, FilingRevision, Project, Signing, StageStatus
@@ -31,8 +32,10 @@ __all__ = [
     "OrgKind",
     "Organisation",
     "PreDiagnosis",
+    "Product",
     "ProductCategory",
     "Project",
+    "PurchaseMode",
     "RegistryEntry",
     "ReviewAction",
     "ReviewAssignment",

@@ -18,10 +18,10 @@ def register_views(appbuilder):
     )
     from .api import FilingApi
     from .assessment import AssessmentView
+    from .catalog import MyProductView, ProductAdminView, ProductView
     from .diagnosis import DiagnosisAssignView, DiagnosisView, InstitutionTaskView
     from .filing import FilingView
     from .review import ReviewQueueView
-    from .stages import ProductView
     from .windows import SubmissionWindowView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 
@@ -30,6 +30,8 @@ def register_views(appbuilder):
     appbuilder.add_view(WorkbenchView, "Workbench", label=_l("My workbench"))
     appbuilder.add_view(AssessmentView, "Assessment", label=_l("Assessment"))
     appbuilder.add_view(ProductView, "Products", label=_l("Listed products"))
+    appbuilder.add_view(MyProductView, "MyProducts", label=_l("My products"))
+    appbuilder.add_view(ProductAdminView, "ProductAdmin", label=_l("Product administration"))
     appbuilder.add_view(ReviewQueueView, "Review", label=_l("Review workbench"))
     appbuilder.add_view(InstitutionTaskView, "InstitutionTasks", label=_l("Diagnosis tasks"))
     appbuilder.add_view(DiagnosisAssignView, "DiagnosisAssign", label=_l("Assign institutions"))

@@ -7,7 +7,7 @@ through the base filters (a row outside them is a 404 and nothing runs), an unkn
 and downloads are refused unless a subclass names the file column and the owning row is visible.
 """
 
-from flask import abort, request, send_file
+from flask import abort, g, request, send_file
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
@@ -23,6 +23,21 @@ class VisibleRows(BaseFilter):
 
     def apply(self, query, value):
         return query.filter(visible_clause(self.model))
+
+
+class OwnedRows(BaseFilter):
+    """base_filters entry: only the rows the current user's own organisation owns (its own list)."""
+
+    name = "owned by the current user's organisation"
+    arg_name = "owned"
+
+    def apply(self, query, value):
+        from sqlalchemy import false
+
+        from ..visibility import owner_clause
+
+        clause = owner_clause(self.model, g.user)
+        return query.filter(false() if clause is None else clause)
 
 
 class ScopedModelView(ModelView):

@@ -52,7 +52,7 @@ def _stages_for(user):
     """The stages whose queue this user works in: its role acts, or assigns, at one of the chain's steps."""
     names = R.role_names(user)
     out = []
-    for stage in STAGES.values():
+    for stage in sorted(STAGES.values(), key=lambda s: s.order):
         if not stage.in_review_queue:
             continue
         steps = chain(stage.chain)
