@@ -21,7 +21,7 @@ from zsdx.models import (
 )
 from zsdx.seed import DEMO_PASSWORD
 
-SIZES = {"enterprises": 20, "filings": 100, "notifications": 500}
+SIZES = {"enterprises": 20, "filings": 100, "notifications": 500, "products": 30}
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,30 @@ def test_city_demo_reviewer_queue_renders(app, load):
         assert resp.status_code == 200, url
     html = c.get(f"/review/?subject=filing&town={load['town']['id']}").get_data(as_text=True)
     assert any(name in html for name in names)
+
+
+def test_products_in_every_state(app, load):
+    from zsdx.models import Product
+
+    with app.app_context():
+        rows = (
+            db.session.query(Product)
+            .filter(
+                Product.name.like("%云平台%")
+                | Product.name.like("%系统%")
+                | Product.name.like("%解决方案%")
+                | Product.name.like("%实施服务%")
+            )
+            .all()
+        )
+        states = {(p.status, p.listed_price is not None, p.withdrawn_at is not None) for p in rows}
+        assert load["counts"]["zs_product"] == 30
+        assert {
+            ("done", True, False),
+            ("reviewing", False, False),
+            ("reviewing", True, False),
+            ("draft", False, False),
+            ("returned", False, False),
+            ("done", True, True),
+        } <= states
+        assert all(p.code for p in rows if p.listed_price is not None)

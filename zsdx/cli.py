@@ -95,10 +95,11 @@ def deliver_pending_command():
 @click.option("--enterprises", default=10_000, show_default=True, type=int)
 @click.option("--filings", default=100_000, show_default=True, type=int)
 @click.option("--notifications", default=955_700, show_default=True, type=int)
+@click.option("--products", default=2_000, show_default=True, type=int, help="上架产品, of products // 10 providers")
 @click.option("--seed", default=1, show_default=True, type=int, help="same seed and sizes, same rows")
 @click.option("--town-codes", default=None, help="comma-separated town codes (default: every reference town)")
 @with_appcontext
-def gen_load_command(enterprises, filings, notifications, seed, town_codes):
+def gen_load_command(enterprises, filings, notifications, products, seed, town_codes):
     """Bulk-load realistic enterprises, filings in every status, audit rows and notifications (benchmarks)."""
     from .loadgen import GenLoadError, generate
 
@@ -107,6 +108,7 @@ def gen_load_command(enterprises, filings, notifications, seed, town_codes):
             enterprises=enterprises,
             filings=filings,
             notifications=notifications,
+            products=products,
             seed=seed,
             town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None,
             echo=click.echo,

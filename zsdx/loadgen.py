@@ -288,6 +288,7 @@ def generate(
     town_codes=None,
     echo=print,
     vacuum=True,
+    products=2_000,
 ):
     """Write the load (see the module docstring) in one transaction; returns {table: rows written}."""
     from flask import current_app
@@ -909,7 +910,9 @@ def generate(
         ],
         ((ms_id0 + i,) + m for i, m in enumerate(messages)),
     )
+    _write_products(w, conn, rng, now, products, towns)
     tables = [
+        "zs_product",
         "zs_organisation",
         "ab_user",
         "ab_user_role",
@@ -934,3 +937,130 @@ def generate(
         echo(f"VACUUM ANALYZE: {_ms(t0)}")
     echo(f"gen-load total: {_ms(t_all)}")
     return dict(w.counts)
+
+
+# 上架产品: providers and their products in every state of the 产品上架 chain
+PRODUCT_STATES = [
+    # (weight, status, listed, withdrawn): listed = approved once (has a code and a listed price)
+    (60, "done", True, False),
+    (8, "reviewing", False, False),
+    (5, "reviewing", True, False),  # a price change of a listed product, under review again
+    (8, "draft", False, False),
+    (5, "returned", False, False),
+    (2, "rejected", False, False),
+    (12, "done", True, True),  # 下架
+]
+PRODUCT_WORDS = ["MES", "ERP", "WMS", "QMS", "SRM", "CRM", "PLM", "APS", "EAM", "能耗管理", "设备联网", "数字孪生"]
+
+
+def _write_products(w, conn, rng, now, count, towns):
+    """`count` products of count // 10 providers (new organisations), in every state, with codes for the
+    ones approved once and prices in 万元 with up to 4 places (Decimal)."""
+    if count <= 0:
+        return
+    providers = max(1, count // 10)
+    org_id0 = _next_id(conn, "zs_organisation")
+    rows = []
+    for i in range(providers):
+        body = f"91442000P{i:08d}"
+        rows.append(
+            (
+                org_id0 + i,
+                "provider",
+                f"中山市{rng.choice(BRANDS)}{rng.choice(BRANDS)}数字科技有限公司{i}",
+                body + check_char(body),
+                towns[i % len(towns)].id,
+                None,
+                rng.choice(SURNAMES) + rng.choice(GIVEN),
+                f"13{i:09d}"[:11],
+                rng.random() < 0.5,
+                True,
+                rng.random() < 0.3,
+                now - dt.timedelta(days=400),
+            )
+        )
+    w.write(
+        "zs_organisation",
+        [
+            "id",
+            "kind",
+            "name",
+            "credit_code",
+            "town_id",
+            "industry_id",
+            "contact_name",
+            "contact_phone",
+            "is_industry_provider",
+            "is_scenario_provider",
+            "is_ecosystem_provider",
+            "created_on",
+        ],
+        rows,
+    )
+    product_id0 = _next_id(conn, "zs_product")
+    weights = [s[0] for s in PRODUCT_STATES]
+    out = []
+    for n in range(count):
+        _w, status, listed, withdrawn = (
+            PRODUCT_STATES[n] if n < len(PRODUCT_STATES) else rng.choices(PRODUCT_STATES, weights=weights)[0]
+        )
+        pid = product_id0 + n
+        created = now - dt.timedelta(seconds=rng.uniform(3600, 300 * DAY))
+        price = Decimal(rng.randint(5_000, 2_000_000)) / Decimal(10_000)  # 0.5 … 200 万元, 4 places
+        submitted = None if status == "draft" else created + dt.timedelta(hours=rng.uniform(1, 48))
+        reviewing = status == "reviewing"
+        scenarios = ",".join(
+            sorted(rng.sample([f"S{k}" for k in range(1, 17)], rng.randint(1, 3)), key=lambda x: int(x[1:]))
+        )
+        out.append(
+            (
+                pid,
+                org_id0 + n % providers,
+                f"P{created:%y%m%d}{pid:05d}" if listed else None,
+                f"{rng.choice(PRODUCT_WORDS)}{rng.choice(['云平台', '系统', '解决方案', '实施服务'])}{n}",
+                rng.choice(["software", "hardware", "service"]),
+                scenarios,
+                price,
+                price if listed else None,
+                None,
+                rng.choice(["one_time", "on_demand", "yearly", "other"]),
+                None,
+                now - dt.timedelta(days=rng.uniform(1, 30)) if withdrawn else None,
+                created,
+                created,
+                status,
+                "city" if reviewing else None,
+                "city" if status == "returned" else None,
+                submitted,
+                submitted if reviewing else None,
+                submitted + dt.timedelta(days=rng.uniform(0.1, 5)) if status in ("done", "rejected") else None,
+                1,
+            )
+        )
+    w.write(
+        "zs_product",
+        [
+            "id",
+            "organisation_id",
+            "code",
+            "name",
+            "category",
+            "scenarios",
+            "max_price",
+            "listed_price",
+            "price_note",
+            "purchase_mode",
+            "description",
+            "withdrawn_at",
+            "created_at",
+            "updated_at",
+            "status",
+            "current_step",
+            "return_step",
+            "submitted_at",
+            "step_entered_at",
+            "completed_at",
+            "version",
+        ],
+        out,
+    )

@@ -197,6 +197,7 @@ def seed_demo(registry_csv=None):
             else:
                 user.organisation = _demo_org(kind, value)
         created.append(phone)
+    _demo_products()
     if not db.session.query(Announcement).first():
         db.session.add(
             Announcement(
@@ -207,6 +208,45 @@ def seed_demo(registry_csv=None):
         )
     db.session.commit()
     return created
+
+
+def _demo_products():
+    """The demo provider's catalog: two listed products and one waiting for 市工信 (make run shows them)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from .models import Product, ReviewStatus
+
+    provider = db.session.query(ZsdxUser).filter(ZsdxUser.phone == "13800000002").first()
+    if provider is None or provider.organisation_id is None:
+        return
+    db.session.flush()
+    if db.session.query(Product.id).filter(Product.organisation_id == provider.organisation_id).first():
+        return
+    now = dt.datetime.now()
+    for code, name, scenarios, price, status in (
+        ("P240901000001", "数智MES云平台", "S6,S7", Decimal("10.8000"), ReviewStatus.DONE),
+        ("P240901000002", "设备联网与能耗管理系统", "S8,S10", Decimal("12.6000"), ReviewStatus.DONE),
+        (None, "智能仓储WMS实施服务", "S12", Decimal("8.5000"), ReviewStatus.REVIEWING),
+    ):
+        db.session.add(
+            Product(
+                organisation_id=provider.organisation_id,
+                code=code,
+                name=name,
+                category="software",
+                scenarios=scenarios,
+                max_price=price,
+                listed_price=price if code else None,
+                purchase_mode="yearly",
+                price_note="不包含实施费、人工费、培训费、维保费",
+                status=status,
+                current_step="city" if status == ReviewStatus.REVIEWING else None,
+                submitted_at=now,
+                step_entered_at=now if status == ReviewStatus.REVIEWING else None,
+                completed_at=now if code else None,
+            )
+        )
 
 
 def sample_filing(org, user_id, step=None, project_name="示例项目", entered=None):

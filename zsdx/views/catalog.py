@@ -91,9 +91,7 @@ def _status(product):
 
 
 def _change_link(pk):
-    return Markup('<a href="{}" class="zs-op-change">{}</a>').format(
-        url_for("MyProductView.change", pk=pk), _("Edit")
-    )
+    return Markup('<a href="{}" class="zs-op-change">{}</a>').format(url_for("MyProductView.change", pk=pk), _("Edit"))
 
 
 class MyProductView(ScopedModelView):
