@@ -184,6 +184,22 @@ def _copy_value(v):
     return str(v)
 
 
+ORG_COLUMNS = [
+    "id",
+    "kind",
+    "name",
+    "credit_code",
+    "town_id",
+    "industry_id",
+    "contact_name",
+    "contact_phone",
+    "is_industry_provider",
+    "is_scenario_provider",
+    "is_ecosystem_provider",
+    "created_on",
+]
+
+
 class Writer:
     """Bulk rows into a table: PostgreSQL COPY when on psycopg2, else Core insert() executemany."""
 
@@ -494,20 +510,7 @@ def generate(
     echo("writing:")
     w.write(
         "zs_organisation",
-        [
-            "id",
-            "kind",
-            "name",
-            "credit_code",
-            "town_id",
-            "industry_id",
-            "contact_name",
-            "contact_phone",
-            "is_industry_provider",
-            "is_scenario_provider",
-            "is_ecosystem_provider",
-            "created_on",
-        ],
+        ORG_COLUMNS,
         (
             (o[0], "enterprise", o[1], o[2], towns[o[3]].id, industries[o[4]].id, o[5], o[6], False, False, False, o[7])
             for o in orgs
@@ -981,20 +984,7 @@ def _write_products(w, conn, rng, now, count, towns):
         )
     w.write(
         "zs_organisation",
-        [
-            "id",
-            "kind",
-            "name",
-            "credit_code",
-            "town_id",
-            "industry_id",
-            "contact_name",
-            "contact_phone",
-            "is_industry_provider",
-            "is_scenario_provider",
-            "is_ecosystem_provider",
-            "created_on",
-        ],
+        ORG_COLUMNS,
         rows,
     )
     product_id0 = _next_id(conn, "zs_product")

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..forms import ProductForm
 from ..models import Organisation, Product, ReviewStatus
 from ..visibility import get_owned_or_404, visible
-from ..workflow import WorkflowError, timeline
+from ..workflow import WorkflowError
 from .admin import titles
 from .datamodel import EagerSQLAInterface
 from .generated import OwnedRows, ScopedModelView
@@ -234,23 +234,11 @@ class ProductAdminView(ScopedModelView):
     locals().update(titles(_l("Product/service")))
     label_columns = MyProductView.label_columns | {"organisation": _l("Provider")}
     list_columns = ["code", "name", "organisation", "max_price", "listed_price", "status_label", "updated_at"]
-    show_columns = [
-        "code",
-        "name",
-        "organisation",
-        "category",
-        "max_price",
-        "listed_price",
-        "price_note",
-        "purchase_mode",
-        "description",
-        "status_label",
-    ]
-    search_columns = ["name", "code"]
-    order_columns = ["code", "name", "updated_at"]
-    base_order = ("updated_at", "desc")
+    show_columns = MyProductView.show_columns[:2] + ["organisation"] + MyProductView.show_columns[2:]
+    search_columns, order_columns, base_order = (
+        MyProductView.search_columns,
+        MyProductView.order_columns,
+        MyProductView.base_order,
+    )
     formatters_columns = {k: v for k, v in MyProductView.formatters_columns.items() if k != "change_id"}
     page_size = 20
-
-
-__all__ = ["MyProductView", "ProductAdminView", "ProductView", "timeline"]
