@@ -138,7 +138,9 @@ def build_world(app, factory):
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
         bucket["user"] = [e["id"], prov[side]["id"], inst[side]["id"]]
     with app.app_context():
-        town = Town(code=str(random.randint(9000, 9999)), name=f"模糊测试镇{tag}", sort=999)
+        used = {code for (code,) in db.session.query(Town.code)}  # a random code could clash with another fixture's
+        code = random.choice([str(n) for n in range(9000, 10000) if str(n) not in used])
+        town = Town(code=code, name=f"模糊测试镇{tag}", sort=999)
         industry = Industry(name=f"模糊测试行业{tag}", sort=999)
         leaf_parent = db.session.query(ProductCategory).filter_by(level=2).first()
         category = ProductCategory(name=f"模糊测试类别{tag}", level=3, parent=leaf_parent)
