@@ -11,7 +11,6 @@ Every later chapter adds its records here, so the access table and its own tests
 """
 
 import datetime as dt
-import io
 import random
 
 from conftest import PASSWORD, Factory, csrf_from
@@ -236,6 +235,3 @@ def _store_bytes(app, data):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as fh:
             fh.write(data)
-
-
-__all__ = ["IDENTITIES", "Tenants", "build_tenants", "io"]

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import InfoChangeRequest, Organisation, ReviewStatus
-from .stages import Stage, register_stage
+from .stages import Stage, generic_status, register_stage
 
 APPLIED_FIELDS = ("name", "credit_code", "town_id", "industry_id", "contact_name", "contact_phone")
 
@@ -26,13 +26,8 @@ def apply_change(request, actor):
 
 
 def status_text(request):
-    return {
-        ReviewStatus.DRAFT: _("To be submitted"),
-        ReviewStatus.REVIEWING: _("Pending review"),
-        ReviewStatus.RETURNED: _("Status: returned"),
-        ReviewStatus.DONE: _("Status: approved"),
-        ReviewStatus.REJECTED: _("Not approved"),
-    }[request.status]
+    """As every stage's, but a request under review is simply 待审核 (its chain has one step)."""
+    return _("Pending review") if request.status == ReviewStatus.REVIEWING else generic_status(request)
 
 
 def _attachment(request, item):

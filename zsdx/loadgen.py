@@ -184,6 +184,9 @@ def _copy_value(v):
     return str(v)
 
 
+# the ReviewableMixin columns, in the order every reviewable table is written with
+REVIEW_COLUMNS = ["status", "current_step", "return_step", "submitted_at", "step_entered_at", "completed_at", "version"]
+
 ORG_COLUMNS = [
     "id",
     "kind",
@@ -684,13 +687,7 @@ def generate(
             "filing_no",
             "created_at",
             "updated_at",
-            "status",
-            "current_step",
-            "return_step",
-            "submitted_at",
-            "step_entered_at",
-            "completed_at",
-            "version",
+            *REVIEW_COLUMNS,
         ],
         filing_rows,
     )
@@ -1044,13 +1041,7 @@ def _write_products(w, conn, rng, now, count, towns):
             "withdrawn_at",
             "created_at",
             "updated_at",
-            "status",
-            "current_step",
-            "return_step",
-            "submitted_at",
-            "step_entered_at",
-            "completed_at",
-            "version",
+            *REVIEW_COLUMNS,
         ],
         out,
     )

@@ -18,7 +18,8 @@ STAGES: dict[str, "Stage"] = {}
 _BY_MODEL: dict[type, "Stage"] = {}
 
 
-def _generic_status(record):
+def generic_status(record):
+    """The status shown in lists: 审核中（step）, 待提交, 已驳回, 已通过, 审核不通过."""
     from .models import ReviewStatus
     from .workflow import step_of
 
@@ -46,7 +47,7 @@ class Stage:
     item_name: Callable = lambda r: getattr(r, "name", "") or ""  # the item column of the queues
     item_label: object = None  # its header (default: 项目名称)
     enterprise_name: Callable = lambda r: r.organisation.name if r.organisation else ""
-    status_text: Callable = _generic_status  # record -> the status shown in lists
+    status_text: Callable = generic_status  # record -> the status shown in lists
     review_template: str = "zsdx/_review_generic.html"  # the partial inside the generic review page
     detail_fields: list = field(default_factory=list)  # [(attribute, label)] for the generic partial
     review_context: Callable | None = None  # record -> extra template context for the partial
