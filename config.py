@@ -137,6 +137,15 @@ REVIEW_CHAINS = {
     "diagnosis_report": [
         {"key": "enterprise_confirm", "role": "企业", "scope": "owner", "deadline_days": 10},
     ],
+    # 行业型服务商协助填写: the page handed to the provider the enterprise chose (SPEC §3.4, §3.5)
+    "assist": [
+        {"key": "provider_fill", "role": "服务商", "scope": "helper", "deadline_days": 10},
+    ],
+    # 预奖补申请 of a 已签约 project: 已审核 / 退回重填 / 审核不通过 (manual 04)
+    "pre_subsidy": [
+        {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5, "allow_reject": True},
+        {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5, "allow_reject": True},
+    ],
 }
 # How often the reminder job runs (rq cron), in seconds.
 REMINDER_INTERVAL_SECONDS = _env_int("REMINDER_INTERVAL_SECONDS", 3600)

@@ -212,7 +212,9 @@ def complete_filing(filing, actor):
             )
         )
     if not db.session.query(Signing.id).filter_by(project_id=project_id).first():
-        db.session.add(Signing(project_id=project_id))
+        from .signing import new_signing
+
+        db.session.add(new_signing(filing))
 
 
 def record_revision(filing, actor, before, after):

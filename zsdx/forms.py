@@ -374,3 +374,99 @@ class ProductForm(ZsdxForm):
     price_note = TextAreaField(_l("Quotation notes"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
     purchase_mode = RadioField(_l("Purchase method"), validators=[_chosen(_l("the purchase method"))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 5})
+
+
+# --- 项目签约 (zsdx.signing): every field Optional; 【提交】 checks what is required (zsdx.signing.problems) ------
+def _money(label):
+    return BoundedDecimalField(
+        label,
+        places=4,
+        max_digits=14,
+        minimum=Decimal("0"),
+        validators=[Optional()],
+        render_kw={"type": "number", "step": "0.0001", "min": "0"},
+    )
+
+
+class SigningForm(ZsdxForm):
+    """项目基本信息 of a signing. Choices are filled by the view."""
+
+    project_name = StringField(_l("Project name"), validators=[Optional(), Length(max=200)])
+    summary = TextAreaField(
+        _l("Project summary"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={
+            "rows": 5,
+            "maxlength": 2000,
+            "placeholder": _l(
+                "Describe the project: needs, place, scale, what is transformed, technical plan, construction "
+                "period and schedule; within 2000 characters."
+            ),
+        },
+    )
+    start_date = DateField(_l("Transformation start date"), validators=[Optional()], render_kw={"type": "date"})
+    end_date = DateField(_l("Transformation end date"), validators=[Optional()], render_kw={"type": "date"})
+    acceptance_date = DateField(_l("Planned acceptance date"), validators=[Optional()], render_kw={"type": "date"})
+    target_level = SelectField(_l("Target digital level"), validators=[Optional()])
+    chain_leader = SelectField(_l("Driven by a chain leader"), validators=[Optional()])
+
+
+class RowForm(ZsdxForm):
+    """A repeated row of a page (a contract tab, a need, a product): prefixed names, no CSRF field of its own
+    (the page's form carries it)."""
+
+    class Meta:
+        csrf = False
+
+
+class ContractForm(RowForm):
+    number = StringField(_l("Contract/agreement number"), validators=[Optional(), Length(max=64)])
+    total_amount = _money(_l("Total contract amount (10k yuan)"))
+    industry_provider = SelectField(_l("Signed industry service provider"), validators=[Optional()])
+    subsidy_amount = _money(_l("Of which included in the subsidised project amount (10k yuan)"))
+
+
+class NeedForm(RowForm):
+    scenario = SelectField(_l("Application scenario"), validators=[Optional()])
+    description = TextAreaField(
+        _l("Scenario description"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    analysis = TextAreaField(
+        _l("Problem and needs analysis (within 300 characters)"),
+        validators=[Optional(), Length(max=300)],
+        render_kw={"rows": 2, "maxlength": 300},
+    )
+
+
+class SigningProductForm(RowForm):
+    contract_id = SelectField(_l("Contract"), validators=[Optional()])
+    cloud = RadioField(_l("Cloud use"), validators=[Optional()])
+    content = TextAreaField(
+        _l("Digital transformation content"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}
+    )
+    start_date = DateField(_l("Transformation start date"), validators=[Optional()], render_kw={"type": "date"})
+    end_date = DateField(_l("Transformation end date"), validators=[Optional()], render_kw={"type": "date"})
+    price = BoundedDecimalField(
+        _l("Product/service signing price (10k yuan, tax included)"),
+        places=4,
+        max_digits=14,
+        minimum=Decimal("0"),
+        validators=[Optional()],
+        render_kw={
+            "type": "number",
+            "step": "0.0001",
+            "min": "0",
+            "placeholder": _l("Excluding implementation, labour, training and maintenance fees"),
+        },
+    )
+    over_price_reason = TextAreaField(
+        _l("Explanation of a price above the maximum warehousing price"),
+        validators=[Optional(), Length(max=500)],
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+    scenario = SelectField(_l("Corresponding transformation scenario"), validators=[Optional()])
+    scenario_desc = TextAreaField(
+        _l("Scenario description (within 500 characters)"),
+        validators=[Optional(), Length(max=500)],
+        render_kw={"rows": 2, "maxlength": 500},
+    )

@@ -5,7 +5,7 @@ records this user may act on), the visibility layer (records this user may see) 
 (the users to tell). A chain step names its scope in REVIEW_CHAINS; an unknown name stops start-up
 (zsdx.workflow.validate_chains), so a typo can never fail open.
 
-To add a scope (e.g. "the provider this record asked for help"), subclass Scope and `register_scope` it.
+To add a scope, subclass Scope and `register_scope` it.
 """
 
 from sqlalchemy import and_, exists, or_, select, true
@@ -124,6 +124,25 @@ class InstitutionScope(Scope):
 
 
 InstitutionScope = register_scope(InstitutionScope())
+
+
+class HelperScope(Scope):
+    """The provider this record asked for help (行业型服务商协助填写): its users fill the handed-over page."""
+
+    name = "helper"
+    requires = ("provider_id",)
+
+    def may_act(self, user, record, step, stage):
+        return user.organisation_id is not None and user.organisation_id == record.provider_id
+
+    def act_clause(self, model, user, step, stage):
+        return None if user.organisation_id is None else model.provider_id == user.organisation_id
+
+    def users(self, query, record, step, stage):
+        return query.filter(ZsdxUser.organisation_id == record.provider_id)
+
+
+HelperScope = register_scope(HelperScope())
 
 
 class ListedScope(Scope):

@@ -8,21 +8,6 @@ from .stages import WorkbenchTab, register_tab
 for group, key, label, order, columns in (
     (
         "projects",
-        "signing",
-        _l("Project signing"),
-        30,
-        [
-            _l("No."),
-            _l("Project name"),
-            _l("Signing status"),
-            _l("Pre-subsidy status"),
-            _l("Industry provider assistance status"),
-            _l("Submitted at"),
-            _l("Operation"),
-        ],
-    ),
-    (
-        "projects",
         "implementing",
         _l("Implementation - in progress"),
         40,

@@ -49,6 +49,7 @@ STEP_LABELS = {
     "city": _l("City bureau review"),
     "city_recheck": _l("City bureau re-review"),
     "enterprise_confirm": _l("Enterprise confirmation"),
+    "provider_fill": _l("Filling by the industry service provider"),
 }
 ACTION_LABELS = {
     "submit": _l("Submitted"),
@@ -58,6 +59,7 @@ ACTION_LABELS = {
     "assign": _l("Reviewers assigned"),
     "complete": _l("Completed"),
     "reopen": _l("Changed after approval"),
+    "withdraw": _l("Withdrawn by the submitter"),
 }
 
 
@@ -579,6 +581,18 @@ def reopen(record, actor):
         raise AlreadyHandled(_("This record has already been handled by someone else"))
     _guarded_update(record, ReviewStatus.DONE, None, status=ReviewStatus.DRAFT, return_step=None)
     _audit(record, None, actor, "reopen")
+    db.session.flush()
+
+
+def withdraw(record, actor):
+    """The submitter takes a record back from the step it waits at (e.g. an enterprise cancelling the
+    assistance it asked for): it is a draft again and the step's 待办 close. The caller commits."""
+    if record.status != ReviewStatus.REVIEWING:
+        raise AlreadyHandled(_("This record has already been handled by someone else"))
+    step_key = record.current_step
+    _guarded_update(record, ReviewStatus.REVIEWING, step_key, status=ReviewStatus.DRAFT, current_step=None)
+    _audit(record, None, actor, "withdraw")
+    _close_todos(record, step_key)
     db.session.flush()
 
 

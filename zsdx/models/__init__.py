@@ -5,22 +5,46 @@ A new stage adds its own module here (and its migration); shared modules do not 
 """
 
 from .accounts import InstitutionType, LoginFailure, Organisation, OrgKind, SmsCode, ZsdxUser
+from .assist import AssistRequest
 from .base import now
 from .catalog import Product, PurchaseMode
 from .content import Announcement, Message, Notification, NotificationKind, StoredFile
 from .diagnosis import AssessmentResult, DiagnosisMethod, PreDiagnosis
-from .filing import Filing, FilingCounter, FilingRevision, Project, Signing, StageStatus
+from .filing import Filing, FilingCounter, FilingRevision, Project, StageStatus
 from .infochange import InfoChangeAttachment, InfoChangeRequest
 from .reference import Industry, ProductCategory, RegistryEntry, Town
-from .review import ReviewableMixin, ReviewAction, ReviewAssignment, ReviewReminder, ReviewStatus, SubmissionWindow
+from .review import (
+    ReviewableMixin,
+    ReviewAction,
+    ReviewAssignment,
+    ReviewReminder,
+    ReviewStatus,
+    Revision,
+    SubmissionWindow,
+)
+from .signing import (
+    Contract,
+    Implementation,
+    ImplementationStatus,
+    PreSubsidy,
+    Signing,
+    SigningNeed,
+    SigningProduct,
+    SigningStatus,
+    pre_subsidy_contract,
+)
 
 __all__ = [
     "Announcement",
     "AssessmentResult",
+    "AssistRequest",
+    "Contract",
     "DiagnosisMethod",
     "Filing",
     "FilingCounter",
     "FilingRevision",
+    "Implementation",
+    "ImplementationStatus",
     "Industry",
     "InfoChangeAttachment",
     "InfoChangeRequest",
@@ -32,6 +56,7 @@ __all__ = [
     "OrgKind",
     "Organisation",
     "PreDiagnosis",
+    "PreSubsidy",
     "Product",
     "ProductCategory",
     "Project",
@@ -42,7 +67,11 @@ __all__ = [
     "ReviewReminder",
     "ReviewStatus",
     "ReviewableMixin",
+    "Revision",
     "Signing",
+    "SigningNeed",
+    "SigningProduct",
+    "SigningStatus",
     "SmsCode",
     "StageStatus",
     "StoredFile",
@@ -50,4 +79,5 @@ __all__ = [
     "Town",
     "ZsdxUser",
     "now",
+    "pre_subsidy_contract",
 ]

@@ -34,6 +34,7 @@ class Project(Model):
     filing = relationship("Filing", back_populates="project", uselist=False)
     pre_diagnosis = relationship("PreDiagnosis", back_populates="project", uselist=False)
     signing = relationship("Signing", back_populates="project", uselist=False)
+    implementation = relationship("Implementation", back_populates="project", uselist=False)
 
 
 class Filing(ReviewableMixin, Model):
@@ -113,15 +114,3 @@ class FilingCounter(Model):
 
 class StageStatus:
     PRE_DIAGNOSIS_PENDING = "pending"  # 待诊断
-    SIGNING_PENDING = "pending"  # 待签约
-
-
-class Signing(Model):
-    """项目签约, created at 已备案 (filled by the signing issue)."""
-
-    __tablename__ = "zs_signing"
-    id = Column(Integer, primary_key=True)
-    project_id = Column(Integer, ForeignKey("zs_project.id"), nullable=False, unique=True)
-    project = relationship(Project, back_populates="signing")
-    status = Column(String(16), nullable=False, default=StageStatus.SIGNING_PENDING, index=True)
-    created_at = Column(DateTime, nullable=False, default=now)

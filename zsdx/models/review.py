@@ -113,3 +113,17 @@ class SubmissionWindow(Model):
 
     def __repr__(self):
         return self.name
+
+
+class Revision(Model):
+    """信息变更 of a completed record of any stage (a 已签约 signing, …): what changed, by whom, when."""
+
+    __tablename__ = "zs_revision"
+    id = Column(Integer, primary_key=True)
+    subject_type = Column(String(32), nullable=False)
+    subject_id = Column(Integer, nullable=False)
+    actor_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    actor = relationship("ZsdxUser")
+    created_at = Column(DateTime, nullable=False, default=now)
+    changes = Column(Text, nullable=False)  # JSON list of [field label, old, new]
+    __table_args__ = (Index("ix_revision_subject", "subject_type", "subject_id", "id"),)
