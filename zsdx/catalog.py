@@ -70,6 +70,13 @@ def check(product):
     return errors
 
 
+def listed_products():
+    """A query of the catalog: approved, not withdrawn products (what anyone may pick), whoever asks."""
+    from .scopes import scope
+
+    return db.session.query(Product).filter(scope("listed").see_clause(Product, None, None))
+
+
 def status_text(product):
     if product.withdrawn_at:
         return _("Withdrawn")

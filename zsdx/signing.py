@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from . import assist
 from . import roles as R
+from .catalog import listed_products
 from .extensions import db
 from .models import (
     Contract,
@@ -29,7 +30,7 @@ from .models import (
     SigningStatus,
 )
 from .stages import WorkbenchTab, register_tab
-from .visibility import in_scope, owner_clause, register
+from .visibility import owner_clause, register
 from .workflow import WorkflowError, unit_of_work
 
 HOST = "signing"  # AssistRequest.host_type and Revision.subject_type
@@ -257,7 +258,8 @@ def over_price(row):
 def still_listed(product_ids):
     if not product_ids:
         return set()
-    return {pid for (pid,) in in_scope(Product, "listed").with_entities(Product.id).filter(Product.id.in_(product_ids))}
+    rows = listed_products().with_entities(Product.id).filter(Product.id.in_(product_ids))
+    return {pid for (pid,) in rows}
 
 
 # --- page 3 rows ------------------------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def pick_product(signing, product_id):
     """【添加产品/服务】 → 确定: a listed product (approved, not withdrawn) of any provider becomes a row, its
     code, name and supplier copied; anything else is refused as not found."""
     product = (
-        in_scope(Product, "listed")
+        listed_products()
         .options(joinedload(Product.organisation))
         .filter(Product.id == product_id)
         .one_or_none()
