@@ -221,7 +221,53 @@ def build_tenants(app):
         world.ids["town"] = town_a["id"]
         assert db.session.get(ZsdxUser, ent["id"]) is not None
     _store_bytes(app, PDF_BYTES)
+    _signings(app, world)
     return world
+
+
+def _signings(app, world):
+    """Signings: A's signed one (two contracts, a draft 预奖补申请), B's signed one, and A's pending one whose
+    page 3 is with prov_a (协助填写中)."""
+    from helpers_signing import listed_product, make_signing
+
+    from zsdx.models import AssistRequest, PreSubsidy, Signing
+
+    u = world.users
+    product = {"id": world.ids["product_listed"]}
+    signed = make_signing(app, u["ent_a"], contracts=2, filled=True, signed=True, product=product)
+    signed_b = make_signing(app, u["ent_b"], contracts=1, filled=True, signed=True, product=product)
+    pending = make_signing(app, u["ent_a"], contracts=1, provider_org=u["prov_a"]["org_id"])
+    listed_product(app, Factory(app), provider_org=u["prov_b"]["org_id"])
+    with app.app_context():
+        now = dt.datetime.now()
+        application = PreSubsidy(
+            signing_id=signed["signing"], organisation_id=u["ent_a"]["org_id"], town_id=world.towns[0]["id"]
+        )
+        db.session.add(application)
+        signing = db.session.get(Signing, pending["signing"])
+        signing.assisted = True
+        request = AssistRequest(
+            host_type="signing",
+            host_id=signing.id,
+            organisation_id=u["ent_a"]["org_id"],
+            provider_id=u["prov_a"]["org_id"],
+            item_name=signing.project_name,
+            status=ReviewStatus.REVIEWING,
+            current_step="provider_fill",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+        db.session.add(request)
+        db.session.commit()
+        world.ids.update(
+            signing=signed["signing"],
+            signing_b=signed_b["signing"],
+            signing_assisted=pending["signing"],
+            contract=signed["contracts"][0],
+            contract_b=signed_b["contracts"][0],
+            pre_subsidy=application.id,
+            assist=request.id,
+        )
 
 
 def _store_bytes(app, data):
