@@ -94,10 +94,10 @@ def provider_choices(organisation_ids=None):
 
 
 # --- use cases (the caller's unit of work commits, except where noted) -------------------------------------
-def ask(host_type, host, actor, provider_id):
-    """Hand the page to `provider_id` (a 行业型服务商); one commit. A filled request not yet confirmed may be
-    sent again (to the same or another provider)."""
-    if provider_id not in {pid for pid, _name in provider_choices()}:
+def ask(host_type, host, actor, provider_id, allowed=None):
+    """Hand the page to `provider_id` (a 行业型服务商, among `allowed` ids when given); one commit. A filled
+    request not yet confirmed may be sent again (to the same or another provider)."""
+    if provider_id not in {pid for pid, _name in provider_choices(allowed)}:
         raise WorkflowError(_("Please choose an industry service provider"))
     request = host.assist
     with unit_of_work():

@@ -34,6 +34,7 @@ REVIEWER_VIEWS = COMMON_VIEWS + [
     "ReviewQueueView",
     ("FilingView", ["can_detail", "can_file"]),
     ("FilingApi", ["can_get", "can_get_list"]),
+    ("SigningView", ["can_detail", "can_contract_file"]),
 ]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
@@ -48,11 +49,20 @@ ROLES = {
             "FilingView",
             "FilingApi",
             "DiagnosisView",
+            "SigningView",
+            "PreSubsidyView",
         ],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
     PROVIDER: {
-        "views": COMMON_VIEWS + ["InfoChangeView", "MessageBoardView", "ProductView", "MyProductView"],
+        "views": COMMON_VIEWS
+        + [
+            "InfoChangeView",
+            "MessageBoardView",
+            "ProductView",
+            "MyProductView",
+            ("SigningView", ["can_detail", "can_assist", "can_catalog", "can_contract_file"]),
+        ],
         "menus": ["Home", "Workbench", "Products", "MyProducts"],
     },
     INSTITUTION: {

@@ -208,6 +208,13 @@ def page3_problems(signing, listed_ids=None):
     if waiting:
         out["assisted"] = waiting
         return out
+    out.update(rows_problems(signing, listed_ids))
+    return out
+
+
+def rows_problems(signing, listed_ids=None):
+    """The rows of page 3 (what the enterprise, or the provider assisting it, must fill)."""
+    out = {}
     if not signing.needs:
         out["needs"] = _("Please fill in at least one digital transformation need")
     for index, need in enumerate(signing.needs, start=1):
@@ -272,12 +279,7 @@ def add_need(signing):
 def pick_product(signing, product_id):
     """【添加产品/服务】 → 确定: a listed product (approved, not withdrawn) of any provider becomes a row, its
     code, name and supplier copied; anything else is refused as not found."""
-    product = (
-        listed_products()
-        .options(joinedload(Product.organisation))
-        .filter(Product.id == product_id)
-        .one_or_none()
-    )
+    product = listed_products().options(joinedload(Product.organisation)).filter(Product.id == product_id).one_or_none()
     if product is None:
         raise WorkflowError(_("This product/service is not in the catalog (not listed or withdrawn)"))
     row = SigningProduct(

@@ -14,6 +14,15 @@ def register(app):
 
     app.add_template_filter(filing.status_label, "filing_status")
 
+    @app.template_filter("wan")
+    def format_wan(value):
+        """An amount in 万元 as stored (Decimal), with its 4 places; '' when empty. Never through float."""
+        from decimal import Decimal
+
+        if value is None or value == "":
+            return ""
+        return f"{Decimal(value).quantize(Decimal('0.0001')):f}"
+
     @app.template_global("unread_notifications")
     def unread_notifications():
         """The header badge: unread 待办事项 + 审核通知 of the signed-in user (one aggregate query)."""

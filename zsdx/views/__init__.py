@@ -21,7 +21,9 @@ def register_views(appbuilder):
     from .catalog import MyProductView, ProductAdminView, ProductView
     from .diagnosis import DiagnosisAssignView, DiagnosisView, InstitutionTaskView
     from .filing import FilingView
+    from .presubsidy import PreSubsidyView
     from .review import ReviewQueueView
+    from .signing import SigningView
     from .windows import SubmissionWindowView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
 
@@ -49,11 +51,20 @@ def register_views(appbuilder):
     ):
         appbuilder.add_view(view, name, label=label, category="ReferenceData", category_label=_l("Reference data"))
 
-    for view in (AccountView, InfoChangeView, NotificationView, MessageBoardView, FilingView, DiagnosisView):
+    for view in (
+        AccountView,
+        InfoChangeView,
+        NotificationView,
+        MessageBoardView,
+        FilingView,
+        DiagnosisView,
+        SigningView,
+    ):
         appbuilder.add_view_no_menu(view)
     sms = appbuilder.add_view_no_menu(SmsView)
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
+    appbuilder.add_view_no_menu(PreSubsidyView)
     appbuilder.add_api(FilingApi)
     from flask import current_app
 
