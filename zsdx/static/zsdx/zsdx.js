@@ -250,3 +250,59 @@
     if (!ok) { e.preventDefault(); }
   });
 })(jQuery);
+
+/* 项目签约: the contract tab holding an error opens first; the price warning follows the typed price; the
+   【添加产品/服务】 dialog searches the catalog (listed products only) without leaving the page. */
+(function ($) {
+  var form = $('#signing-form');
+  if (!form.length) { return; }
+  var bad = form.find('.zs-contract-panes .has-error').first().closest('.tab-pane');
+  if (bad.length) { $('a[href="#' + bad.attr('id') + '"]').tab('show'); }
+  var hash = window.location.hash;
+  if (hash && /^#contract-\d+$/.test(hash)) { $('a[href="' + hash + '"]').tab('show'); }
+  function money(text) {
+    // compare as 4-place fixed-point integers: no float rounding (the amounts are in 万元)
+    var m = /^\s*(\d{1,10})(?:\.(\d{0,4}))?\s*$/.exec(text || '');
+    if (!m) { return null; }
+    return parseInt(m[1], 10) * 10000 + parseInt(((m[2] || '') + '0000').slice(0, 4), 10);
+  }
+  form.on('input change', 'input[data-max]', function () {
+    var price = money($(this).val()), max = money(String($(this).data('max')));
+    var over = price !== null && max !== null && price > max;
+    $('#' + this.id.replace(/-price$/, '-warning')).toggleClass('hidden', !over);
+  });
+  function toggleSend() {
+    $('#assist-send').toggle($('#assisted-yes').is(':checked'));
+  }
+  $(document).on('change', 'input[name=assisted]', toggleSend);
+  toggleSend();
+  var dialog = $('#catalog-dialog');
+  function search() {
+    var url = dialog.data('search'), q = $('#catalog-q').val();
+    $.getJSON(url, { q: q }).done(function (rows) {
+      var body = $('#catalog-results tbody').empty();
+      if (!rows.length) {
+        body.append($('<tr class="zs-empty-row"><td colspan="7" class="zs-empty"></td></tr>')
+          .find('td').text(body.closest('table').data('empty') || '').end());
+        return;
+      }
+      $.each(rows, function (i, r) {
+        var tr = $('<tr></tr>').attr('data-product', r.id);
+        $('<td></td>').append($('<input type="radio" name="pick_product" form="signing-form">')
+          .attr('value', r.id).attr('id', 'pick-' + r.id)).appendTo(tr);
+        $('<td></td>').text(i + 1).appendTo(tr);
+        $('<td></td>').text(r.code).appendTo(tr);
+        $('<td></td>').append($('<label></label>').attr('for', 'pick-' + r.id).text(r.name)).appendTo(tr);
+        $('<td></td>').text(r.supplier).appendTo(tr);
+        $('<td></td>').text(r.max_price).appendTo(tr);
+        $('<td></td>').text(r.purchase_mode).appendTo(tr);
+        body.append(tr);
+      });
+    });
+  }
+  $(document).on('click', '#catalog-search', search);
+  $(document).on('keydown', '#catalog-q', function (e) { if (e.which === 13) { e.preventDefault(); search(); } });
+  $(document).on('click', '#catalog-results tbody tr', function (e) {
+    if (!$(e.target).is('input')) { $(this).find('input[type=radio]').prop('checked', true); }
+  });
+})(jQuery);
