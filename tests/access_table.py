@@ -99,6 +99,27 @@ TABLE = {
     "FilingView.detail": E(FILING_READERS, rows=FILING_ROWS, args={"pk": "@filing"}),
     "FilingView.file": E(FILING_READERS, rows=set(), args={"pk": "@filing", "which": "authorization"}),
     "FilingView.authorization_template": E({ENT, ADMIN}),
+    # 预奖补申请 (by the signing's id; A's draft application exists): the owner only; its files by the
+    # application's id (the draft has none: 404 for all); the .docx templates (pre-filled for one's own signing)
+    "PreSubsidyView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@signing"}),
+    "PreSubsidyView.file": E({ENT, ADMIN}, rows=set(), args={"pk": "@pre_subsidy", "which": "application"}),
+    "PreSubsidyView.application_template": E({ENT, ADMIN}),
+    "PreSubsidyView.commitment_template": E({ENT, ADMIN}),
+    # 项目签约: A's signed signing ("@signing", town A, contracts with PDFs) and A's pending one whose page 3 is
+    # with prov_a ("@signing_assisted"): the owner edits; prov_a fills page 3 only; town A and 市工信 read
+    "SigningView.index": E({ENT, ADMIN}, ok=302),
+    "SigningView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@signing_assisted"}),
+    "SigningView.change": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@signing"}),
+    "SigningView.detail": E(
+        REVIEWERS | {ENT, PROV, ADMIN},
+        rows={"ent_a", "prov_a", "town_a", "city", "admin"},
+        args={"pk": "@signing_assisted"},
+    ),
+    "SigningView.assist": E({PROV, ADMIN}, rows={"prov_a"}, args={"pk": "@signing_assisted"}),
+    "SigningView.contract_file": E(
+        REVIEWERS | {ENT, PROV, ADMIN}, rows={"ent_a", "town_a", "city", "admin"}, args={"pk": "@contract"}
+    ),
+    "SigningView.catalog": E({ENT, PROV, ADMIN}),
     "InfoChangeView.form": E({ENT, PROV, ADMIN}, ok=(200, 404)),  # 404: a user without an organisation
     "InfoChangeView.attachment": E(
         {ENT, PROV, ADMIN}, rows={"ent_a"}, args={"pk": "@info_change", "att": "@attachment"}

@@ -18,6 +18,7 @@ file inputs get hostile names (CR/LF, NUL, `..`, 300 characters) and odd bytes.
 """
 
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import itertools
@@ -91,6 +92,7 @@ def build_world(app, factory):
     """Tenant A (小榄 2010) and tenant B (石岐 2001): an enterprise with filings at several steps, a provider,
     an institution; reviewers of both towns; one of each other role; one row per admin reference view."""
     from helpers_review import make_filing
+    from helpers_signing import listed_product, make_signing
 
     from zsdx.extensions import appbuilder, db
     from zsdx.models import (
@@ -135,6 +137,28 @@ def build_world(app, factory):
             f.filing_no = f"ZS{tag}{side}"
             db.session.commit()
         bucket["filing"] = [*filings, done]
+        product = listed_product(app, factory)
+        pending = make_signing(app, e, contracts=1, filled=True, product=product)
+        signed = make_signing(app, e, contracts=2, filled=True, signed=True, product=product)
+        assisted = make_signing(app, e, contracts=1, filled=True, product=product, provider_org=prov[side]["org_id"])
+        with app.app_context():
+            from zsdx.models import AssistRequest
+
+            now = dt.datetime.now()
+            db.session.add(
+                AssistRequest(
+                    host_type="signing",
+                    host_id=assisted["signing"],
+                    organisation_id=e["org_id"],
+                    provider_id=prov[side]["org_id"],
+                    status=ReviewStatus.REVIEWING,
+                    current_step="provider_fill",
+                    submitted_at=now,
+                    step_entered_at=now,
+                )
+            )
+            db.session.commit()
+        bucket["signing"] = [pending["signing"], signed["signing"], assisted["signing"]]
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
         bucket["user"] = [e["id"], prov[side]["id"], inst[side]["id"]]
     with app.app_context():
@@ -255,6 +279,13 @@ def _fill(app, rule, world, endpoint):
         pks = world.own["org"][:1] + world.foreign["org"][:1]
     elif view in ("FilingView", "ReviewQueueView"):
         pks = world.own["filing"] + world.foreign["filing"][:2]
+    elif view in ("SigningView", "PreSubsidyView"):
+        # both pages of the signing form (?page=2 is the same route: links are followed by path only)
+        pks = world.own["signing"] + world.foreign["signing"][:1]
+        urls = [re.sub(r"<(?:int:)?pk>", str(pk), rule.rule) for pk in pks]
+        if endpoint in ("SigningView.edit", "SigningView.change", "SigningView.assist"):
+            urls += [u + "?page=2" for u in urls]
+        return urls
     else:
         return []  # assessments, diagnoses, announcements: found as links on the pages above
     urls = []
@@ -547,6 +578,11 @@ def snapshot(app):
 DRAFT_WRITES = {
     "/filing/<n>/edit": {"zs_filing", "zs_project", "zs_file"},
     "/assessment/<n>/edit": {"zs_assessment"},
+    # 项目签约 (zsdx/views/signing.py): the enterprise's pages keep what parsed; the provider's page 3 its rows
+    "/signing/<n>/edit": {"zs_signing", "zs_contract", "zs_signing_need", "zs_signing_product", "zs_file"},
+    "/signing/<n>/assist": {"zs_signing_need", "zs_signing_product"},
+    # 预奖补申请 (zsdx/views/presubsidy.py): the chosen contracts and the uploaded files are kept
+    "/presubsidy/<n>": {"zs_pre_subsidy", "zs_pre_subsidy_contract", "zs_file"},
 }
 
 

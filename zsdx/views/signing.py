@@ -237,6 +237,8 @@ class SigningView(BaseView):
     def assist(self, pk):
         """The provider's page 3, while the enterprise's request waits with it (协助填写中)."""
         signing = get_visible_or_404(Signing, pk, options=rules.page_options())
+        if signing.assist is None or signing.assist.provider_id != g.user.organisation_id:
+            abort(404)  # not the provider asked (Admin included: the page is the provider's)
         if not assist.may_fill(g.user, signing.assist):
             if request.method == "POST":
                 abort(403)
