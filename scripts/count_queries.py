@@ -176,7 +176,58 @@ def make_demo_records(app, enterprise_phone="13800000001"):
                         )
                     )
         db.session.commit()
-        return {"filing": waiting.id, "draft": draft.id, "assessment": assessment.id, "org": org.id}
+        signing, pre_subsidy = _signed_with_application(org, ent.id)
+        return {
+            "filing": waiting.id,
+            "draft": draft.id,
+            "assessment": assessment.id,
+            "org": org.id,
+            "signing": signing,
+            "pre_subsidy": pre_subsidy,
+        }
+
+
+def _signed_with_application(org, user_id):
+    """A 已签约 signing (two contracts) whose 预奖补申请 waits at the 镇街 step: (signing id, application id)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from zsdx.extensions import db
+    from zsdx.filing import complete_filing
+    from zsdx.models import Contract, PreSubsidy, ReviewStatus, Signing, SigningStatus
+
+    filing = _filing(org, user_id, "city", "示例签约项目")
+    db.session.flush()
+    filing.status, filing.current_step = ReviewStatus.DONE, None
+    complete_filing(filing, None)
+    db.session.flush()
+    signing = db.session.query(Signing).filter_by(project_id=filing.project_id).one()
+    signing.status, signing.submitted_at = SigningStatus.SIGNED, dt.datetime.now()
+    contracts = [
+        Contract(
+            signing_id=signing.id,
+            position=i,
+            number=f"HT-DEMO-{i + 1}",
+            total_amount=Decimal("100.5") + i,
+            subsidy_amount=Decimal("50.25") + i,
+            no_industry_provider=True,
+        )
+        for i in range(2)
+    ]
+    now = dt.datetime.now()
+    application = PreSubsidy(
+        signing_id=signing.id,
+        organisation_id=org.id,
+        town_id=signing.town_id,
+        contracts=contracts,
+        status=ReviewStatus.REVIEWING,
+        current_step="town",
+        submitted_at=now,
+        step_entered_at=now,
+    )
+    db.session.add_all([*contracts, application])
+    db.session.commit()
+    return signing.id, application.id
 
 
 def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
@@ -288,8 +339,12 @@ def page_urls(app, records=None):
                 args = {"pk": pk} if pk else None
             elif rule.endpoint == "FilingApi.get" and "filing" in records:
                 args = {"pk": records["filing"]}
+            elif rule.endpoint == "PreSubsidyView.edit" and "signing" in records:
+                args = {"pk": records["signing"]}
             if args:
                 urls.append(rule.build(args, append_unknown=False)[1])
+            if rule.endpoint == "ReviewQueueView.detail" and "pre_subsidy" in records:
+                urls.append(rule.build({"subject": "pre_subsidy", "pk": records["pre_subsidy"]})[1])
     # FAB list pages at a large page size: the cost must not depend on it.
     for view in appbuilder.baseviews:
         if isinstance(view, ModelView):

@@ -70,6 +70,31 @@ def amount(record):
     return sum((c.subsidy_amount or Decimal(0) for c in record.contracts), Decimal(0))
 
 
+def contracts_total(record):
+    """The 合同总金额 of the chosen contracts, summed exactly."""
+    return sum((c.total_amount or Decimal(0) for c in record.contracts), Decimal(0))
+
+
+FOUR_PLACES = Decimal("0.0001")
+
+
+def money(value):
+    """万元 as shown: exactly 4 decimals ('' for none)."""
+    if value is None:
+        return ""
+    return format(Decimal(value).quantize(FOUR_PLACES), "f")
+
+
+def contract_file_url(contract):
+    """The 项目合同 PDF of a contract (SigningView serves it to whoever may see the signing)."""
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for("SigningView.contract_file", pk=contract.id)
+    except BuildError:  # SigningView not registered (yet): the same path
+        return f"/signing/contract/{contract.id}/file"
+
+
 def problems(record):
     """What 【提交】 needs: {anchor: message}."""
     out = {}
@@ -114,10 +139,11 @@ register_stage(
         status_text=status_text,
         review_template="zsdx/_review_pre_subsidy.html",
         review_context=lambda r: {"presubsidy": sys.modules[__name__]},
+        # the review page calls files[name](record, item); these files are single (item unused)
         files={
-            "application": lambda r: r.application_file,
-            "commitment": lambda r: r.commitment_file,
-            "credit": lambda r: r.credit_file,
+            "application": lambda r, item=None: r.application_file,
+            "commitment": lambda r, item=None: r.commitment_file,
+            "credit": lambda r, item=None: r.credit_file,
         },
         queue_options=lambda model: [joinedload(model.signing), joinedload(model.organisation)],
         detail_options=lambda model: detail_options(),
