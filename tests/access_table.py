@@ -105,12 +105,6 @@ TABLE = {
     "PreSubsidyView.file": E({ENT, ADMIN}, rows=set(), args={"pk": "@pre_subsidy", "which": "application"}),
     "PreSubsidyView.application_template": E({ENT, ADMIN}),
     "PreSubsidyView.commitment_template": E({ENT, ADMIN}),
-    # 预奖补申请 (by the signing's id; A's draft application exists): the owner only; its files by the
-    # application's id (the draft has none: 404 for all); the .docx templates (pre-filled for one's own signing)
-    "PreSubsidyView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@signing"}),
-    "PreSubsidyView.file": E({ENT, ADMIN}, rows=set(), args={"pk": "@pre_subsidy", "which": "application"}),
-    "PreSubsidyView.application_template": E({ENT, ADMIN}),
-    "PreSubsidyView.commitment_template": E({ENT, ADMIN}),
     # 项目签约: A's signed signing ("@signing", town A, contracts with PDFs) and A's pending one whose page 3 is
     # with prov_a ("@signing_assisted"): the owner edits; prov_a fills page 3 only; town A and 市工信 read
     "SigningView.index": E({ENT, ADMIN}, ok=302),
