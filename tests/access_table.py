@@ -160,6 +160,7 @@ TABLE = {
         )
     },
     "ProductAdminView.list": E({CITY, ADMIN}),
+    "ProductAdminView.export": E({CITY, ADMIN}),
     "ProductAdminView.show": E({CITY, ADMIN}, rows={"city", "admin"}, args={"pk": "@product_listed"}),
     **{
         f"ProductAdminView.{m}": E((), args=a, post=m in ("delete", "action", "action_post"))

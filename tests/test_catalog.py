@@ -136,3 +136,23 @@ def test_another_provider_reaches_nothing_of_it(app, factory):
     assert _action(pc, "withdraw", pk).status_code == 302
     _action(pc, "submit", pk)
     assert _product(app, pk).status == ReviewStatus.DRAFT
+
+
+def test_city_exports_the_searched_products_as_xlsx_with_exact_prices(app, factory):
+    import io
+
+    from helpers_signing import listed_product
+    from openpyxl import load_workbook
+
+    name = f"导出测试产品{factory.credit_code()[-6:]}"
+    listed_product(app, factory, price="1234.5678", name=name)
+    city = client_for(app, factory.user("市工信"))
+    resp = city.get("/productadmin/export.xlsx", query_string={"_flt_2_name": name})
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    rows = list(sheet.values)
+    assert rows[0][:2] == ("产品/服务代码", "产品/服务名称")
+    assert [r[1] for r in rows[1:]] == [name]  # the list's search applies to the export
+    assert Decimal(str(rows[1][5])) == Decimal("1234.5678")
+    # not for providers or enterprises
+    assert client_for(app, _provider(factory)).get("/productadmin/export.xlsx").status_code in (302, 403)
