@@ -177,6 +177,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
                     )
         db.session.commit()
         signing, pre_subsidy = _signed_with_application(org, ent.id)
+        pending = _pending_assisted(org, ent.id)
         return {
             "filing": waiting.id,
             "draft": draft.id,
@@ -184,6 +185,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             "org": org.id,
             "signing": signing,
             "pre_subsidy": pre_subsidy,
+            "signing_pending": pending,
         }
 
 
@@ -228,6 +230,70 @@ def _signed_with_application(org, user_id):
     db.session.add_all([*contracts, application])
     db.session.commit()
     return signing.id, application.id
+
+
+def _pending_assisted(org, user_id, provider_phone="13800000002"):
+    """A 待签约 signing with a contract, a need and a picked product whose page 3 is with the demo provider
+    (协助填写中): the enterprise's pages and the provider's page 3 are measured with rows on them."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from zsdx.extensions import db
+    from zsdx.filing import complete_filing
+    from zsdx.models import (
+        AssistRequest,
+        Contract,
+        Product,
+        ReviewStatus,
+        Signing,
+        SigningNeed,
+        SigningProduct,
+        ZsdxUser,
+    )
+
+    filing = _filing(org, user_id, "city", "示例协助签约项目")
+    db.session.flush()
+    filing.status, filing.current_step = ReviewStatus.DONE, None
+    complete_filing(filing, None)
+    db.session.flush()
+    signing = db.session.query(Signing).filter_by(project_id=filing.project_id).one()
+    provider = db.session.query(ZsdxUser).filter_by(phone=provider_phone).one()
+    contract = Contract(
+        signing_id=signing.id,
+        number="HT-DEMO-A",
+        total_amount=Decimal("30"),
+        industry_provider_id=provider.organisation_id,
+    )
+    db.session.add_all([contract, SigningNeed(signing_id=signing.id, scenario="S1", description="示例需求")])
+    product = db.session.query(Product).filter(Product.listed_price.isnot(None)).order_by(Product.id).first()
+    if product is not None:
+        db.session.add(
+            SigningProduct(
+                signing_id=signing.id,
+                product_id=product.id,
+                code=product.code,
+                name=product.name,
+                supplier_name=product.organisation.name,
+                max_price=product.listed_price,
+                price=Decimal("1"),
+            )
+        )
+    now = dt.datetime.now()
+    signing.assisted = True
+    db.session.add(
+        AssistRequest(
+            host_type="signing",
+            host_id=signing.id,
+            organisation_id=org.id,
+            provider_id=provider.organisation_id,
+            status=ReviewStatus.REVIEWING,
+            current_step="provider_fill",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+    )
+    db.session.commit()
+    return signing.id
 
 
 def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
@@ -339,10 +405,16 @@ def page_urls(app, records=None):
                 args = {"pk": pk} if pk else None
             elif rule.endpoint == "FilingApi.get" and "filing" in records:
                 args = {"pk": records["filing"]}
-            elif rule.endpoint == "PreSubsidyView.edit" and "signing" in records:
+            elif rule.endpoint in ("PreSubsidyView.edit", "SigningView.detail", "SigningView.change") and (
+                "signing" in records
+            ):
                 args = {"pk": records["signing"]}
+            elif rule.endpoint in ("SigningView.edit", "SigningView.assist") and "signing_pending" in records:
+                args = {"pk": records["signing_pending"]}
             if args:
                 urls.append(rule.build(args, append_unknown=False)[1])
+                if rule.endpoint in ("SigningView.edit", "SigningView.change"):
+                    urls.append(urls[-1] + "?page=2")  # both pages of the form
             if rule.endpoint == "ReviewQueueView.detail" and "pre_subsidy" in records:
                 urls.append(rule.build({"subject": "pre_subsidy", "pk": records["pre_subsidy"]})[1])
     # FAB list pages at a large page size: the cost must not depend on it.

@@ -20,6 +20,7 @@ from . import roles as R
 from .catalog import listed_products
 from .extensions import db
 from .models import (
+    AssistRequest,
     Contract,
     Implementation,
     Product,
@@ -111,12 +112,22 @@ def editable(signing):
 def page_options():
     """Everything the signing pages show, with the signing."""
     return [
-        selectinload(Signing.contracts).joinedload(Contract.file),
-        selectinload(Signing.contracts).joinedload(Contract.industry_provider),
+        selectinload(Signing.contracts).options(joinedload(Contract.file), joinedload(Contract.industry_provider)),
         selectinload(Signing.needs),
         selectinload(Signing.products),
-        joinedload(Signing.assist),
+        joinedload(Signing.assist).joinedload(AssistRequest.provider),
     ]
+
+
+def ecosystem(signing):
+    """{contract id: [产业生态服务商]}: the suppliers of the products picked for each contract (never typed),
+    from the signing's loaded product rows."""
+    out = {}
+    for row in signing.products:
+        names = out.setdefault(row.contract_id, [])
+        if row.supplier_name and row.supplier_name not in names:
+            names.append(row.supplier_name)
+    return out
 
 
 def totals(signing):

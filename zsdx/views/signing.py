@@ -278,7 +278,9 @@ class SigningView(BaseView):
             assist_state=assist.state(signing.assist, bool(signing.assisted)),
             assist_providers=assist.provider_choices(
                 {c.industry_provider_id for c in signing.contracts if c.industry_provider_id}
-            ),
+            )
+            if page == PAGE_LEAD and mode != "assist" and not lead_locked
+            else [],
             catalog=_catalog(request.args.get("q")) if page == PAGE_LEAD and not lead_locked else [],
             purchase_modes=dict(PURCHASE_MODES),
             totals=rules.totals(signing),
