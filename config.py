@@ -141,6 +141,10 @@ REVIEW_CHAINS = {
     "assist": [
         {"key": "provider_fill", "role": "服务商", "scope": "helper", "deadline_days": 10},
     ],
+    # the institution's 改造后评估报告: the enterprise 确认 / 退回修改 (SPEC §3.6)
+    "post_assessment_report": [
+        {"key": "enterprise_confirm", "role": "企业", "scope": "owner", "deadline_days": 10},
+    ],
     # 预奖补申请 of a 已签约 project: 已审核 / 退回重填 / 审核不通过 (manual 04)
     "pre_subsidy": [
         {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5, "allow_reject": True},

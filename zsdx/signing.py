@@ -353,7 +353,9 @@ def submit_signing(signing, actor):
             raise WorkflowError(_("This record has already been handled by someone else"))
         assist.confirm(signing.assist)
         if not db.session.query(Implementation.id).filter_by(project_id=signing.project_id).first():
-            db.session.add(Implementation(project_id=signing.project_id, organisation_id=signing.organisation_id))
+            from .implementation import new_implementation
+
+            db.session.add(new_implementation(signing))
     db.session.expire(signing)
 
 

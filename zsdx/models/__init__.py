@@ -11,6 +11,22 @@ from .catalog import Product, PurchaseMode
 from .content import Announcement, Message, Notification, NotificationKind, StoredFile
 from .diagnosis import AssessmentResult, DiagnosisMethod, PreDiagnosis
 from .filing import Filing, FilingCounter, FilingRevision, Project, StageStatus
+from .implementation import (
+    DIMENSIONS,
+    Completion,
+    CompletionIndicator,
+    CompletionStatus,
+    Implementation,
+    ImplementationIndicator,
+    ImplementationStatus,
+    Invoice,
+    InvoiceLine,
+    PaymentVoucher,
+    PostAssessment,
+    ProviderRating,
+    Warehousing,
+    WarehousingStatus,
+)
 from .infochange import InfoChangeAttachment, InfoChangeRequest
 from .reference import Industry, ProductCategory, RegistryEntry, Town
 from .review import (
@@ -24,8 +40,6 @@ from .review import (
 )
 from .signing import (
     Contract,
-    Implementation,
-    ImplementationStatus,
     PreSubsidy,
     Signing,
     SigningNeed,
@@ -35,31 +49,41 @@ from .signing import (
 )
 
 __all__ = [
+    "DIMENSIONS",
     "Announcement",
     "AssessmentResult",
     "AssistRequest",
+    "Completion",
+    "CompletionIndicator",
+    "CompletionStatus",
     "Contract",
     "DiagnosisMethod",
     "Filing",
     "FilingCounter",
     "FilingRevision",
     "Implementation",
+    "ImplementationIndicator",
     "ImplementationStatus",
     "Industry",
     "InfoChangeAttachment",
     "InfoChangeRequest",
     "InstitutionType",
+    "Invoice",
+    "InvoiceLine",
     "LoginFailure",
     "Message",
     "Notification",
     "NotificationKind",
     "OrgKind",
     "Organisation",
+    "PaymentVoucher",
+    "PostAssessment",
     "PreDiagnosis",
     "PreSubsidy",
     "Product",
     "ProductCategory",
     "Project",
+    "ProviderRating",
     "PurchaseMode",
     "RegistryEntry",
     "ReviewAction",
@@ -77,6 +101,8 @@ __all__ = [
     "StoredFile",
     "SubmissionWindow",
     "Town",
+    "Warehousing",
+    "WarehousingStatus",
     "ZsdxUser",
     "now",
     "pre_subsidy_contract",

@@ -35,6 +35,9 @@ class Project(Model):
     pre_diagnosis = relationship("PreDiagnosis", back_populates="project", uselist=False)
     signing = relationship("Signing", back_populates="project", uselist=False)
     implementation = relationship("Implementation", back_populates="project", uselist=False)
+    post_assessment = relationship("PostAssessment", back_populates="project", uselist=False)
+    completion = relationship("Completion", back_populates="project", uselist=False)
+    warehousing = relationship("Warehousing", back_populates="project", uselist=False)
 
 
 class Filing(ReviewableMixin, Model):

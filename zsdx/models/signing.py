@@ -1,5 +1,5 @@
 """项目签约 (manual 04, SPEC §3.4): the signing with its contracts, 数字化改造需求 and 合同主要试点产品/服务,
-the 预奖补申请 and the 改造中 record a signing creates.
+and the 预奖补申请.
 
 Money is in 万元 with up to 4 decimals, stored exactly as Numeric(14, 4) (never float).
 """
@@ -183,19 +183,3 @@ class PreSubsidy(ReviewableMixin, Model):
     @property
     def display_name(self):
         return self.signing.project_name if self.signing else ""
-
-
-class ImplementationStatus:
-    PENDING = "pending"  # 待提交
-
-
-class Implementation(Model):
-    """项目实施-改造中, created at 已签约 (filled by the implementation issue)."""
-
-    __tablename__ = "zs_implementation"
-    id = Column(Integer, primary_key=True)
-    project_id = Column(Integer, ForeignKey("zs_project.id"), nullable=False, unique=True)
-    project = relationship(Project, back_populates="implementation")
-    organisation_id = Column(Integer, ForeignKey("zs_organisation.id"), nullable=False, index=True)
-    status = Column(String(16), nullable=False, default=ImplementationStatus.PENDING, index=True)
-    created_at = Column(DateTime, nullable=False, default=now)
