@@ -1,5 +1,6 @@
 """`flask zsdx gen-load` at tiny sizes in the test database: every status is there with the rows it implies,
-the sizes hold, and the 市工信 demo reviewer's queue renders over the generated rows.
+the sizes hold, and the 市工信 demo reviewer's queue renders over the generated rows; the 项目签约 chapter
+(signings in every state, the 行业型服务商 round trip, 预奖补申请 in every status) is consistent.
 
 The load is confined to a town of this test (make_town) so that other tests' town queues stay theirs."""
 
@@ -144,6 +145,7 @@ def test_city_demo_reviewer_queue_renders(app, load):
         f"/review/?subject=filing&tab=done&town={load['town']['id']}",
         "/workbench/",
         "/notifications/?kind=todo",
+        f"/review/?subject=pre_subsidy&town={load['town']['id']}",
     ):
         resp = c.get(url)
         assert resp.status_code == 200, url
@@ -176,3 +178,170 @@ def test_products_in_every_state(app, load):
             ("done", True, True),
         } <= states
         assert all(p.code for p in rows if p.listed_price is not None)
+
+
+def test_signings_in_every_state(app, load):
+    """项目签约: carried from the filing, 已签约 ones complete (contracts within their amounts, needs, picked
+    listed products, the 改造中 record), the assistance round trip in each of its states."""
+    from decimal import Decimal
+
+    from zsdx.models import AssistRequest, Contract, Implementation, Product, SigningNeed, SigningProduct
+
+    places = Decimal("0.0001")
+    with app.app_context():
+        town_id = load["town"]["id"]
+        filings = {f.project_id: f for f in _filings(town_id).filter(Filing.status == "done")}
+        signings = db.session.query(Signing).filter(Signing.town_id == town_id).all()
+        assert {s.project_id for s in signings} == set(filings)
+        ids = [s.id for s in signings]
+        contracts, needs, products, requests = {}, {}, {}, {}
+        for c in db.session.query(Contract).filter(Contract.signing_id.in_(ids)):
+            contracts.setdefault(c.signing_id, []).append(c)
+        for n in db.session.query(SigningNeed).filter(SigningNeed.signing_id.in_(ids)):
+            needs.setdefault(n.signing_id, []).append(n)
+        for p in db.session.query(SigningProduct).filter(SigningProduct.signing_id.in_(ids)):
+            products.setdefault(p.signing_id, []).append(p)
+        for r in db.session.query(AssistRequest).filter(AssistRequest.host_type == "signing"):
+            if r.host_id in ids:
+                requests[r.host_id] = r
+        implementations = {
+            i.project_id: i
+            for i in db.session.query(Implementation).filter(Implementation.project_id.in_(list(filings)))
+        }
+        states = set()
+        for s in signings:
+            f = filings[s.project_id]
+            assert (s.organisation_id, s.project_name, s.summary) == (
+                f.organisation_id,
+                f.project_name,
+                f.project_summary,
+            )
+            assert (s.start_date, s.end_date, s.target_level) == (f.start_date, f.end_date, f.target_level)
+            assert s.chain_leader == f.chain_leader and s.created_at == f.completed_at
+            own = contracts.get(s.id, [])
+            for c in own:
+                for amount in (c.total_amount, c.subsidy_amount):
+                    assert amount is None or (isinstance(amount, Decimal) and amount == amount.quantize(places))
+                if c.total_amount is not None and c.subsidy_amount is not None:
+                    assert Decimal(0) < c.subsidy_amount <= c.total_amount
+            request = requests.get(s.id)
+            if s.status == "signed":
+                assert own and s.submitted_at and s.acceptance_date and needs.get(s.id) and products.get(s.id)
+                assert all(c.number and c.file_id and c.total_amount and c.subsidy_amount is not None for c in own)
+                assert all(c.industry_provider_id or c.no_industry_provider for c in own)
+                assert implementations[s.project_id].status == "pending"
+                assert implementations[s.project_id].organisation_id == s.organisation_id
+                if s.assisted:
+                    assert request.status == "done" and request.confirmed_at == s.submitted_at
+                    states.add("signed assisted")
+                else:
+                    assert s.assisted is False and request is None
+                    states.add("signed")
+                for row in products[s.id]:
+                    assert row.contract_id in {c.id for c in own} and row.price > 0
+                    assert (row.over_price_reason is not None) == (row.price > row.max_price)
+                    product = db.session.get(Product, row.product_id)
+                    assert (row.code, row.name, row.max_price) == (product.code, product.name, product.listed_price)
+                    assert product.listed_price is not None and product.withdrawn_at is None
+                    assert row.supplier_name == product.organisation.name
+            else:
+                assert s.status == "pending" and s.submitted_at is None and s.project_id not in implementations
+                if not own:
+                    states.add("untouched")
+                elif s.assisted:
+                    states.add(f"assist {request.status} {request.current_step} {request.confirmed_at}")
+                else:
+                    assert request is None
+                    states.add("partly filled")
+                    assert any(
+                        c.number is None
+                        or c.total_amount is None
+                        or c.subsidy_amount is None
+                        or c.file_id is None
+                        or not (c.industry_provider_id or c.no_industry_provider)
+                        for c in own
+                    )
+            if request is not None:
+                provider = db.session.get(Organisation, request.provider_id)
+                assert provider.kind == "provider" and provider.is_industry_provider
+                assert request.provider_id in {c.industry_provider_id for c in own}
+                assert request.organisation_id == s.organisation_id and request.submitted_at
+                assert s.assisted is True
+        assert {
+            "untouched",
+            "partly filled",
+            "assist reviewing provider_fill None",  # 协助填写中
+            "assist done None None",  # 待企业确认
+            "assist draft None None",  # the enterprise took the page back
+            "signed",
+            "signed assisted",
+        } <= states
+        # the provider that fills a page has a user, who has the page in its to-dos
+        filling = [r for r in requests.values() if r.status == "reviewing"]
+        for r in filling:
+            user = db.session.query(ZsdxUser).filter_by(organisation_id=r.provider_id).one()
+            assert user.role_names() == {"服务商"}
+            assert (
+                db.session.query(Notification)
+                .filter_by(user_id=user.id, subject_type="assist", subject_id=r.id, closed_at=None)
+                .count()
+                >= 1  # and an overdue reminder after 10 days
+            )
+
+
+def test_pre_subsidies_in_every_status(app, load):
+    """预奖补申请 of 已签约 signings: every status, the signing's own contracts, the audit trail and to-dos."""
+    from zsdx.models import Contract, PreSubsidy
+
+    with app.app_context():
+        town_id = load["town"]["id"]
+        rows = db.session.query(PreSubsidy).filter(PreSubsidy.town_id == town_id).all()
+        by_status = {(r.status, r.current_step) for r in rows}
+        assert {
+            ("draft", None),
+            ("reviewing", "town"),
+            ("reviewing", "city"),
+            ("returned", None),
+            ("done", None),
+            ("rejected", None),
+        } <= by_status
+        actions = {}
+        for a in db.session.query(ReviewAction).filter(
+            ReviewAction.subject_type == "pre_subsidy", ReviewAction.subject_id.in_([r.id for r in rows])
+        ):
+            actions.setdefault(a.subject_id, []).append(a)
+        for r in rows:
+            signing = db.session.get(Signing, r.signing_id)
+            assert signing.status == "signed" and r.organisation_id == signing.organisation_id
+            assert r.created_at >= signing.submitted_at
+            assert r.contracts and all(c.signing_id == r.signing_id for c in r.contracts)
+            own = db.session.query(Contract.id).filter(Contract.signing_id == r.signing_id).count()
+            assert len(r.contracts) <= own
+            trail = sorted(actions.get(r.id, []), key=lambda a: (a.created_at, a.id))
+            kinds = [a.action for a in trail]
+            assert r.version == len(trail)
+            if r.status == "draft":
+                assert trail == [] and r.submitted_at is None
+                continue
+            assert r.application_file_id and r.commitment_file_id and r.credit_file_id
+            assert kinds[0] == "submit" and r.submitted_at == max(a.created_at for a in trail if a.action == "submit")
+            assert trail[0].created_at > r.created_at
+            if r.status == "reviewing":
+                assert r.step_entered_at == trail[-1].created_at
+            elif r.status == "returned":
+                assert kinds[-1] == "return" and trail[-1].step == r.return_step and trail[-1].opinion
+            elif r.status == "rejected":
+                assert kinds[-1] == "reject" and r.completed_at == trail[-1].created_at and trail[-1].opinion
+            else:
+                assert [a.step for a in trail if a.action == "approve"][-2:] == ["town", "city"]
+                assert r.completed_at == trail[-1].created_at
+        # an open to-do of the 市工信 demo reviewer for every application waiting at the city step
+        city = db.session.query(ZsdxUser).filter_by(username="13800000008").one()
+        waiting = {r.id for r in rows if r.status == "reviewing" and r.current_step == "city"}
+        open_ = {
+            n.subject_id
+            for n in db.session.query(Notification).filter_by(
+                user_id=city.id, kind="todo", subject_type="pre_subsidy", step="city", closed_at=None
+            )
+        }
+        assert waiting and waiting <= open_

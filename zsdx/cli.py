@@ -96,10 +96,16 @@ def deliver_pending_command():
 @click.option("--filings", default=100_000, show_default=True, type=int)
 @click.option("--notifications", default=955_700, show_default=True, type=int)
 @click.option("--products", default=2_000, show_default=True, type=int, help="上架产品, of products // 10 providers")
+@click.option(
+    "--signings/--no-signings",
+    default=True,
+    show_default=True,
+    help="项目签约 of the 已备案 projects in every state (contracts, assistance, 预奖补申请); off: all untouched",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="same seed and sizes, same rows")
 @click.option("--town-codes", default=None, help="comma-separated town codes (default: every reference town)")
 @with_appcontext
-def gen_load_command(enterprises, filings, notifications, products, seed, town_codes):
+def gen_load_command(enterprises, filings, notifications, products, signings, seed, town_codes):
     """Bulk-load realistic enterprises, filings in every status, audit rows and notifications (benchmarks)."""
     from .loadgen import GenLoadError, generate
 
@@ -109,6 +115,7 @@ def gen_load_command(enterprises, filings, notifications, products, seed, town_c
             filings=filings,
             notifications=notifications,
             products=products,
+            signings=signings,
             seed=seed,
             town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None,
             echo=click.echo,

@@ -15,29 +15,43 @@ What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
   mostly by the demo reviewers (镇街 13800000004/13800000005 for their towns, 第三方 13800000006,
   市工信 13800000008), with step_seconds;
 - for done filings the records completion creates: zs_pre_diagnosis (in every diagnosis state) and
-  zs_signing;
+  zs_signing (项目基本信息 carried from the filing);
+- 上架产品: providers (organisations, the first a 行业型服务商) and their zs_product rows in every state;
+- the 项目签约 chapter (--signings, default on; its own random stream): the signings in every state
+  (SIGNING_STATES: untouched, contracts partly filled, page 3 with a 行业型服务商 (协助填写中), filled by it
+  (待企业确认), the assistance withdrawn, 已签约 with page 3 by the enterprise or by the provider); 已签约 ones
+  with 1–3 complete zs_contract rows (万元, 4 places, 纳入奖补 ≤ 合同总金额, one shared PDF zs_file row),
+  1–2 needs, 1–3 picked listed products (none when --products 0) and their zs_implementation; the
+  zs_assist_request of each assisted one (one 服务商 user, 1371xxxxxxx, per generated 行业型服务商 fills it);
+  and for ~60 % of the signed a zs_pre_subsidy (镇街 → 市工信) in every status with 1+ of the signing's own
+  contracts, its three files and its audit rows;
 - notifications as the engine writes them: a 待办事项 (todo) for every reviewer of every step a filing
   entered (subject/step set, closed_at when the filing left the step), an 审核通知 (review) to the
-  enterprise for every reviewer action, overdue reminders (todo, with their zs_review_reminder rows), and
-  留言板 traffic (zs_message rows, todos to every 市工信 user and the enterprise) to reach the size.
+  enterprise for every reviewer action (of filings, 预奖补申请 and 协助填写 alike), overdue reminders
+  (todo, with their zs_review_reminder rows), and 留言板 traffic (zs_message rows, todos to every 市工信
+  user and the enterprise) to reach the size.
   Most are read; open to-dos are mostly unread.
 
-Rows are built in Python from one `random.Random(seed)` and written with PostgreSQL COPY (psycopg2), or
-SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
+Rows are built in Python from `random.Random(seed)` (the signing chapter from a second stream of the same
+seed: enterprises, filings and their audit rows do not depend on --signings) and written with PostgreSQL
+COPY (psycopg2), or SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
 moment of the run; everything else is the same for the same seed and sizes. Run it once per database
 (after `flask zsdx seed-demo`): a second run refuses.
 """
 
 import bisect
 import datetime as dt
+import hashlib
 import io
 import itertools
 import math
 import random
 import time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select, text
+from werkzeug.routing import BuildError
 from werkzeug.security import generate_password_hash
 
 from . import roles as R
@@ -160,6 +174,90 @@ REPLIES = [
     "您好，可在【我的工作台】-【诊断评估】中选择诊断机构。",
 ]
 
+# 项目签约: the state of each 已备案 project's signing -> weight (the first ones take every state in turn)
+SIGNING_STATES = [
+    ("untouched", 0.14),  # 待签约, nothing filled since 已备案
+    ("partial", 0.12),  # 待签约, contracts partly filled
+    ("assist_filling", 0.06),  # page 3 with the 行业型服务商 (协助填写中)
+    ("assist_to_confirm", 0.05),  # the provider submitted page 3 (待企业确认)
+    ("assist_withdrawn", 0.02),  # the enterprise took the page back (the request is a draft again)
+    ("signed", 0.41),  # 已签约, page 3 by the enterprise
+    ("signed_assisted", 0.20),  # 已签约 after the provider filled page 3 (已确认)
+]
+PRE_SUBSIDY_SHARE = 0.6  # of the 已签约 signings
+PS_STEPS = ("town", "city")
+PS_STATUS_WEIGHTS = [
+    (("draft", None), 0.12),
+    (("reviewing", "town"), 0.14),
+    (("reviewing", "city"), 0.12),
+    (("returned", None), 0.10),
+    (("done", None), 0.46),
+    (("rejected", None), 0.06),
+]
+PS_RETURN_OPINIONS = [
+    "入库申报表未加盖公章，请重新上传",
+    "承诺书签署日期缺失，请补充",
+    "信用报告已超过有效期，请重新下载",
+    "所选合同纳入奖补金额与合同附件不一致，请核实",
+]
+PS_REJECT_OPINIONS = ["项目合同签订时间早于备案时间，不符合奖补条件", "企业存在严重失信记录"]
+PROVIDER_PHONE_PREFIX = "1371"  # 1371xxxxxxx: one user of each generated 行业型服务商
+NEED_TEXTS = [
+    ("生产过程依赖人工记录，数据滞后", "生产数据无法实时采集，计划与实际脱节，需要实现设备联网和报工自动化。"),
+    ("仓库账实不符，盘点耗时", "库存信息分散在多个表格中，需要统一的仓储管理与条码追溯。"),
+    ("订单交付周期长", "订单、计划、采购之间协同靠电话和表格，需要打通订单到生产的全流程。"),
+    ("质量问题难以追溯", "质检记录为纸质单据，出现客诉时无法快速定位批次，需要建设质量追溯体系。"),
+    ("能耗成本高且不透明", "主要设备能耗无计量，需要分项计量和能耗分析。"),
+]
+CONTENTS = [
+    "部署云端系统并完成与现有ERP的数据对接",
+    "实施车间设备联网与数据采集",
+    "上线移动端报工与看板",
+    "开展系统实施培训与运维服务",
+]
+OVER_PRICE_REASONS = ["含定制开发及三年运维服务", "增加了设备接口数量", "含硬件采购及安装调试"]
+MONEY_PLACES = Decimal("0.0001")
+LINK_PK = 987654321  # stands for a record id while a stage's link is built once (see _link)
+FILE_KEYS = ("application", "commitment", "credit")  # the 预奖补申请's three files
+SIGNING_COLUMNS = [
+    "id",
+    "project_id",
+    "organisation_id",
+    "town_id",
+    "status",
+    "project_name",
+    "summary",
+    "start_date",
+    "end_date",
+    "acceptance_date",
+    "target_level",
+    "chain_leader",
+    "assisted",
+    "submitted_at",
+    "created_at",
+    "updated_at",
+]
+SIGNING_PRODUCT_COLUMNS = [
+    "id",
+    "signing_id",
+    "contract_id",
+    "product_id",
+    "position",
+    "code",
+    "name",
+    "provider_credit_code",
+    "supplier_name",
+    "max_price",
+    "cloud",
+    "content",
+    "start_date",
+    "end_date",
+    "price",
+    "over_price_reason",
+    "scenario",
+    "scenario_desc",
+]
+
 
 class GenLoadError(Exception):
     pass
@@ -200,6 +298,56 @@ ORG_COLUMNS = [
     "is_scenario_provider",
     "is_ecosystem_provider",
     "created_on",
+]
+
+FILING_COLUMNS = [
+    "id",
+    "project_id",
+    "organisation_id",
+    "ent_name",
+    "ent_credit_code",
+    "town_id",
+    "ent_nature",
+    "ent_category",
+    "ent_scale",
+    "product_category_id",
+    "industry_id",
+    "quality_levels",
+    "ent_address",
+    "employees_total",
+    "employees_digital",
+    "ent_description",
+    "project_name",
+    "project_summary",
+    "build_address",
+    "planned_investment",
+    "start_date",
+    "end_date",
+    "target_level",
+    "diagnosis_method",
+    "intended_industry_provider",
+    "intended_scenario_provider",
+    "chain_leader",
+    "filing_no",
+    "created_at",
+    "updated_at",
+    *REVIEW_COLUMNS,
+]
+USER_COLUMNS = [
+    "id",
+    "first_name",
+    "last_name",
+    "username",
+    "password",
+    "active",
+    "email",
+    "login_count",
+    "fail_login_count",
+    "created_on",
+    "changed_on",
+    "phone",
+    "organisation_id",
+    "town_id",
 ]
 
 
@@ -243,6 +391,14 @@ class Writer:
                 self.conn.execute(text(f"SELECT setval('{seq}', (SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
 
+def _link(make, record, fallback):
+    """A stage's link for `record`; `fallback` while its view is not registered (yet)."""
+    try:
+        return make(record)
+    except BuildError:
+        return fallback
+
+
 def _next_id(conn, table):
     return (conn.execute(select(func.max(db.metadata.tables[table].c.id))).scalar() or 0) + 1
 
@@ -253,26 +409,28 @@ def _dwell(rng):
     return min(max(rng.lognormvariate(math.log(1.2 * DAY), 1.0), 300.0), 40 * DAY)
 
 
-def _history(rng, final, step_at):
-    """Events of one filing relative to its first submission (t=0).
+def _history(rng, final, step_at, steps=STEPS, opinions=None):
+    """Events of one filing (or another record of a chain of `steps`) relative to its first submission (t=0).
 
     Returns (events, entries, state): events are (t, action, step, opinion, step_seconds); entries are
-    [step, entered, left or None]; state holds current_step / return_step for the final status."""
+    [step, entered, left or None]; state holds current_step / return_step for the final status.
+    `opinions`: (return opinions, reject opinions), the filing's by default."""
+    return_opinions, reject_opinions = opinions or (RETURN_OPINIONS, REJECT_OPINIONS)
     events = [(0.0, "submit", None, None, None)]
     entries = []
     t = 0.0
     i = 0
     returns = 0
     if final == "returned":
-        stop = rng.choices(range(3), weights=(0.5, 0.3, 0.2))[0]
+        stop = rng.choices(range(len(steps)), weights=(0.5, 0.3, 0.2)[: len(steps)])[0]
     elif final == "rejected":
-        stop = rng.choices(range(3), weights=(0.1, 0.2, 0.7))[0]
+        stop = rng.choices(range(len(steps)), weights=(0.1, 0.2, 0.7)[-len(steps) :])[0]
     elif final == "reviewing":
-        stop = STEPS.index(step_at)
+        stop = steps.index(step_at)
     else:
         stop = None
     while True:
-        step = STEPS[i]
+        step = steps[i]
         entry = [step, t, None]
         entries.append(entry)
         if final == "reviewing" and i == stop:
@@ -281,21 +439,333 @@ def _history(rng, final, step_at):
         t += wait
         entry[2] = t
         if final == "returned" and i == stop:
-            events.append((t, "return", step, rng.choice(RETURN_OPINIONS), int(wait)))
+            events.append((t, "return", step, rng.choice(return_opinions), int(wait)))
             return events, entries, {"return_step": step}
         if final == "rejected" and i == stop:
-            events.append((t, "reject", step, rng.choice(REJECT_OPINIONS), int(wait)))
+            events.append((t, "reject", step, rng.choice(reject_opinions), int(wait)))
             return events, entries, {}
-        if returns < 2 and rng.random() < RETURN_PROBABILITY[step]:
+        if returns < 2 and rng.random() < RETURN_PROBABILITY.get(step, 0.06):
             returns += 1
-            events.append((t, "return", step, rng.choice(RETURN_OPINIONS), int(wait)))
+            events.append((t, "return", step, rng.choice(return_opinions), int(wait)))
             t += min(max(rng.lognormvariate(math.log(3 * DAY), 0.8), 1800.0), 60 * DAY)
             events.append((t, "submit", None, None, None))
             continue  # re-enters at the step that returned it
         events.append((t, "approve", step, rng.choice(APPROVE_OPINIONS), int(wait)))
         i += 1
-        if i == len(STEPS):
+        if i == len(steps):
             return events, entries, {}
+
+
+# --- 项目签约 ----------------------------------------------------------------------------------------------
+def _plan_signings(rng, completions, now, enabled=True):
+    """The timeline of the signing of each 已备案 project (`completions`: [(filing, completed_at)]): its state
+    (SIGNING_STATES), the 行业型服务商 round trip, 已签约, and for a share of the signed ones the 预奖补申请 with
+    its history; absolute times, all before `now`. One dict per completion (all untouched unless `enabled`)."""
+    states = [k for k, _w in SIGNING_STATES]
+    weights = [w_ for _k, w_ in SIGNING_STATES]
+
+    def between(lo, a, b):
+        """A moment after `lo`, at a fraction in [a, b] of the time left until now."""
+        return lo + (now - lo) * rng.uniform(a, b)
+
+    plans = []
+    for n, (_f, completed) in enumerate(completions):
+        if not enabled:
+            plans.append({"state": "untouched", "updated": completed, "assist": None, "signed": None, "ps": None})
+            continue
+        state = states[n] if n < len(states) else rng.choices(states, weights=weights)[0]
+        p = {"state": state, "updated": completed, "assist": None, "signed": None, "ps": None}
+        if state == "partial":
+            p["updated"] = between(completed, 0.05, 0.9)
+        if state.startswith("assist") or state == "signed_assisted":
+            asked = between(completed, 0.05, 0.5)
+            left = None
+            if state != "assist_filling":  # the provider submitted (or the enterprise took the page back)
+                left = asked + dt.timedelta(seconds=min(_dwell(rng), 0.8 * (now - asked).total_seconds()))
+            status = {"assist_filling": "reviewing", "assist_withdrawn": "draft"}.get(state, "done")
+            p["assist"] = {"status": status, "asked": asked, "left": left}
+            p["updated"] = left or asked
+        if state in ("signed", "signed_assisted"):
+            p["signed"] = p["updated"] = between(p["updated"], 0.02, 0.5)
+        plans.append(p)
+    # 预奖补申请: the signings of the oldest 备案 first, so that every status fits in a small load. (The number
+    # of draws never depends on the time of the run: times are relative to now, the filings' to midnight.)
+    finals = [k for k, _w in PS_STATUS_WEIGHTS]
+    ps_weights = [w_ for _k, w_ in PS_STATUS_WEIGHTS]
+    k = 0
+    order = sorted(range(len(plans)), key=lambda n: (completions[n][1], n))
+    for p in (plans[n] for n in order if plans[n]["signed"]):
+        if k >= len(finals) and rng.random() >= PRE_SUBSIDY_SHARE:
+            continue
+        final, step_at = finals[k] if k < len(finals) else rng.choices(finals, weights=ps_weights)[0]
+        k += 1
+        signed = p["signed"]
+        created = signed + dt.timedelta(seconds=min(rng.uniform(3600, 20 * DAY), 0.3 * (now - signed).total_seconds()))
+        ps = {"status": "draft", "created": created, "updated": created, "events": [], "entries": [], "state": {}}
+        p["ps"] = ps
+        if final == "draft":
+            continue
+        events, entries, state = _history(rng, final, step_at, PS_STEPS, (PS_RETURN_OPINIONS, PS_REJECT_OPINIONS))
+        end = events[-1][0] if final != "reviewing" else entries[-1][1]
+        lo = created + dt.timedelta(seconds=600 + end)
+        hi = now - dt.timedelta(seconds=60)
+        waited = min(max(rng.expovariate(1 / (2.5 * DAY)), 60.0), 60 * DAY)  # at the step it waits at now
+        u = rng.random()
+        if lo > hi:
+            continue  # no time for its history: still a draft
+        end_abs = max(lo, now - dt.timedelta(seconds=waited)) if final == "reviewing" else lo + (hi - lo) * u
+        base = end_abs - dt.timedelta(seconds=end)
+        ps["status"] = final
+        ps["events"] = [(base + dt.timedelta(seconds=t), a, st, o, sec) for t, a, st, o, sec in events]
+        ps["entries"] = [
+            (st, base + dt.timedelta(seconds=a), None if b is None else base + dt.timedelta(seconds=b))
+            for st, a, b in entries
+        ]
+        ps["state"] = state
+        ps["updated"] = ps["events"][-1][0]
+    return plans
+
+
+def _money(rng, lo, hi):
+    """万元 with 4 places, from lo to hi (in units of 0.0001)."""
+    return (Decimal(rng.randint(lo, hi)) / 10_000).quantize(MONEY_PLACES)
+
+
+def _share(amount, rng, lo, hi):
+    """amount × a fraction in [lo, hi] ten-thousandths, rounded down to 4 places (≤ amount when hi ≤ 10,000)."""
+    return (amount * rng.randint(lo, hi) / 10_000).quantize(MONEY_PLACES, rounding=ROUND_DOWN)
+
+
+def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, providers, products, ctx):
+    """The rows of the signing chapter: every 已备案 project's zs_signing (项目基本信息 carried from its filing
+    as zsdx.signing.new_signing does) and, as each plan says, contracts (shared PDF rows for all files), needs, picked
+    listed products, the 行业型服务商 round trip (zs_assist_request; one user per generated 行业型服务商 fills
+    the pages), the 改造中 record of every signed one and the 预奖补申请 (its contracts, files and audit
+    rows). `ctx`: pw_hash, provider_role, actor_of. Returns (subjects, tally): the records whose to-dos and
+    outcome notifications the notification pass writes, and counts by state for the summary."""
+    from .security import placeholder_email
+
+    industry = [p for p in providers if p[8]]
+    by_org = {p[0]: p for p in providers}
+    tally = {"signings": {}, "assist requests": {}, "pre-subsidies": {}}  # by state
+    provider_user = {}
+    if industry and any(p["assist"] for p in plans):
+        uid0 = _next_id(conn, "ab_user")
+        rows = []
+        for i, p in enumerate(industry):
+            phone = f"{PROVIDER_PHONE_PREFIX}{i:07d}"
+            provider_user[p[0]] = uid0 + i
+            rows.append(
+                (uid0 + i, p[6], "", phone, ctx["pw_hash"], True, placeholder_email(phone), 0, 0, p[11], p[11], phone)
+                + (p[0], None)
+            )
+        w.write("ab_user", USER_COLUMNS, rows)
+        ur_id0 = _next_id(conn, "ab_user_role")
+        w.write(
+            "ab_user_role",
+            ["id", "user_id", "role_id"],
+            ((ur_id0 + i, u[0], ctx["provider_role"]) for i, u in enumerate(rows)),
+        )
+    files = {}
+    if any(p["state"] != "untouched" for p in plans):
+        file_id0 = _next_id(conn, "zs_file")
+        names = {
+            "contract": "项目合同.pdf",
+            "application": "入库申报表.pdf",
+            "commitment": "承诺书.pdf",
+            "credit": "信用报告.pdf",
+        }
+        rows = []
+        for i, (key, name) in enumerate(names.items()):
+            files[key] = file_id0 + i
+            digest = hashlib.sha256(f"zsdx gen-load {name}".encode()).hexdigest()
+            rows.append((file_id0 + i, digest, name, "application/pdf", 48_213 + i, None, now - dt.timedelta(days=400)))
+        w.write("zs_file", ["id", "sha256", "original_name", "mime", "size", "uploaded_by_id", "uploaded_at"], rows)
+    listed = sorted((p for p in products if p[7] is not None and p[11] is None), key=lambda p: p[12])
+    listed_since = [p[12] for p in listed]
+
+    sg_id0 = _next_id(conn, "zs_signing")
+    ct_ids = itertools.count(_next_id(conn, "zs_contract"))
+    nd_ids = itertools.count(_next_id(conn, "zs_signing_need"))
+    sp_ids = itertools.count(_next_id(conn, "zs_signing_product"))
+    ar_ids = itertools.count(_next_id(conn, "zs_assist_request"))
+    im_ids = itertools.count(_next_id(conn, "zs_implementation"))
+    ps_ids = itertools.count(_next_id(conn, "zs_pre_subsidy"))
+    sg_rows, ct_rows, nd_rows, sp_rows, ar_rows, im_rows, ps_rows, psc_rows, action_rows = ([] for _ in range(9))
+    subjects = []
+    for i, ((f, completed), p) in enumerate(zip(done, plans)):
+        sid = sg_id0 + i
+        e = f["org"]
+        o = orgs[e]
+        owner = user_id0 + e
+        carried = dict(zip(FILING_COLUMNS, f["row"]))
+        state, assist, signed = p["state"], p["assist"], p["signed"]
+        if assist and not industry:  # no 行业型服务商 to ask (--products 0): filled by the enterprise
+            state, assist = ("signed" if signed else "partial"), None
+        tally["signings"][state] = tally["signings"].get(state, 0) + 1
+        name = carried["project_name"]
+        start, end = carried["start_date"], carried["end_date"]
+        acceptance = None
+        if state != "untouched" and (state != "partial" or rng.random() < 0.5):
+            acceptance = end + dt.timedelta(days=rng.choice([30, 60, 90, 120]))
+        if state == "untouched":
+            assisted = None
+        elif state == "partial":
+            assisted = rng.choice([None, False])
+        else:
+            assisted = state != "signed"
+        sg_rows.append(
+            (sid, f["project_id"], o[0], towns[o[3]].id, "signed" if signed else "pending", name)
+            + (carried["project_summary"], start, end, acceptance, carried["target_level"], carried["chain_leader"])
+            + (assisted, signed, completed, p["updated"])
+        )
+        # 项目合同: complete ones (with an industry provider, or 无牵引单位) but for the partly filled
+        contracts = []
+        count = 0 if state == "untouched" else rng.randint(1, 2) if state == "partial" else rng.randint(1, 3)
+        for k in range(count):
+            cid = next(ct_ids)
+            total = _money(rng, 50_000, 3_000_000)  # 5 … 300 万元
+            subsidy = _share(total, rng, 3_000, 10_000)
+            provider = None
+            if industry and ((assist and k == 0) or rng.random() < 0.75):
+                provider = rng.choice(industry)[0]
+            number, file_id, no_provider = f"HT{completed:%Y}{sid:07d}-{k + 1}", files["contract"], provider is None
+            if state == "partial":  # one to three of the five fields still empty
+                holes = rng.sample(["number", "total", "subsidy", "provider", "file"], rng.randint(1, 3))
+                number = None if "number" in holes else number
+                total = None if "total" in holes else total
+                subsidy = None if "subsidy" in holes else subsidy
+                file_id = None if "file" in holes else file_id
+                if "provider" in holes:
+                    provider, no_provider = None, False
+            created = completed + (p["updated"] - completed) * rng.uniform(0.05, 0.9)
+            ct_rows.append((cid, sid, k, number, total, subsidy, provider, no_provider, file_id, created))
+            contracts.append((cid, provider))
+        # page 3: needs and picked products, by the enterprise or (assisted) by the provider
+        if signed or state == "assist_to_confirm":
+            for k in range(rng.randint(1, 2)):
+                desc, analysis = rng.choice(NEED_TEXTS)
+                nd_rows.append((next(nd_ids), sid, k, f"S{rng.randint(1, 16)}", desc, analysis))
+            filled_at = assist["left"] if assist else p["updated"]
+            pool = listed[: bisect.bisect(listed_since, filled_at)] or listed  # listed by then
+            picks = sorted({int(rng.random() * len(pool)) for _ in range(rng.randint(1, 3))}) if pool else []
+            for k, pr in enumerate(pool[n] for n in picks):
+                supplier = by_org[pr[1]]
+                top = pr[7]
+                over = rng.random() < 0.1  # above the listed price: explained
+                price = _share(top, rng, 11_000, 13_000) if over else _share(top, rng, 5_000, 10_000)
+                scenario = rng.choice(pr[5].split(","))
+                sp_rows.append(
+                    (next(sp_ids), sid, rng.choice(contracts)[0], pr[0], k, pr[2], pr[3], supplier[3], supplier[2], top)
+                    + (rng.choice(["public", "private", "hybrid", "none"]), rng.choice(CONTENTS), start, end, price)
+                    + (rng.choice(OVER_PRICE_REASONS) if price > top else None, scenario)
+                    + (f"{rng.choice(SCENARIOS)}：{rng.choice(NEED_TEXTS)[1]}",)
+                )
+        if assist:
+            arid = next(ar_ids)
+            provider = contracts[0][1]  # the page goes to the first contract's 已签约行业服务商
+            asked, left, status = assist["asked"], assist["left"], assist["status"]
+            events = [(asked, "submit", None, None, None)]
+            actors = {}
+            if status == "done":
+                actor = provider_user[provider]
+                events.append((left, "approve", "provider_fill", None, int((left - asked).total_seconds())))
+                actors[("provider_fill", left)] = actor
+            elif status == "draft":
+                events.append((left, "withdraw", None, None, None))
+            tally["assist requests"][status] = tally["assist requests"].get(status, 0) + 1
+            ar_rows.append(
+                (arid, "signing", sid, o[0], provider, name[:200], signed if status == "done" else None, asked)
+                + (status, "provider_fill" if status == "reviewing" else None, None, asked, asked)
+                + (left if status == "done" else None, len(events))
+            )
+            for when, action, step, opinion, seconds in events:
+                actor = actors.get((step, when), owner)
+                action_rows.append(("assist", arid, step, actor, action, opinion, when, seconds))
+            subjects.append(
+                {
+                    "type": "assist",
+                    "id": arid,
+                    "host_id": sid,
+                    "name": name,
+                    "org": e,
+                    "entries": [("provider_fill", asked, left)],
+                    "events": events,
+                    "actors": actors,
+                    "pool": [provider_user[provider]],
+                }
+            )
+        if signed:
+            im_rows.append((next(im_ids), f["project_id"], o[0], "pending", signed))
+        ps = p["ps"]
+        if ps:
+            psid = next(ps_ids)
+            status = ps["status"]
+            key = " ".join(filter(None, (status, ps["state"].get("current_step"))))
+            tally["pre-subsidies"][key] = tally["pre-subsidies"].get(key, 0) + 1
+            for cid, _provider in sorted(rng.sample(contracts, rng.randint(1, len(contracts)))):
+                psc_rows.append((psid, cid))
+            kept = [files[k] if status != "draft" or rng.random() < 0.5 else None for k in FILE_KEYS]
+            events, entries = ps["events"], ps["entries"]
+            actors = {}
+            for when, action, step, opinion, seconds in events:
+                actor = owner if action == "submit" else ctx["actor_of"](f, step, rng)
+                if action != "submit":
+                    actors[(step, when)] = actor
+                action_rows.append(("pre_subsidy", psid, step, actor, action, opinion, when, seconds))
+            ps_rows.append(
+                (psid, sid, o[0], towns[o[3]].id, *kept, ps["created"], ps["updated"], status)
+                + (ps["state"].get("current_step"), ps["state"].get("return_step"))
+                + (max((ev[0] for ev in events if ev[1] == "submit"), default=None),)
+                + (entries[-1][1] if entries else None,)
+                + (events[-1][0] if status in ("done", "rejected") else None, len(events))
+            )
+            if entries:
+                subjects.append(
+                    {
+                        "type": "pre_subsidy",
+                        "id": psid,
+                        "host_id": sid,
+                        "name": name,
+                        "org": e,
+                        "entries": entries,
+                        "events": events,
+                        "actors": actors,
+                        "pool": None,
+                    }
+                )
+    w.write("zs_signing", SIGNING_COLUMNS, sg_rows)
+    w.write(
+        "zs_contract",
+        ["id", "signing_id", "position", "number", "total_amount", "subsidy_amount"]
+        + ["industry_provider_id", "no_industry_provider", "file_id", "created_at"],
+        ct_rows,
+    )
+    w.write("zs_signing_need", ["id", "signing_id", "position", "scenario", "description", "analysis"], nd_rows)
+    w.write("zs_signing_product", SIGNING_PRODUCT_COLUMNS, sp_rows)
+    w.write(
+        "zs_assist_request",
+        ["id", "host_type", "host_id", "organisation_id", "provider_id", "item_name", "confirmed_at", "created_at"]
+        + REVIEW_COLUMNS,
+        ar_rows,
+    )
+    w.write("zs_implementation", ["id", "project_id", "organisation_id", "status", "created_at"], im_rows)
+    w.write(
+        "zs_pre_subsidy",
+        ["id", "signing_id", "organisation_id", "town_id"]
+        + [f"{k}_file_id" for k in FILE_KEYS]
+        + ["created_at", "updated_at"]
+        + REVIEW_COLUMNS,
+        ps_rows,
+    )
+    w.write("zs_pre_subsidy_contract", ["pre_subsidy_id", "contract_id"], psc_rows)
+    ra_id0 = _next_id(conn, "zs_review_action")
+    w.write(
+        "zs_review_action",
+        ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion", "created_at", "step_seconds"],
+        ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
+    )
+    return subjects, tally
 
 
 # --- the generator -------------------------------------------------------------------------------------
@@ -308,15 +778,18 @@ def generate(
     echo=print,
     vacuum=True,
     products=2_000,
+    signings=True,
 ):
     """Write the load (see the module docstring) in one transaction; returns {table: rows written}."""
     from flask import current_app
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
+    from .assist import HOSTS as ASSIST_HOSTS
     from .data.reference import TOWNS
     from .security import placeholder_email
     from .seed import DEMO_PASSWORD
+    from .stages import STAGES
     from .workflow import chain
 
     t_all = time.perf_counter()
@@ -343,7 +816,7 @@ def generate(
     if not towns:
         raise GenLoadError("no towns: run `flask zsdx init` first (or check --town-codes)")
     roles = dict(conn.execute(select(md["ab_role"].c.name, md["ab_role"].c.id)).all())
-    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY):
+    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY, R.PROVIDER):
         if name not in roles:
             raise GenLoadError(f"role {name} missing: run `flask zsdx init` first")
     users = md["ab_user"]
@@ -370,6 +843,8 @@ def generate(
         raise GenLoadError("reference data missing: run `flask zsdx init` first")
     deadline = {s.key: s.deadline_days * DAY for s in chain("filing")}
     labels = {s.key: s.label for s in chain("filing")}
+    ps_labels = {s.key: s.label for s in chain("pre_subsidy")}
+    as_labels = {s.key: s.label for s in chain("assist")}
     with current_app.test_request_context("/"), force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
         T = {
             "title": _("%(name)s project filing review", name="\x00"),
@@ -385,8 +860,24 @@ def generate(
             ),
             "new_message": _("New message from %(org)s on the message board", org="\x05"),
             "replied": _("The platform has replied to your message"),
+            "ps_title": _("%(name)s pre-subsidy application", name="\x00"),
+            "as_title": _("%(name)s %(page)s assisted filling", name="\x00", page=ASSIST_HOSTS["signing"].page_label),
         }
         labels = {k: str(v) for k, v in labels.items()}
+        ps_labels = {k: str(v) for k, v in ps_labels.items()}
+        as_labels = {k: str(v) for k, v in as_labels.items()}
+        # the stages' own links (the reviewer's, the owner's), with LINK standing for the id
+        LINK = str(LINK_PK)
+        ps_stage, as_stage = STAGES["pre_subsidy"], STAGES["assist"]
+        stub = SimpleNamespace(id=LINK_PK, signing_id=LINK_PK, host_type="signing", host_id=LINK_PK)
+        links_ps = (
+            _link(ps_stage.link_for_review, stub, f"/review/pre_subsidy/{LINK}"),
+            _link(ps_stage.owner_link, stub, f"/signing/{LINK}/pre-subsidy"),
+        )
+        links_as = (
+            _link(as_stage.link_for_review, stub, f"/signing/{LINK}/assist"),
+            _link(as_stage.owner_link, stub, f"/signing/{LINK}/edit?page=2"),
+        )
     pw_hash = generate_password_hash(
         DEMO_PASSWORD,
         method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
@@ -457,6 +948,23 @@ def generate(
         fl.append(f)
     echo(f"histories of {filings:,} filings: {_ms(t0)}")
 
+    # --- the signings of the 已备案 projects: their timelines (a random stream of their own, so that the
+    # rows above do not depend on --signings), counted in with the to-dos the reviewers' number is set by
+    srng = random.Random(f"{seed}:signings")
+    plans = _plan_signings(srng, [(f, f["events"][-1][0]) for f in fl if f["status"] == "done"], now, signings)
+    ps_deadline = {s.key: s.deadline_days * DAY for s in chain("pre_subsidy")}
+    as_deadline = {s.key: s.deadline_days * DAY for s in chain("assist")}
+    for p in plans:
+        for step, entered, left in p["ps"]["entries"] if p["ps"] else ():
+            entries_per_step[step] += 1
+            lapses_per_step[step] += (left or now) - entered > dt.timedelta(seconds=ps_deadline[step])
+        if p["ps"]:
+            review_notes += sum(1 for ev in p["ps"]["events"] if ev[1] != "submit")
+        if p["assist"]:  # the provider's one user: a to-do (and a reminder); the enterprise: the outcome
+            a = p["assist"]
+            review_notes += 1 + (a["status"] == "done")
+            review_notes += (a["left"] or now) - a["asked"] > dt.timedelta(seconds=as_deadline["provider_fill"])
+
     # --- reviewers: the demo accounts and as many colleagues as the notification size asks ------------
     t0 = time.perf_counter()
     existing_town = {}
@@ -519,22 +1027,6 @@ def generate(
             for o in orgs
         ),
     )
-    user_cols = [
-        "id",
-        "first_name",
-        "last_name",
-        "username",
-        "password",
-        "active",
-        "email",
-        "login_count",
-        "fail_login_count",
-        "created_on",
-        "changed_on",
-        "phone",
-        "organisation_id",
-        "town_id",
-    ]
     ent_users = (
         (user_id0 + i, o[5], "", o[6], pw_hash, True, placeholder_email(o[6]), 0, 0, o[7], o[7], o[6], o[0], None)
         for i, o in enumerate(orgs)
@@ -558,7 +1050,7 @@ def generate(
         )
         for u in new_users
     )
-    w.write("ab_user", user_cols, itertools.chain(ent_users, rev_users))
+    w.write("ab_user", USER_COLUMNS, itertools.chain(ent_users, rev_users))
     ur_id0 = _next_id(conn, "ab_user_role")
     ur_rows = [(user_id0 + i, roles[R.ENTERPRISE]) for i in range(enterprises)] + [
         (u[0], roles[u[3]]) for u in new_users
@@ -568,15 +1060,15 @@ def generate(
     def ent_user(f):
         return user_id0 + f["org"]
 
-    def actor_of(f, step):
+    def actor_of(f, step, r=rng):
         if step == "town":
             tid = towns[orgs[f["org"]][3]].id
             pool, first = reviewers["town"][tid], primary["town"][tid]
         else:
             pool, first = reviewers[step], primary[step]
-        if len(pool) == 1 or rng.random() < DEMO_SHARE:
+        if len(pool) == 1 or r.random() < DEMO_SHARE:
             return first
-        return rng.choice(pool[1:])
+        return r.choice(pool[1:])
 
     # --- projects and filings --------------------------------------------------------------------------
     counters = {}  # (day, town code) -> last
@@ -648,49 +1140,15 @@ def generate(
                 len(events),
             )
         )
+        if f["status"] == "done":
+            f["row"] = filing_rows[-1]  # what its signing carries
         for when, action, step, opinion, seconds in events:
             actor = ent_user(f) if action == "submit" else actor_of(f, step)
             action_rows.append(("filing", f["id"], step, actor, action, opinion, when, seconds))
             if action != "submit":
                 f.setdefault("actors", {})[(step, when)] = actor
     w.write("zs_project", ["id", "organisation_id", "created_by_id", "created_at"], project_rows)
-    w.write(
-        "zs_filing",
-        [
-            "id",
-            "project_id",
-            "organisation_id",
-            "ent_name",
-            "ent_credit_code",
-            "town_id",
-            "ent_nature",
-            "ent_category",
-            "ent_scale",
-            "product_category_id",
-            "industry_id",
-            "quality_levels",
-            "ent_address",
-            "employees_total",
-            "employees_digital",
-            "ent_description",
-            "project_name",
-            "project_summary",
-            "build_address",
-            "planned_investment",
-            "start_date",
-            "end_date",
-            "target_level",
-            "diagnosis_method",
-            "intended_industry_provider",
-            "intended_scenario_provider",
-            "chain_leader",
-            "filing_no",
-            "created_at",
-            "updated_at",
-            *REVIEW_COLUMNS,
-        ],
-        filing_rows,
-    )
+    w.write("zs_filing", FILING_COLUMNS, filing_rows)
     del project_rows, filing_rows
     ra_id0 = _next_id(conn, "zs_review_action")
     w.write(
@@ -716,8 +1174,7 @@ def generate(
             new_counters.append((key[0], key[1], last))
     w.write("zs_filing_counter", ["day", "town_code", "last"], new_counters)
     pd_id0 = _next_id(conn, "zs_pre_diagnosis")
-    sg_id0 = _next_id(conn, "zs_signing")
-    pd_rows, sg_rows = [], []
+    pd_rows = []
     for i, (f, completed_at) in enumerate(done):
         o = orgs[f["org"]]
         method = f["method"]
@@ -757,7 +1214,6 @@ def generate(
                 1 if status == "done" else 0,
             )
         )
-        sg_rows.append((sg_id0 + i, f["project_id"], "pending", completed_at))
     w.write(
         "zs_pre_diagnosis",
         [
@@ -782,8 +1238,27 @@ def generate(
         ],
         pd_rows,
     )
-    w.write("zs_signing", ["id", "project_id", "status", "created_at"], sg_rows)
-    del pd_rows, sg_rows
+    del pd_rows
+    providers, product_rows = _write_products(w, conn, rng, now, products, towns)
+    t0 = time.perf_counter()
+    subjects, tally = _write_signings(
+        w,
+        conn,
+        srng,
+        now,
+        done,
+        plans,
+        orgs,
+        towns,
+        user_id0,
+        providers,
+        product_rows,
+        {"pw_hash": pw_hash, "provider_role": roles[R.PROVIDER], "actor_of": actor_of},
+    )
+    del product_rows
+    for what, counts in tally.items():
+        echo(f"  {what}: {', '.join(f'{k} {n:,}' for k, n in sorted(counts.items())) or 'none'}")
+    echo(f"signings of {len(done):,} 已备案 projects: {_ms(t0)}")
 
     # --- notifications ---------------------------------------------------------------------------------
     t0n = time.perf_counter()
@@ -791,50 +1266,87 @@ def generate(
     reminders = []
     week_ago = now - dt.timedelta(days=7)
 
-    def read_p(created, base):
-        return rng.random() < (base if created < week_ago else base * 0.6)
+    def read_p(created, base, r=rng):
+        return r.random() < (base if created < week_ago else base * 0.6)
 
-    def note(uid, kind, text_, link, is_read, created, sms=True, subject=(None, None, None, None)):
+    def note(uid, kind, text_, link, is_read, created, sms=True, subject=(None, None, None, None), r=rng):
         """One zs_notification row: SMS-sent ones were delivered seconds later; a 待办 names its (record, step)."""
-        delivered = created + dt.timedelta(seconds=rng.randint(1, 20)) if sms else None
+        delivered = created + dt.timedelta(seconds=r.randint(1, 20)) if sms else None
         return (uid, kind, text_, link, is_read, created, sms, delivered, *subject)
+
+    add = notes.append  # (history_notes runs before the trimming replaces the list)
+
+    def history_notes(r, subject, title, review_link, owner_link, entries, events, pool_of, actors, owner, chain_):
+        """What the engine wrote along one record's history: a 待办 to every reviewer of every step it entered
+        (closed when it left), the overdue reminders, and an 审核通知 to the submitter for every outcome.
+        `subject`: (type, id); `chain_`: (deadline, labels) of its steps."""
+        limit, step_labels = chain_
+        for step, entered, left in entries:
+            pool = pool_of(step)
+            acted_by = actors.get((step, left)) if left else None
+            text_ = T["todo"].replace("\x01", title).replace("\x02", step_labels[step])
+            created = entered + dt.timedelta(milliseconds=r.randint(5, 900))
+            for uid in pool:
+                is_read = (uid == acted_by or r.random() < 0.85) if left else r.random() < 0.35
+                add(note(uid, "todo", text_, review_link, is_read, created, True, (*subject, step, left), r))
+            lapse = entered + dt.timedelta(seconds=limit[step])
+            if (left or now) > lapse:
+                when = lapse + dt.timedelta(seconds=r.uniform(0, 3600))
+                if when < now:
+                    reminders.append((*subject, step, entered, when))
+                    text_ = T["overdue"].replace("\x01", title).replace("\x02", step_labels[step])
+                    for uid in pool:
+                        is_read = (r.random() < 0.9) if left else r.random() < 0.3
+                        add(note(uid, "todo", text_, review_link, is_read, when, True, (*subject, step, left), r))
+        for when, action, step, opinion, _sec in events:
+            if action in ("submit", "withdraw"):  # a withdrawal tells nobody
+                continue
+            outcome = T[action].replace("\x02", step_labels[step]).replace("\x04", opinion or "")
+            text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
+            created = when + dt.timedelta(milliseconds=r.randint(5, 900))
+            add(note(owner, "review", text_[:500], owner_link, read_p(created, 0.92, r), created, r=r))
 
     for f in fl:
         if not f["entries"]:
             continue
-        title = T["title"].replace("\x00", f["project_name"])
-        review_link = f"/review/filing/{f['id']}"
         tid = towns[orgs[f["org"]][3]].id
-        actors = f.get("actors", {})
-        for step, entered, left in f["entries"]:
-            pool = reviewers["town"][tid] if step == "town" else reviewers[step]
-            acted_by = actors.get((step, left)) if left else None
-            text_ = T["todo"].replace("\x01", title).replace("\x02", labels[step])
-            created = entered + dt.timedelta(milliseconds=rng.randint(5, 900))
-            for uid in pool:
-                is_read = (uid == acted_by or rng.random() < 0.85) if left else rng.random() < 0.35
-                notes.append(
-                    note(uid, "todo", text_, review_link, is_read, created, True, ("filing", f["id"], step, left))
-                )
-            lapse = entered + dt.timedelta(seconds=deadline[step])
-            if (left or now) > lapse:
-                when = lapse + dt.timedelta(seconds=rng.uniform(0, 3600))
-                if when < now:
-                    reminders.append(("filing", f["id"], step, entered, when))
-                    text_ = T["overdue"].replace("\x01", title).replace("\x02", labels[step])
-                    for uid in pool:
-                        is_read = (rng.random() < 0.9) if left else rng.random() < 0.3
-                        notes.append(
-                            note(uid, "todo", text_, review_link, is_read, when, True, ("filing", f["id"], step, left))
-                        )
-        owner = ent_user(f)
-        for when, action, step, opinion, _sec in f["events"]:
-            if action == "submit":
-                continue
-            outcome = T[action].replace("\x02", labels[step]).replace("\x04", opinion or "")
-            text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
-            created = when + dt.timedelta(milliseconds=rng.randint(5, 900))
-            notes.append(note(owner, "review", text_[:500], f"/filing/{f['id']}", read_p(created, 0.92), created))
+        history_notes(
+            rng,
+            ("filing", f["id"]),
+            T["title"].replace("\x00", f["project_name"]),
+            f"/review/filing/{f['id']}",
+            f"/filing/{f['id']}",
+            f["entries"],
+            f["events"],
+            lambda step, tid=tid: reviewers["town"][tid] if step == "town" else reviewers[step],
+            f.get("actors", {}),
+            ent_user(f),
+            (deadline, labels),
+        )
+    # the signing chapter's records: 预奖补申请 (镇街, 市工信) and the pages handed to a 行业型服务商
+    kinds = {  # title; (the reviewer's link, the owner's link) and the ids they take; (deadlines, step labels)
+        "pre_subsidy": (T["ps_title"], links_ps, ("id", "host_id"), (ps_deadline, ps_labels)),
+        "assist": (T["as_title"], links_as, ("host_id", "host_id"), (as_deadline, as_labels)),
+    }
+    for sub in subjects:
+        title, links, keys, chain_ = kinds[sub["type"]]
+        links = [link.replace(LINK, str(sub[key])) for link, key in zip(links, keys)]
+        tid = towns[orgs[sub["org"]][3]].id
+        history_notes(
+            srng,
+            (sub["type"], sub["id"]),
+            title.replace("\x00", sub["name"]),
+            *links,
+            sub["entries"],
+            sub["events"],
+            lambda step, sub=sub, tid=tid: (
+                sub["pool"] or (reviewers["town"][tid] if step == "town" else reviewers[step])
+            ),
+            sub["actors"],
+            user_id0 + sub["org"],
+            chain_,
+        )
+    del subjects
     implied = len(notes)
     # 留言板 traffic makes up the rest: a message to every 市工信 user, the reply to the enterprise
     messages = []
@@ -910,7 +1422,6 @@ def generate(
         ],
         ((ms_id0 + i,) + m for i, m in enumerate(messages)),
     )
-    _write_products(w, conn, rng, now, products, towns)
     tables = [
         "zs_product",
         "zs_organisation",
@@ -921,6 +1432,13 @@ def generate(
         "zs_review_action",
         "zs_pre_diagnosis",
         "zs_signing",
+        "zs_file",
+        "zs_contract",
+        "zs_signing_need",
+        "zs_signing_product",
+        "zs_assist_request",
+        "zs_implementation",
+        "zs_pre_subsidy",
         "zs_notification",
         "zs_review_reminder",
         "zs_message",
@@ -932,7 +1450,7 @@ def generate(
     if vacuum and w.pg:
         t0 = time.perf_counter()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ac:
-            for table in tables + ["zs_filing_counter"]:
+            for table in tables + ["zs_filing_counter", "zs_pre_subsidy_contract"]:
                 ac.execute(text(f"VACUUM ANALYZE {table}"))
         echo(f"VACUUM ANALYZE: {_ms(t0)}")
     echo(f"gen-load total: {_ms(t_all)}")
@@ -954,10 +1472,11 @@ PRODUCT_WORDS = ["MES", "ERP", "WMS", "QMS", "SRM", "CRM", "PLM", "APS", "EAM", 
 
 
 def _write_products(w, conn, rng, now, count, towns):
-    """`count` products of count // 10 providers (new organisations), in every state, with codes for the
-    ones approved once and prices in 万元 with up to 4 places (Decimal)."""
+    """`count` products of count // 10 providers (new organisations; the first a 行业型服务商), in every state,
+    with codes for the ones approved once and prices in 万元 with up to 4 places (Decimal). Returns the rows
+    written (providers, products)."""
     if count <= 0:
-        return
+        return [], []
     providers = max(1, count // 10)
     org_id0 = _next_id(conn, "zs_organisation")
     rows = []
@@ -973,7 +1492,7 @@ def _write_products(w, conn, rng, now, count, towns):
                 None,
                 rng.choice(SURNAMES) + rng.choice(GIVEN),
                 f"13{i:09d}"[:11],
-                rng.random() < 0.5,
+                rng.random() < 0.5 or i == 0,
                 True,
                 rng.random() < 0.3,
                 now - dt.timedelta(days=400),
@@ -1045,3 +1564,4 @@ def _write_products(w, conn, rng, now, count, towns):
         ],
         out,
     )
+    return rows, out
