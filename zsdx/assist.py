@@ -50,6 +50,28 @@ def hosts_helped_by(host_type, organisation_id):
     )
 
 
+def host_rule(host_type):
+    """The visibility rule (zsdx.visibility.register) of a record that may hand a page to a provider: its
+    owner; 市工信; the 镇街 of its town; the 行业型服务商 it asked for help."""
+    from sqlalchemy import or_, true
+
+    from . import roles as R
+    from .visibility import owner_clause
+
+    def rule(model, user, names):
+        parts = [owner_clause(model, user)]
+        if R.CITY in names:
+            parts.append(true())
+        if R.TOWN in names and user.town_id is not None:
+            parts.append(model.town_id == user.town_id)
+        if R.PROVIDER in names and user.organisation_id is not None:
+            parts.append(model.id.in_(hosts_helped_by(host_type, user.organisation_id)))
+        parts = [p for p in parts if p is not None]
+        return or_(*parts) if parts else None
+
+    return rule
+
+
 # --- the status the lists show (行业型服务商协助状态) --------------------------------------------------------
 NONE, FILLING, TO_CONFIRM, CONFIRMED = "none", "filling", "to_confirm", "confirmed"
 STATUS_LABELS = {

@@ -6,17 +6,15 @@ Money is in 万元, Decimal with at most 4 places; totals are sums of the stored
 """
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, true, update
+from sqlalchemy import update
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import assist
-from . import roles as R
 from .catalog import listed_products
 from .extensions import db
 from .models import (
@@ -24,14 +22,15 @@ from .models import (
     Contract,
     Implementation,
     Product,
-    Revision,
     Signing,
     SigningNeed,
     SigningProduct,
     SigningStatus,
 )
+from .revisions import history
+from .revisions import record_revision as _record_revision
 from .stages import WorkbenchTab, register_tab
-from .visibility import owner_clause, register
+from .visibility import register
 from .workflow import WorkflowError, unit_of_work
 
 HOST = "signing"  # AssistRequest.host_type and Revision.subject_type
@@ -138,13 +137,7 @@ def totals(signing):
 
 
 def revisions(signing):
-    return (
-        db.session.query(Revision)
-        .options(joinedload(Revision.actor))
-        .filter(Revision.subject_type == HOST, Revision.subject_id == signing.id)
-        .order_by(Revision.id.desc())
-        .all()
-    )
+    return history(HOST, signing.id)
 
 
 # --- what 【提交】 needs -----------------------------------------------------------------------------------
@@ -393,30 +386,11 @@ def snapshot(signing):
 
 
 def record_revision(signing, actor, before, after):
-    changes = [[k, before.get(k, ""), after.get(k, "")] for k in {**before, **after} if before.get(k) != after.get(k)]
-    if changes:
-        db.session.add(
-            Revision(
-                subject_type=HOST,
-                subject_id=signing.id,
-                actor_id=actor.id,
-                changes=json.dumps(changes, ensure_ascii=False),
-            )
-        )
-    return changes
+    return _record_revision(HOST, signing.id, actor, before, after)
 
 
 # --- visibility: the owner; 市工信; the town's 镇街; the provider it asked for help --------------------------
-def _signing_rule(model, user, names):
-    parts = [owner_clause(model, user)]
-    if R.CITY in names:
-        parts.append(true())
-    if R.TOWN in names and user.town_id is not None:
-        parts.append(model.town_id == user.town_id)
-    if R.PROVIDER in names and user.organisation_id is not None:
-        parts.append(model.id.in_(assist.hosts_helped_by(HOST, user.organisation_id)))
-    parts = [p for p in parts if p is not None]
-    return or_(*parts) if parts else None
+_signing_rule = assist.host_rule(HOST)
 
 
 def _contract_rule(model, user, names):

@@ -18,10 +18,11 @@ from ..catalog import PURCHASE_MODES, listed_products, scenario_choices
 from ..extensions import db
 from ..files import PDF, UploadError, serve, store_upload
 from ..forms import ContractForm, NeedForm, SigningForm, SigningProductForm, ZsdxForm
-from ..inputs import parse_integer
 from ..models import Contract, Organisation, Product, Signing
 from ..visibility import get_owned_or_404, get_visible_or_404, owns
 from ..workflow import WorkflowError
+from . import assisted
+from .assisted import row_id as _row_id
 
 CATALOG_PAGE = 20
 PAGE_BASIC, PAGE_LEAD = 1, 2  # 项目基本信息 (with the contracts) and 牵引单位信息
@@ -199,11 +200,6 @@ def _catalog(q, page=1):
     return rows
 
 
-def _row_id(value):
-    number, error = parse_integer(value or "", 1)
-    return None if error else number
-
-
 class SigningView(BaseView):
     route_base = "/signing"
     default_view = "index"
@@ -236,15 +232,8 @@ class SigningView(BaseView):
     @has_access
     def assist(self, pk):
         """The provider's page 3, while the enterprise's request waits with it (协助填写中)."""
-        signing = get_visible_or_404(Signing, pk, options=rules.page_options())
-        if signing.assist is None or signing.assist.provider_id != g.user.organisation_id:
-            abort(404)  # not the provider asked (Admin included: the page is the provider's)
-        if not assist.may_fill(g.user, signing.assist):
-            if request.method == "POST":
-                abort(403)
-            flash(_("This page can be filled only while the enterprise's request is with your organisation"), "warning")
-            return redirect(url_for("SigningView.detail", pk=pk))
-        return self._page(signing, mode="assist", page=PAGE_LEAD)
+        signing, elsewhere = assisted.helped_or_404(Signing, pk, "SigningView.detail", options=rules.page_options())
+        return elsewhere or self._page(signing, mode="assist", page=PAGE_LEAD)
 
     def _page(self, signing, mode, page=None):
         page = page or (PAGE_LEAD if request.values.get("page") == str(PAGE_LEAD) else PAGE_BASIC)
@@ -275,12 +264,11 @@ class SigningView(BaseView):
             upload_errors=upload_errors,
             lead_locked=lead_locked,
             rules=rules,
-            assist_state=assist.state(signing.assist, bool(signing.assisted)),
-            assist_providers=assist.provider_choices(
-                {c.industry_provider_id for c in signing.contracts if c.industry_provider_id}
-            )
-            if page == PAGE_LEAD and mode != "assist" and not lead_locked
-            else [],
+            **assisted.choice_context(
+                signing,
+                {c.industry_provider_id for c in signing.contracts if c.industry_provider_id},
+                offer=page == PAGE_LEAD and mode != "assist" and not lead_locked,
+            ),
             catalog=_catalog(request.args.get("q")) if page == PAGE_LEAD and not lead_locked else [],
             purchase_modes=dict(PURCHASE_MODES),
             totals=rules.totals(signing),
@@ -296,9 +284,7 @@ class SigningView(BaseView):
         before = rules.snapshot(signing) if mode == "change" else None
         errors = forms.apply(user, lead_locked=lead_locked)
         if page == PAGE_LEAD and mode != "assist" and not lead_locked:
-            choice = request.form.get("assisted")
-            if choice in ("1", "0"):
-                signing.assisted = choice == "1"
+            assisted.read_choice(signing)
         field_errors = any(f.errors for f in [forms.main, *forms.rows()])
         try:
             anchor = self._row_action(signing, action, row, page, lead_locked)
@@ -326,24 +312,13 @@ class SigningView(BaseView):
         if action == "ask":
             return self._ask(signing, here)
         if action == "cancel":
-            try:
-                assist.cancel(signing.assist, user)
-                flash(_("The request to the industry service provider was withdrawn"), "success")
-            except WorkflowError as exc:
-                flash(str(exc), "danger")
-            return redirect(here)
+            return assisted.take_back(signing, here)
         if action == "submit" and mode == "assist":
             found = rules.rows_problems(signing)
             if found or errors or field_errors:
                 flash(_("Submission failed: please complete the items marked below"), "danger")
                 return {**found, **errors}
-            try:
-                assist.provider_submit(signing.assist, user)
-            except WorkflowError as exc:
-                flash(str(exc), "danger")
-                return redirect(url_for("SigningView.detail", pk=signing.id))
-            flash(_("Submitted; the page has gone back to the enterprise for confirmation"), "success")
-            return redirect(url_for("SigningView.detail", pk=signing.id))
+            return assisted.provider_submit(signing, url_for("SigningView.detail", pk=signing.id))
         if action == "submit":
             try:
                 if errors or field_errors:
@@ -393,19 +368,8 @@ class SigningView(BaseView):
         return None
 
     def _ask(self, signing, here):
-        provider_id = _row_id(request.form.get("assist_provider"))
         allowed = {c.industry_provider_id for c in signing.contracts if c.industry_provider_id}
-        try:
-            if not allowed:
-                raise WorkflowError(_("Without a lead unit, please choose No"))
-            signing.assisted = True
-            db.session.commit()
-            assist.ask(rules.HOST, signing, g.user, provider_id, allowed)
-        except WorkflowError as exc:
-            flash(str(exc), "danger")
-            return redirect(here)
-        flash(_("The page has been sent to the industry service provider"), "success")
-        return redirect(url_for("SigningView.detail", pk=signing.id))
+        return assisted.send(rules.HOST, signing, allowed, here, url_for("SigningView.detail", pk=signing.id))
 
     # --- reading ------------------------------------------------------------------------------------------
     @expose("/<int:pk>")
