@@ -155,3 +155,6 @@ REVIEW_CHAINS = {
 REMINDER_INTERVAL_SECONDS = _env_int("REMINDER_INTERVAL_SECONDS", 3600)
 # Days after 已备案 within which the pre-diagnosis should be done (是否逾期 of 事前诊断).
 PRE_DIAGNOSIS_DEADLINE_DAYS = 30
+# Days within which the post-assessment should be done (是否逾期 of 事后评估), counted from the later of 改造中's
+# submission (which opens it) and the signing's planned 改造实施结束时间: it assesses the finished transformation.
+POST_ASSESSMENT_DEADLINE_DAYS = 30

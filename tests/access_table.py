@@ -139,6 +139,16 @@ TABLE = {
         {ENT, INST, CITY, ADMIN}, rows={"ent_a", "inst_a", "city", "admin"}, args={"pk": "@diagnosis"}
     ),
     "DiagnosisView.confirm": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@diagnosis"}, post=True),
+    # 事后评估 (tenant A's waits for ent_a's 确认, assigned to inst_a)
+    "PostAssessmentView.index": E({ENT, ADMIN}, ok=302),
+    "PostAssessmentView.start": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@post_assessment"}, post=True),
+    "PostAssessmentView.report": E(
+        {ENT, INST, CITY, ADMIN}, rows={"ent_a", "inst_a", "city", "admin"}, args={"pk": "@post_assessment"}
+    ),
+    "PostAssessmentView.report_file": E(
+        {ENT, INST, CITY, ADMIN}, rows={"ent_a", "inst_a", "city", "admin"}, args={"pk": "@post_assessment"}
+    ),
+    "PostAssessmentView.confirm": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@post_assessment"}, post=True),
     # --- 上架产品: the catalog (listed products only), the provider's own products, 市工信's administration ---
     "ProductView.index": E({ENT, PROV, CITY, ADMIN}),
     "ProductView.detail": E({ENT, PROV, CITY, ADMIN}, rows=set(), args={"pk": "@product_draft"}),  # a draft: 404
@@ -175,7 +185,10 @@ TABLE = {
     },
     # --- institution ---
     "InstitutionTaskView.index": E({INST, ADMIN}),
-    "InstitutionTaskView.upload": E({INST, ADMIN}, rows={"inst_a"}, args={"pk": "@diagnosis"}, post=True),
+    # /institution/<kind>/<pk>/report (the kind-less /institution/<pk>/report is the pre-diagnosis's: test_scopes.py)
+    "InstitutionTaskView.upload": E(
+        {INST, ADMIN}, rows={"inst_a"}, args={"kind": "post", "pk": "@post_assessment"}, post=True
+    ),
     # --- reviewers ---
     "ReviewQueueView.queue": E(REVIEWERS | {ADMIN}),
     "ReviewQueueView.export": E(REVIEWERS | {ADMIN}, ok=(200, 404), skip="needs a subject: tests/test_review_queue.py"),
@@ -201,7 +214,9 @@ TABLE = {
     "FilingApi.get": E(FILING_READERS, rows=FILING_ROWS, args={"pk": "@filing"}, skip="API: checked with JWTs below"),
     # --- 市工信 ---
     "DiagnosisAssignView.index": E({CITY, ADMIN}),
-    "DiagnosisAssignView.assign": E({CITY, ADMIN}, rows={"city", "admin"}, args={"pk": "@diagnosis"}, post=True),
+    "DiagnosisAssignView.assign": E(
+        {CITY, ADMIN}, rows={"city", "admin"}, args={"kind": "post", "pk": "@post_assessment"}, post=True
+    ),
     "MessageReplyView.threads": E({CITY, ADMIN}),
     "MessageReplyView.reply": E({CITY, ADMIN}, args={"org_id": "@org"}),
     **crud("AnnouncementAdminView", {CITY, ADMIN}, 1),

@@ -71,17 +71,19 @@ class Tenants:
 
     def snapshot(self):
         """What an attack could change of tenant A's records: their versions, statuses and key values."""
-        from zsdx.models import Filing, Organisation, Product
+        from zsdx.models import Filing, Organisation, PostAssessment, Product
 
         with self.app.app_context():
             f = db.session.get(Filing, self.ids["filing"])
             d = db.session.get(PreDiagnosis, self.ids["diagnosis"])
+            p = db.session.get(PostAssessment, self.ids["post_assessment"])
             c = db.session.get(InfoChangeRequest, self.ids["info_change"])
             w = db.session.get(SubmissionWindow, self.ids["window"])
             o = db.session.get(Organisation, self.ids["org"])
             return {
                 "filing": (f.status, f.current_step, f.version, f.project_name),
                 "diagnosis": (d.status, d.current_step, d.version, d.institution_id),
+                "post_assessment": (p.status, p.current_step, p.version, p.method, p.institution_id, p.level),
                 "info_change": (c.status, c.version),
                 "window": (w.closes_at,),
                 "org": (o.name, o.credit_code, o.town_id),
@@ -222,6 +224,7 @@ def build_tenants(app):
         assert db.session.get(ZsdxUser, ent["id"]) is not None
     _store_bytes(app, PDF_BYTES)
     _signings(app, world)
+    _post_assessment(app, world)
     return world
 
 
@@ -268,6 +271,35 @@ def _signings(app, world):
             pre_subsidy=application.id,
             assist=request.id,
         )
+
+
+def _post_assessment(app, world):
+    """A's 事后评估 assigned to inst_a, its report uploaded (the stored file above), waiting for ent_a's 确认."""
+    from zsdx.models import PostAssessment
+
+    ent = world.users["ent_a"]
+    with app.app_context():
+        now = dt.datetime.now()
+        project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
+        stored = db.session.query(StoredFile.id).filter_by(sha256="0" * 64).order_by(StoredFile.id).first()[0]
+        record = PostAssessment(
+            project=project,
+            organisation_id=ent["org_id"],
+            town_id=world.towns[0]["id"],
+            method="institution",
+            started_at=now,
+            institution_id=world.users["inst_a"]["org_id"],
+            assigned_at=now,
+            report_file_id=stored,
+            reported_level=3,
+            status=ReviewStatus.REVIEWING,
+            current_step="enterprise_confirm",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+        db.session.add_all([project, record])
+        db.session.commit()
+        world.ids["post_assessment"] = record.id
 
 
 def _store_bytes(app, data):

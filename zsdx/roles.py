@@ -51,6 +51,7 @@ ROLES = {
             "DiagnosisView",
             "SigningView",
             "PreSubsidyView",
+            "PostAssessmentView",
         ],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
@@ -66,7 +67,12 @@ ROLES = {
         "menus": ["Home", "Workbench", "Products", "MyProducts"],
     },
     INSTITUTION: {
-        "views": COMMON_VIEWS + ["InstitutionTaskView", ("DiagnosisView", ["can_report", "can_report_file"])],
+        "views": COMMON_VIEWS
+        + [
+            "InstitutionTaskView",
+            ("DiagnosisView", ["can_report", "can_report_file"]),
+            ("PostAssessmentView", ["can_report", "can_report_file"]),
+        ],
         "menus": ["Home", "Workbench", "InstitutionTasks"],
     },
     TOWN: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
@@ -82,6 +88,7 @@ ROLES = {
             "MessageReplyView",
             "DiagnosisAssignView",
             ("DiagnosisView", ["can_report", "can_report_file"]),
+            ("PostAssessmentView", ["can_report", "can_report_file"]),
         ],
         "menus": REVIEWER_MENUS
         + ["Products", "ProductAdmin", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],

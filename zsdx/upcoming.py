@@ -41,23 +41,6 @@ for group, key, label, order, columns in (
         60,
         [_l("No."), _l("Project name"), _l("Warehousing status"), _l("Submitted at"), _l("Operation")],
     ),
-    (
-        "diagnosis",
-        "post_assessment",
-        _l("Post-assessment"),
-        20,
-        [
-            _l("No."),
-            _l("Project name"),
-            _l("Overdue"),
-            _l("Assessment status"),
-            _l("Pre-diagnosis institution"),
-            _l("Post-transformation assessment report"),
-            _l("Post-transformation digital level"),
-            _l("Assessment institution"),
-            _l("Operation"),
-        ],
-    ),
 ):
     register_tab(
         WorkbenchTab(group=group, key=key, label=label, columns=columns, order=order, template="zsdx/_tab_empty.html")

@@ -19,8 +19,10 @@ def register_views(appbuilder):
     from .api import FilingApi
     from .assessment import AssessmentView
     from .catalog import MyProductView, ProductAdminView, ProductView
-    from .diagnosis import DiagnosisAssignView, DiagnosisView, InstitutionTaskView
+    from .diagnosis import DiagnosisView
     from .filing import FilingView
+    from .institution_reports import DiagnosisAssignView, InstitutionTaskView
+    from .post_assessment import PostAssessmentView
     from .presubsidy import PreSubsidyView
     from .review import ReviewQueueView
     from .signing import SigningView
@@ -65,6 +67,7 @@ def register_views(appbuilder):
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
     appbuilder.add_view_no_menu(PreSubsidyView)
+    appbuilder.add_view_no_menu(PostAssessmentView)
     appbuilder.add_api(FilingApi)
     from flask import current_app
 

@@ -306,3 +306,20 @@
     if (!$(e.target).is('input')) { $(this).find('input[type=radio]').prop('checked', true); }
   });
 })(jQuery);
+
+// A part shown only for one value of a select (e.g. 【发起评估】's 评估机构名称 for 评估机构评估):
+// data-shown-by="#the-select" data-shown-for="value". Without JavaScript every part stays visible.
+(function ($) {
+  function sync(select) {
+    $('[data-shown-by="#' + select.id + '"]').each(function () {
+      $(this).toggle($(select).val() === String($(this).data('shown-for')));
+    });
+  }
+  $(document).on('change', 'select', function () { if (this.id) { sync(this); } });
+  $(function () {
+    $('[data-shown-by]').each(function () {
+      var select = $($(this).data('shown-by'))[0];
+      if (select) { sync(select); }
+    });
+  });
+})(jQuery);

@@ -1,0 +1,213 @@
+"""The screens every kind of institution report shares (zsdx/institution_reports.py): the enterprise's report
+page (预览, download, 确认 / 退回修改) as a base class each kind's own view extends, the institution's task list
+with the upload, and 市工信's assignment queue. Labels, institutions offered and links come from the kinds'
+declarations; nothing here names a kind."""
+
+import datetime as dt
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from .. import institution_reports as reports
+from ..extensions import db
+from ..files import UploadError, serve
+from ..inputs import parse_decimal
+from ..models import Project
+from ..visibility import get_in_scope_or_404, get_visible_or_404, in_scope, visible
+from ..workflow import WorkflowError, can_act, review, timeline
+
+# The kind of the addresses that carried no kind before 事后评估 joined (/institution/<pk>/report,
+# /diagnosis-assign/<pk>): kept working for what was built on them.
+FIRST_KIND = "pre"
+
+
+def _kind(key):
+    kind = reports.KINDS.get(key)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+def _options(model):
+    return [joinedload(model.project).joinedload(Project.filing), joinedload(model.institution)]
+
+
+class InstitutionReportView(BaseView):
+    """The enterprise's side of one kind of report (a subclass sets `kind`): the report page with the PDF
+    inline, the file, and 确认 / 退回修改 (engine actions of the kind's one-step chain)."""
+
+    kind = ""  # a key of institution_reports.KINDS
+
+    @property
+    def report_kind(self):
+        return reports.KINDS[self.kind]
+
+    def back(self):
+        return url_for("WorkbenchView.index", group="diagnosis", tab=self.report_kind.workbench_tab)
+
+    def load(self, pk):
+        model = self.report_kind.model
+        return get_visible_or_404(model, pk, options=_options(model))
+
+    @expose("/<int:pk>/report")
+    @has_access
+    def report(self, pk):
+        """【查看报告】 / 【确认报告】: the report inline, level and score, 确认 / 退回修改."""
+        record = self.load(pk)
+        kind = self.report_kind
+        return self.render_template(
+            "zsdx/institution_report.html",
+            title=str(kind.report_title),
+            kind=kind,
+            record=record,
+            status=reports.status_label(record),
+            may_act=can_act(g.user, record),
+            timeline=timeline(record),
+            level_name=reports.level_name,
+        )
+
+    @expose("/<int:pk>/report/file")
+    @has_access
+    def report_file(self, pk):
+        record = self.load(pk)
+        if record.report_file is None:
+            abort(404)
+        return serve(record.report_file, inline=request.args.get("inline") == "1")
+
+    @expose("/<int:pk>/confirm", methods=["POST"])
+    @has_access
+    def confirm(self, pk):
+        """确认 / 退回修改 of the institution's report (a reason is required to return it)."""
+        record = self.load(pk)
+        report_page = url_for(self.report_kind.endpoint("report"), pk=pk)
+        action = {"confirm": "approve", "return": "return"}.get(request.form.get("decision"))
+        if action is None:
+            flash(_("Please choose confirm or return for revision"), "danger")
+            return redirect(report_page)
+        try:
+            review(record, g.user, action, request.form.get("reason"))
+        except WorkflowError as exc:
+            flash(str(exc), "danger")
+            return redirect(report_page)
+        flash(
+            str(self.report_kind.confirmed)
+            if action == "approve"
+            else _("The report has been returned to the institution for revision"),
+            "success",
+        )
+        return redirect(self.back())
+
+
+def _parse_report_form(kind):
+    """(level, score, file, errors) of the institution's upload form."""
+    errors = []
+    level = dict((str(v), v) for v, _label in reports.LEVELS).get((request.form.get("level") or "").strip())
+    if level is None:
+        errors.append(str(kind.missing_level))
+    # finite, 0–100, two places (reported_score is Numeric(6, 2)): no NaN, sNaN, Infinity or 1e999
+    score, score_error = parse_decimal(request.form.get("score", ""), places=2, max_digits=6, minimum=0, maximum=100)
+    if score_error:
+        errors.append(_("The score must be a number from 0 to 100 with at most two decimal places"))
+    storage = request.files.get("report")
+    if not storage or not storage.filename:
+        errors.append(str(kind.missing_report))
+    return level, score, storage, errors
+
+
+class InstitutionTaskView(BaseView):
+    """评估机构: every kind of task assigned to the user's institution, and the report upload."""
+
+    route_base = "/institution"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = []
+        for kind in reports.kinds():
+            model = kind.model
+            records = (
+                in_scope(model, "institution")
+                .options(joinedload(model.project).joinedload(Project.filing), joinedload(model.organisation))
+                .order_by(model.assigned_at.desc(), model.id.desc())
+                .limit(500)
+                .all()
+            )
+            returns = reports.last_returns(kind, records)
+            rows += [
+                (kind, r, reports.status_label(r), returns.get(r.id, ""), reports.editable_by_institution(r))
+                for r in records
+            ]
+        rows.sort(key=lambda row: row[1].assigned_at or dt.datetime.min, reverse=True)
+        return self.render_template(
+            "zsdx/institution_tasks.html",
+            title=_("Diagnosis and assessment tasks"),
+            rows=rows,
+            levels=reports.LEVELS,
+        )
+
+    @expose("/<int:pk>/report", methods=["POST"])
+    @expose("/<kind>/<int:pk>/report", methods=["POST"])
+    @has_access
+    def upload(self, pk, kind=FIRST_KIND):
+        kind = _kind(kind)
+        record = get_in_scope_or_404(kind.model, pk, "institution")
+        level, score, storage, errors = _parse_report_form(kind)
+        if not errors:
+            try:
+                reports.upload_report(record, g.user, storage, level, score)
+                flash(str(kind.uploaded), "success")
+                return redirect(url_for("InstitutionTaskView.index"))
+            except (UploadError, WorkflowError) as exc:
+                errors.append(str(exc))
+        for message in errors:
+            flash(message, "danger")
+        return redirect(url_for("InstitutionTaskView.index", task=f"{kind.dom_prefix}{pk}"))
+
+
+class DiagnosisAssignView(BaseView):
+    """市工信: the records of every kind whose way is 市工信局分配, waiting for an institution."""
+
+    route_base = "/diagnosis-assign"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        every = reports.institutions()
+        rows = []
+        for kind in reports.kinds():
+            model = kind.model
+            records = (
+                visible(model)
+                .options(*_options(model), joinedload(model.organisation))
+                .filter(model.method == reports.METHOD_CITY, model.started_at.isnot(None))
+                .order_by(model.institution_id.isnot(None), model.started_at.desc())
+                .limit(500)
+                .all()
+            )
+            offered = reports.institutions_for(kind, every)
+            rows += [(kind, r, reports.status_label(r), offered) for r in records]
+        # waiting ones first, then the newest
+        rows.sort(key=lambda row: row[1].started_at, reverse=True)
+        rows.sort(key=lambda row: row[1].institution_id is not None)
+        return self.render_template(
+            "zsdx/diagnosis_assign.html", title=_("Assign diagnosis and assessment institutions"), rows=rows
+        )
+
+    @expose("/<int:pk>", methods=["POST"])
+    @expose("/<kind>/<int:pk>", methods=["POST"])
+    @has_access
+    def assign(self, pk, kind=FIRST_KIND):
+        kind = _kind(kind)
+        record = get_visible_or_404(kind.model, pk, options=_options(kind.model))
+        try:
+            reports.assign_institution(record, g.user, request.form.get("institution_id", type=int))
+            flash(_("The institution has been assigned"), "success")
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        return redirect(url_for("DiagnosisAssignView.index"))
