@@ -151,7 +151,9 @@ def test_the_page_of_a_signed_signing(world):
     assert templates == [1, 1, 0]
     assert f"/presubsidy/template/application.docx?signing={w.pk}" in page
     assert 'id="btn-save"' in page and 'id="btn-submit"' in page
-    assert w.record() is None  # opening the page creates nothing
+    # opening the page makes the draft (待提交): a refused first 保存/提交 keeps what it can
+    assert w.record() == (ReviewStatus.DRAFT, None, [], {"application": None, "commitment": None, "credit": None})
+    assert text_of(resp, "presubsidy-status") == "待提交"
 
 
 def test_save_keeps_the_chosen_contracts_and_files(world):
@@ -189,6 +191,21 @@ def test_submit_with_items_missing_names_each_and_keeps_what_was_saved(world):
     assert error_keys(resp) == ["contracts", "application", "credit"]
     assert "合同" in error_of(resp, "contracts")
     assert w.record()[2] == [] and w.record()[3]["commitment"] == files["commitment"]
+
+
+def test_a_refused_first_submit_keeps_the_valid_parts_and_names_the_rest(world):
+    w = world
+    resp = w.post(
+        "submit",
+        contracts=[w.contracts[0]],
+        files={"application": (PDF_BYTES, "入库申报表.pdf"), "credit": (EXE_BYTES, "信用报告.pdf")},
+    )
+    assert resp.status_code == 200
+    assert set(error_keys(resp)) == {"commitment", "credit"}
+    assert "文件格式不符合要求" in error_of(resp, "credit") and "承诺书" in error_of(resp, "commitment")
+    status, _step, chosen, files = w.record()
+    assert status == ReviewStatus.DRAFT and chosen == [w.contracts[0]]
+    assert files["application"] and files["commitment"] is None and files["credit"] is None
 
 
 def test_the_totals_of_the_chosen_contracts_are_exact(app, world):
@@ -328,7 +345,7 @@ def test_a_post_without_csrf_token_is_refused(world):
     w = world
     resp = w.post("save", contracts=w.contracts, files={"application": (PDF_BYTES, "a.pdf")}, token=False)
     assert resp.status_code == 400
-    assert w.record() is None
+    assert w.record() is None  # not even the draft
     assert w.post("save", contracts=[w.contracts[0]]).status_code == 302
     before = w.record()
     assert w.post("submit", contracts=w.contracts, token=False).status_code == 400

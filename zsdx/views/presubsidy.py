@@ -88,26 +88,21 @@ class PreSubsidyView(BaseView):
         if not rules.may_apply(signing):
             flash(_("The pre-subsidy application opens after the signing is submitted"), "warning")
             return workbench_signing_tab()
+        if request.method == "POST":
+            form = PreSubsidyForm()
+            if not form.validate_on_submit() and form.csrf_token.errors:
+                abort(400)
         record = signing.pre_subsidy
-        if record is not None and record.status not in ReviewStatus.EDITABLE:
+        if record is None:
+            signing, record = self._open(signing, pk)
+        if record.status not in ReviewStatus.EDITABLE:
             if request.method == "POST":
                 flash(_("This application has been submitted and cannot be edited until it is returned"), "warning")
                 return redirect(url_for("PreSubsidyView.edit", pk=pk))
             return self._render(signing, record, readonly=True)
         errors = {}
         if request.method == "POST":
-            form = PreSubsidyForm()
-            if not form.validate_on_submit() and form.csrf_token.errors:
-                abort(400)
             action = request.form.get("action", "save")
-            try:
-                record = rules.open_for(signing)
-            except IntegrityError:  # a parallel first save of the same signing created it
-                db.session.rollback()
-                signing = get_owned_or_404(Signing, pk, options=page_options())
-                record = signing.pre_subsidy
-                if record is None or record.status not in ReviewStatus.EDITABLE:
-                    return redirect(url_for("PreSubsidyView.edit", pk=pk))
             ids = posted_contract_ids()
             try:
                 if ids is None:
@@ -138,22 +133,33 @@ class PreSubsidyView(BaseView):
             )
         return self._render(signing, record, errors=errors)
 
+    @staticmethod
+    def _open(signing, pk):
+        """The draft application, created on first use (opening the page of a 已签约 signing): a refused
+        first 保存/提交 then never has to create it, and what it kept stays."""
+        try:
+            rules.open_for(signing)
+            db.session.commit()
+        except IntegrityError:  # a parallel first visit created it
+            db.session.rollback()
+        signing = get_owned_or_404(Signing, pk, options=page_options())
+        return signing, signing.pre_subsidy
+
     def _render(self, signing, record, readonly=False, errors=None):
-        chosen = list(record.contracts) if record is not None else []
         return self.render_template(
             "zsdx/presubsidy_form.html",
             title=_("Pre-subsidy application"),
             signing=signing,
             record=record,
-            chosen_ids={c.id for c in chosen},
-            total=rules.money(rules.contracts_total(record)) if record is not None else rules.money(0),
-            subsidy=rules.money(rules.amount(record)) if record is not None else rules.money(0),
+            chosen_ids={c.id for c in record.contracts},
+            total=rules.money(rules.contracts_total(record)),
+            subsidy=rules.money(rules.amount(record)),
             readonly=readonly,
             errors=errors or {},
             files=rules.FILES,
             presubsidy=rules,
-            status=rules.status_text(record) if record is not None else rules.status_text(None),
-            timeline=timeline(record) if record is not None else [],
+            status=rules.status_text(record),
+            timeline=timeline(record),
             overdue=is_overdue(record) if readonly else False,
         )
 
