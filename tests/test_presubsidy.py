@@ -151,8 +151,8 @@ def test_the_page_of_a_signed_signing(world):
     assert templates == [1, 1, 0]
     assert f"/presubsidy/template/application.docx?signing={w.pk}" in page
     assert 'id="btn-save"' in page and 'id="btn-submit"' in page
-    # opening the page makes the draft (待提交): a refused first 保存/提交 keeps what it can
-    assert w.record() == (ReviewStatus.DRAFT, None, [], {"application": None, "commitment": None, "credit": None})
+    # opening the page writes nothing (the list's 项目预奖补状态 stays empty until the first 保存/提交)
+    assert w.record() is None
     assert text_of(resp, "presubsidy-status") == "待提交"
 
 

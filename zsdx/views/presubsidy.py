@@ -93,6 +93,9 @@ class PreSubsidyView(BaseView):
             if not form.validate_on_submit() and form.csrf_token.errors:
                 abort(400)
         record = signing.pre_subsidy
+        if record is None and request.method != "POST":
+            # nothing is written by opening the page: an unsaved draft (the list's status stays empty)
+            return self._render(signing, PreSubsidy(signing_id=signing.id, status=ReviewStatus.DRAFT))
         if record is None:
             signing, record = self._open(signing, pk)
         if record.status not in ReviewStatus.EDITABLE:
@@ -135,8 +138,8 @@ class PreSubsidyView(BaseView):
 
     @staticmethod
     def _open(signing, pk):
-        """The draft application, created on first use (opening the page of a 已签约 signing): a refused
-        first 保存/提交 then never has to create it, and what it kept stays."""
+        """The draft application, created by the first 保存/提交 (before anything is checked, so that what a
+        refused first submission kept stays)."""
         try:
             rules.open_for(signing)
             db.session.commit()
