@@ -49,7 +49,13 @@ SKIP_ENDPOINTS = re.compile(
 SKIP_RULES = re.compile(r"\.(docx|xlsx|png|pdf)$")
 # Query-string variants of argument-less pages (tabs, kinds).
 VARIANTS = {
-    "/workbench/": ["?tab=filing", "?tab=overview", "?group=diagnosis&tab=pre_diagnosis", "?panel=review"],
+    "/workbench/": [
+        "?tab=filing",
+        "?tab=overview",
+        "?group=diagnosis&tab=pre_diagnosis",
+        "?group=diagnosis&tab=post_assessment",
+        "?panel=review",
+    ],
     "/notifications/": ["?kind=todo"],
 }
 PERMISSION_CHECK = re.compile(r"\bEXISTS\b.*\bab_permission_view\b", re.S | re.I)
@@ -178,6 +184,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
         db.session.commit()
         signing, pre_subsidy = _signed_with_application(org, ent.id)
         pending = _pending_assisted(org, ent.id)
+        diagnosis, post_assessment = _post_assessments(org, ent.id, [signing, pending])
         return {
             "filing": waiting.id,
             "draft": draft.id,
@@ -186,7 +193,50 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             "signing": signing,
             "pre_subsidy": pre_subsidy,
             "signing_pending": pending,
+            "diagnosis": diagnosis,
+            "post_assessment": post_assessment,
         }
+
+
+def _post_assessments(org, user_id, signings, institution="中国信息通信研究院"):
+    """事后评估 of the projects of `signings`: the first assigned to the demo institution, its report waiting for
+    the enterprise's 确认; the second waiting for 市工信局分配. Returns (the first's 事前诊断 id, its id)."""
+    import datetime as dt
+
+    from zsdx.extensions import db
+    from zsdx.models import Organisation, PostAssessment, PreDiagnosis, ReviewStatus, Signing, StoredFile
+
+    now = dt.datetime.now()
+    inst = db.session.query(Organisation.id).filter_by(name=institution).scalar()
+    report = StoredFile(
+        sha256="1" * 64, original_name="改造后评估报告.pdf", mime="application/pdf", size=1, uploaded_by_id=user_id
+    )
+    db.session.add(report)
+    db.session.flush()
+    records = []
+    for i, signing in enumerate(signings):
+        s = db.session.get(Signing, signing)
+        common = dict(project_id=s.project_id, organisation_id=org.id, town_id=s.town_id, started_at=now)
+        if i == 0:
+            record = PostAssessment(
+                **common,
+                method="institution",
+                institution_id=inst,
+                assigned_at=now,
+                report_file_id=report.id,
+                reported_level=3,
+                status=ReviewStatus.REVIEWING,
+                current_step="enterprise_confirm",
+                submitted_at=now,
+                step_entered_at=now,
+            )
+        else:
+            record = PostAssessment(**common, method="city")
+        db.session.add(record)
+        records.append(record)
+    db.session.commit()
+    first = db.session.get(Signing, signings[0]).project_id
+    return db.session.query(PreDiagnosis.id).filter_by(project_id=first).scalar(), records[0].id
 
 
 def _signed_with_application(org, user_id):
@@ -417,6 +467,10 @@ def page_urls(app, records=None):
                     urls.append(urls[-1] + "?page=2")  # both pages of the form
             if rule.endpoint == "ReviewQueueView.detail" and "pre_subsidy" in records:
                 urls.append(rule.build({"subject": "pre_subsidy", "pk": records["pre_subsidy"]})[1])
+    # the institution reports' pages (their endpoint name, `report`, is skipped above with the file routes)
+    for endpoint, key in (("DiagnosisView.report", "diagnosis"), ("PostAssessmentView.report", "post_assessment")):
+        if records.get(key):
+            urls.extend(rule.build({"pk": records[key]})[1] for rule in app.url_map.iter_rules(endpoint))
     # FAB list pages at a large page size: the cost must not depend on it.
     for view in appbuilder.baseviews:
         if isinstance(view, ModelView):

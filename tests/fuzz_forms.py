@@ -159,6 +159,7 @@ def build_world(app, factory):
             )
             db.session.commit()
         bucket["signing"] = [pending["signing"], signed["signing"], assisted["signing"]]
+        bucket["post_assessment"] = _post_assessments(app, e, inst[side], (signed, pending))
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
         bucket["user"] = [e["id"], prov[side]["id"], inst[side]["id"]]
     with app.app_context():
@@ -194,6 +195,27 @@ def build_world(app, factory):
         orgs = {"A": own["org"], "B": foreign["org"]}
         assert all(db.session.get(Organisation, o) for o in orgs["A"] + orgs["B"])
     return World(users=users, own=own, foreign=foreign, fab_rows=fab_rows, orgs=orgs)
+
+
+def _post_assessments(app, ent, inst, signings):
+    """事后评估 of the first signing's project with `inst` (its upload form on the institution's task list), and
+    of the second's waiting for 市工信局分配 (its assignment form)."""
+    from zsdx.extensions import db
+    from zsdx.models import PostAssessment, Signing
+
+    with app.app_context():
+        now = dt.datetime.now()
+        records = []
+        for ids, extra in zip(
+            signings,
+            ({"method": "institution", "institution_id": inst["org_id"], "assigned_at": now}, {"method": "city"}),
+        ):
+            project_id = db.session.get(Signing, ids["signing"]).project_id
+            record = PostAssessment(project_id=project_id, organisation_id=ent["org_id"], started_at=now, **extra)
+            db.session.add(record)
+            records.append(record)
+        db.session.commit()
+        return [r.id for r in records]
 
 
 # --- discovery -------------------------------------------------------------------------------------------

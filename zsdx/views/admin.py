@@ -394,6 +394,7 @@ VIEW_LABELS = {
     "MessageBoardView": _l("Message board"),
     "FilingView": _l("Project filing"),
     "DiagnosisView": _l("Pre-diagnosis"),
+    "PostAssessmentView": _l("Post-assessment"),
     "FilingApi": _l("Project filing API"),
     "MenuApi": _l("Menu API"),
     "ResetMyPasswordView": _l("Reset own password"),

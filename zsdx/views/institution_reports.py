@@ -111,6 +111,8 @@ def _parse_report_form(kind):
     score, score_error = parse_decimal(request.form.get("score", ""), places=2, max_digits=6, minimum=0, maximum=100)
     if score_error:
         errors.append(_("The score must be a number from 0 to 100 with at most two decimal places"))
+    else:
+        score += 0  # "-0" is 0
     storage = request.files.get("report")
     if not storage or not storage.filename:
         errors.append(str(kind.missing_report))
