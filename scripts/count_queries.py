@@ -193,6 +193,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             "signing": signing,
             "pre_subsidy": pre_subsidy,
             "signing_pending": pending,
+            **_completions(org, ent.id, signing, pending),
             "diagnosis": diagnosis,
             "post_assessment": post_assessment,
         }
@@ -237,6 +238,103 @@ def _post_assessments(org, user_id, signings, institution="中国信息通信研
     db.session.commit()
     first = db.session.get(Signing, signings[0]).project_id
     return db.session.query(PreDiagnosis.id).filter_by(project_id=first).scalar(), records[0].id
+
+
+# 项目实施-改造完成 pages → the demo record they are measured on (make_demo_records)
+COMPLETION_PAGES = {
+    "CompletionView.edit": "completion",
+    "CompletionView.preview": "completion",
+    "CompletionView.detail": "completion",
+    "CompletionView.change": "completion_submitted",
+    "CompletionView.assist": "completion_assisted",
+}
+
+
+def _completions(org, user_id, signing, other_signing, provider_phone="13800000002"):
+    """改造完成 records with rows on every page: a pending one on the 已签约 demo project (two dimensions with
+    evidence, the demo provider's rating, two invoices of two lines and a voucher each), a submitted one on the
+    other demo project, and one whose 数字化改造成效 is with the demo provider (协助填写中)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from zsdx.extensions import db
+    from zsdx.models import (
+        AssistRequest,
+        Completion,
+        CompletionIndicator,
+        Invoice,
+        InvoiceLine,
+        PaymentVoucher,
+        Project,
+        ProviderRating,
+        ReviewStatus,
+        Signing,
+        StoredFile,
+        ZsdxUser,
+    )
+
+    now = dt.datetime.now()
+    provider = db.session.query(ZsdxUser).filter_by(phone=provider_phone).one().organisation_id
+    pdf = StoredFile(
+        sha256="2" * 64, original_name="佐证材料.pdf", mime="application/pdf", size=1, uploaded_by_id=user_id
+    )
+    db.session.add(pdf)
+    db.session.flush()
+    projects = [db.session.get(Signing, s).project_id for s in (signing, other_signing)]
+    extra = Project(organisation_id=org.id, created_by_id=user_id)
+    db.session.add(extra)
+    db.session.flush()
+    records = []
+    for project_id, status in zip(projects + [extra.id], ("pending", "submitted", "pending"), strict=True):
+        c = Completion(
+            project_id=project_id,
+            organisation_id=org.id,
+            town_id=org.town_id,
+            project_name="示例改造完成项目",
+            status=status,
+            assisted=False,
+            level_before=2,
+            level_after=3,
+            quotation_file_id=pdf.id,
+            invoice_file_id=pdf.id,
+            payment_file_id=pdf.id,
+            submitted_at=now if status == "submitted" else None,
+        )
+        c.results = [
+            CompletionIndicator(dimension=d, before="60%", after="85%", evidence_file_id=pdf.id)
+            for d in ("innovation", "quality")
+        ]
+        c.ratings = [
+            ProviderRating(provider_id=provider, **{f"{k}_stars": 4 for k in ("product", "overall", "attitude")})
+        ]
+        for n in range(2):
+            invoice = Invoice(position=n, number=f"DEMO{n}", issued_on=now.date(), seller="中山市数智云服务有限公司")
+            invoice.lines = [
+                InvoiceLine(
+                    position=m, name="服务器", amount=Decimal("100.10"), tax=Decimal("13.01"), total=Decimal("113.11")
+                )
+                for m in range(2)
+            ]
+            invoice.vouchers = [PaymentVoucher(paid_on=now.date(), amount=Decimal("452.44"), file_id=pdf.id)]
+            c.invoices.append(invoice)
+        db.session.add(c)
+        records.append(c)
+    db.session.flush()
+    records[2].assisted = True
+    db.session.add(
+        AssistRequest(
+            host_type="completion",
+            host_id=records[2].id,
+            organisation_id=org.id,
+            provider_id=provider,
+            status=ReviewStatus.REVIEWING,
+            current_step="provider_fill",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+    )
+    db.session.commit()
+    return {"completion": records[0].id, "completion_submitted": records[1].id, "completion_assisted": records[2].id}
 
 
 def _signed_with_application(org, user_id):
@@ -461,10 +559,14 @@ def page_urls(app, records=None):
                 args = {"pk": records["signing"]}
             elif rule.endpoint in ("SigningView.edit", "SigningView.assist") and "signing_pending" in records:
                 args = {"pk": records["signing_pending"]}
+            elif rule.endpoint in COMPLETION_PAGES and COMPLETION_PAGES[rule.endpoint] in records:
+                args = {"pk": records[COMPLETION_PAGES[rule.endpoint]]}
             if args:
                 urls.append(rule.build(args, append_unknown=False)[1])
                 if rule.endpoint in ("SigningView.edit", "SigningView.change"):
                     urls.append(urls[-1] + "?page=2")  # both pages of the form
+                if rule.endpoint in ("CompletionView.edit", "CompletionView.change"):
+                    urls.extend([urls[-1] + "?page=2", urls[-1] + "?page=3"])  # the three pages
             if rule.endpoint == "ReviewQueueView.detail" and "pre_subsidy" in records:
                 urls.append(rule.build({"subject": "pre_subsidy", "pk": records["pre_subsidy"]})[1])
     # the institution reports' pages (their endpoint name, `report`, is skipped above with the file routes)

@@ -60,6 +60,8 @@ def read_only(entries):
 FILING_READERS = {ENT, TOWN, THIRD, EXPERT, CITY, ADMIN}
 # tenant A's filing waits at the 镇街 step of town A: its owner, town A, the city-wide reviewers, Admin
 FILING_ROWS = {"ent_a", "town_a", "third", "city", "admin"}
+# tenant A's 改造完成 (town A, its page 1 with prov_a): the owner, the provider asked, town A, 市工信, Admin
+COMPLETION_ROWS = {"ent_a", "prov_a", "town_a", "city", "admin"}
 
 TABLE = {
     # --- public pages ---
@@ -120,6 +122,26 @@ TABLE = {
         REVIEWERS | {ENT, PROV, ADMIN}, rows={"ent_a", "town_a", "city", "admin"}, args={"pk": "@contract"}
     ),
     "SigningView.catalog": E({ENT, PROV, ADMIN}),
+    # 项目实施-改造完成: A's pending record ("@completion", town A) whose 数字化改造成效 is with prov_a, and A's
+    # submitted one: the owner edits (信息变更 once submitted); prov_a fills page 1; town A and 市工信 read; the files
+    # follow the record; 服务商评价 (the average per provider) for 市工信
+    "CompletionView.index": E({ENT, ADMIN}, ok=302),
+    "CompletionView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@completion"}),
+    "CompletionView.change": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@completion_submitted"}),
+    "CompletionView.preview": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@completion"}),
+    "CompletionView.submit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@completion"}, post=True),
+    "CompletionView.assist": E({PROV, ADMIN}, rows={"prov_a"}, args={"pk": "@completion"}),
+    "CompletionView.detail": E(REVIEWERS | {ENT, PROV, ADMIN}, rows=COMPLETION_ROWS, args={"pk": "@completion"}),
+    "CompletionView.file": E(
+        REVIEWERS | {ENT, PROV, ADMIN}, rows=COMPLETION_ROWS, args={"pk": "@completion", "which": "quotation"}
+    ),
+    "CompletionView.result_file": E(
+        REVIEWERS | {ENT, PROV, ADMIN}, rows=COMPLETION_ROWS, args={"pk": "@completion_result"}
+    ),
+    "CompletionView.voucher_file": E(
+        REVIEWERS | {ENT, PROV, ADMIN}, rows=COMPLETION_ROWS, args={"pk": "@completion_voucher"}
+    ),
+    "CompletionView.ratings": E({ENT, CITY, ADMIN}),
     "InfoChangeView.form": E({ENT, PROV, ADMIN}, ok=(200, 404)),  # 404: a user without an organisation
     "InfoChangeView.attachment": E(
         {ENT, PROV, ADMIN}, rows={"ent_a"}, args={"pk": "@info_change", "att": "@attachment"}

@@ -160,6 +160,7 @@ def build_world(app, factory):
             db.session.commit()
         bucket["signing"] = [pending["signing"], signed["signing"], assisted["signing"]]
         bucket["post_assessment"] = _post_assessments(app, e, inst[side], (signed, pending))
+        bucket["completion"] = _completions(app, factory, e, prov[side])
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
         bucket["user"] = [e["id"], prov[side]["id"], inst[side]["id"]]
     with app.app_context():
@@ -216,6 +217,59 @@ def _post_assessments(app, ent, inst, signings):
             records.append(record)
         db.session.commit()
         return [r.id for r in records]
+
+
+def _completions(app, factory, ent, prov):
+    """改造完成 records of `ent`: a pending one with rows on every page (a rating, an invoice with a line and a
+    voucher), a submitted one (信息变更) and one whose 数字化改造成效 is with `prov` (the provider's page)."""
+    from decimal import Decimal
+
+    from helpers_implementation import make_implementation
+
+    from zsdx.extensions import db
+    from zsdx.models import (
+        AssistRequest,
+        Completion,
+        Invoice,
+        InvoiceLine,
+        PaymentVoucher,
+        ProviderRating,
+        ReviewStatus,
+    )
+
+    records = [make_implementation(app, factory, ent, submitted=True)["completion"] for _ in range(2)]
+    with app.app_context():
+        now = dt.datetime.now()
+        first, second = (db.session.get(Completion, pk) for pk in records)
+        provider = first.project.signing.products[0].product.organisation_id
+        db.session.add(ProviderRating(completion=first, provider_id=provider, product_stars=4, product_text="好"))
+        invoice = Invoice(completion=first, number=f"FZ{first.id}", issued_on=now.date(), seller="销售方")
+        line = InvoiceLine(invoice=invoice, name="服务器", amount=Decimal("1.00"), tax=Decimal("0.13"))
+        line.total = Decimal("1.13")
+        db.session.add_all([invoice, line, PaymentVoucher(invoice=invoice, paid_on=now.date(), amount=Decimal("1"))])
+        second.status, second.submitted_at = "submitted", now
+        assisted = Completion(
+            project_id=make_implementation(app, factory, ent)["project"],
+            organisation_id=ent["org_id"],
+            project_name="协助填写的改造完成",
+            assisted=True,
+        )
+        db.session.add(assisted)
+        db.session.flush()
+        db.session.add(
+            AssistRequest(
+                host_type="completion",
+                host_id=assisted.id,
+                organisation_id=ent["org_id"],
+                provider_id=prov["org_id"],
+                status=ReviewStatus.REVIEWING,
+                current_step="provider_fill",
+                submitted_at=now,
+                step_entered_at=now,
+            )
+        )
+        db.session.commit()
+        return [*records, assisted.id]
 
 
 # --- discovery -------------------------------------------------------------------------------------------
@@ -308,6 +362,13 @@ def _fill(app, rule, world, endpoint):
         if endpoint in ("SigningView.edit", "SigningView.change", "SigningView.assist"):
             urls += [u + "?page=2" for u in urls]
         return urls
+    elif view == "CompletionView":
+        # the three pages of the enterprise's form (?page=N is the same route)
+        pks = world.own["completion"] + world.foreign["completion"][:1]
+        urls = [re.sub(r"<(?:int:)?pk>", str(pk), rule.rule) for pk in pks]
+        if endpoint in ("CompletionView.edit", "CompletionView.change"):
+            urls += [u + f"?page={n}" for u in urls for n in (2, 3)]
+        return urls if args == {"pk"} else []
     else:
         return []  # assessments, diagnoses, announcements: found as links on the pages above
     urls = []
@@ -605,6 +666,18 @@ DRAFT_WRITES = {
     "/signing/<n>/assist": {"zs_signing_need", "zs_signing_product"},
     # 预奖补申请 (zsdx/views/presubsidy.py): the chosen contracts and the uploaded files are kept
     "/presubsidy/<n>": {"zs_pre_subsidy", "zs_pre_subsidy_contract", "zs_file"},
+    # 项目实施-改造完成 (zsdx/views/completion.py): the enterprise's pages keep what parsed (a refused 发送 keeps 是);
+    # the provider's 数字化改造成效 its rows; 信息变更 and 提交 keep nothing of a refusal
+    "/completion/<n>/edit": {
+        "zs_completion",
+        "zs_completion_indicator",
+        "zs_provider_rating",
+        "zs_invoice",
+        "zs_invoice_line",
+        "zs_payment_voucher",
+        "zs_file",
+    },
+    "/completion/<n>/assist": {"zs_completion_indicator", "zs_file"},
 }
 
 

@@ -94,6 +94,7 @@ class Tenants:
                     .order_by(Product.id)
                 ],
                 "filings": db.session.query(Filing).filter_by(organisation_id=self.ids["org"]).count(),
+                "completions": _completion_state(self.ids),
             }
 
     def api_headers(self, name):
@@ -224,6 +225,7 @@ def build_tenants(app):
         assert db.session.get(ZsdxUser, ent["id"]) is not None
     _store_bytes(app, PDF_BYTES)
     _signings(app, world)
+    _completions(app, world)
     _post_assessment(app, world)
     return world
 
@@ -300,6 +302,79 @@ def _post_assessment(app, world):
         db.session.add_all([project, record])
         db.session.commit()
         world.ids["post_assessment"] = record.id
+
+
+def _completions(app, world):
+    """A's 改造完成 records: a pending one whose 数字化改造成效 is with prov_a (协助填写中), with a 佐证材料, an
+    evidenced dimension and an invoice with its voucher (the stored file above), and a submitted one."""
+    from decimal import Decimal
+
+    from zsdx.models import AssistRequest, Completion, CompletionIndicator, Invoice, InvoiceLine, PaymentVoucher
+
+    ent = world.users["ent_a"]
+    with app.app_context():
+        now = dt.datetime.now()
+        stored = db.session.query(StoredFile.id).filter_by(sha256="0" * 64).order_by(StoredFile.id).first()[0]
+        records = []
+        for status in ("pending", "submitted"):
+            project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
+            record = Completion(
+                project=project,
+                organisation_id=ent["org_id"],
+                town_id=world.towns[0]["id"],
+                project_name="甲企业改造完成",
+                status=status,
+                assisted=True,
+                level_before=2,
+                level_after=3,
+                quotation_file_id=stored,
+                submitted_at=now if status == "submitted" else None,
+            )
+            db.session.add_all([project, record])
+            records.append(record)
+        pending = records[0]
+        result = CompletionIndicator(completion=pending, dimension="innovation", before="10", evidence_file_id=stored)
+        invoice = Invoice(completion=pending, number="A-001", issued_on=now.date(), seller="销售方")
+        line = InvoiceLine(invoice=invoice, name="服务器", amount=Decimal("1.00"), tax=Decimal("0.13"))
+        line.total = Decimal("1.13")
+        voucher = PaymentVoucher(invoice=invoice, paid_on=now.date(), amount=Decimal("1.13"), file_id=stored)
+        db.session.add_all([result, invoice, line, voucher])
+        db.session.flush()
+        db.session.add(
+            AssistRequest(
+                host_type="completion",
+                host_id=pending.id,
+                organisation_id=ent["org_id"],
+                provider_id=world.users["prov_a"]["org_id"],
+                item_name=pending.project_name,
+                status=ReviewStatus.REVIEWING,
+                current_step="provider_fill",
+                submitted_at=now,
+                step_entered_at=now,
+            )
+        )
+        db.session.commit()
+        world.ids.update(
+            completion=pending.id,
+            completion_submitted=records[1].id,
+            completion_result=result.id,
+            completion_voucher=voucher.id,
+        )
+
+
+def _completion_state(ids):
+    """A's 改造完成 records as an attack could change them: status, files, rows and amounts."""
+    from zsdx.models import Completion, Invoice
+
+    out = []
+    for pk in (ids["completion"], ids["completion_submitted"]):
+        c = db.session.get(Completion, pk)
+        out.append(
+            (c.status, c.assisted, c.quotation_file_id, c.submitted_at, [(r.after, r.ticked) for r in c.results])
+        )
+    invoices = db.session.query(Invoice).filter_by(completion_id=ids["completion"]).order_by(Invoice.id).all()
+    out.append([(i.number, [(x.amount, x.tax, x.total) for x in i.lines], len(i.vouchers)) for i in invoices])
+    return out
 
 
 def _store_bytes(app, data):

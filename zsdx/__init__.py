@@ -77,7 +77,18 @@ def create_app(test_config=None):
 
 def register_stages():
     """Import every stage module: each registers its stage, tabs and visibility on import."""
-    from . import assist, catalog, diagnosis, filing, infochange, post_assessment, presubsidy, signing, upcoming  # noqa: F401
+    from . import (  # noqa: F401
+        assist,
+        catalog,
+        completion,
+        diagnosis,
+        filing,
+        infochange,
+        post_assessment,
+        presubsidy,
+        signing,
+        upcoming,
+    )
 
 
 def _configure_logging(app):

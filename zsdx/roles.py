@@ -29,12 +29,15 @@ def role_names(user):
 
 
 COMMON_VIEWS = ["WorkbenchView", "NotificationView", "AccountView"]
+# 项目实施-改造完成 read-only: the detail and its files (rows by zsdx.completion's visibility rule)
+COMPLETION_READ = ["can_detail", "can_file", "can_result_file", "can_voucher_file"]
 # Reviewers read filings (details, files) through FilingView; editing stays the owner's (checked per row).
 REVIEWER_VIEWS = COMMON_VIEWS + [
     "ReviewQueueView",
     ("FilingView", ["can_detail", "can_file"]),
     ("FilingApi", ["can_get", "can_get_list"]),
     ("SigningView", ["can_detail", "can_contract_file"]),
+    ("CompletionView", COMPLETION_READ),
 ]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
@@ -51,6 +54,7 @@ ROLES = {
             "DiagnosisView",
             "SigningView",
             "PreSubsidyView",
+            "CompletionView",
             "PostAssessmentView",
         ],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
@@ -63,6 +67,7 @@ ROLES = {
             "ProductView",
             "MyProductView",
             ("SigningView", ["can_detail", "can_assist", "can_catalog", "can_contract_file"]),
+            ("CompletionView", COMPLETION_READ + ["can_assist"]),
         ],
         "menus": ["Home", "Workbench", "Products", "MyProducts"],
     },
@@ -88,6 +93,7 @@ ROLES = {
             "MessageReplyView",
             "DiagnosisAssignView",
             ("DiagnosisView", ["can_report", "can_report_file"]),
+            ("CompletionView", COMPLETION_READ + ["can_ratings"]),  # replaces the reviewers' entry (服务商评价)
             ("PostAssessmentView", ["can_report", "can_report_file"]),
         ],
         "menus": REVIEWER_MENUS

@@ -22,20 +22,6 @@ for group, key, label, order, columns in (
     ),
     (
         "projects",
-        "completed",
-        _l("Implementation - completed"),
-        50,
-        [
-            _l("No."),
-            _l("Project name"),
-            _l("Implementation-completed status"),
-            _l("Industry provider assistance status"),
-            _l("Submitted at"),
-            _l("Operation"),
-        ],
-    ),
-    (
-        "projects",
         "warehousing",
         _l("Project warehousing"),
         60,

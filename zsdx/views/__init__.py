@@ -19,6 +19,7 @@ def register_views(appbuilder):
     from .api import FilingApi
     from .assessment import AssessmentView
     from .catalog import MyProductView, ProductAdminView, ProductView
+    from .completion import CompletionView
     from .diagnosis import DiagnosisView
     from .filing import FilingView
     from .institution_reports import DiagnosisAssignView, InstitutionTaskView
@@ -67,6 +68,7 @@ def register_views(appbuilder):
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
     appbuilder.add_view_no_menu(PreSubsidyView)
+    appbuilder.add_view_no_menu(CompletionView)
     appbuilder.add_view_no_menu(PostAssessmentView)
     appbuilder.add_api(FilingApi)
     from flask import current_app

@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
 from .. import catalog as rules
+from ..completion import provider_averages, stars_text
 from ..extensions import db
 from ..forms import ProductForm
 from ..models import Organisation, Product, ReviewStatus
@@ -75,6 +76,9 @@ class ProductView(BaseView):
             scenario=scenario,
             scenarios=rules.scenario_choices(),
             catalog=rules,
+            # 服务商评价: each provider's average stars and count (one aggregate statement)
+            ratings=provider_averages({p.organisation_id for p in rows}),
+            stars_text=stars_text,
         )
 
     @expose("/<int:pk>")
@@ -83,7 +87,14 @@ class ProductView(BaseView):
         product = _listed(visible(Product)).options(joinedload(Product.organisation)).filter(Product.id == pk).first()
         if product is None:
             abort(404)  # the catalog shows listed products only; a provider opens its own under 我的产品
-        return self.render_template("zsdx/product_detail.html", title=product.name, record=product, catalog=rules)
+        return self.render_template(
+            "zsdx/product_detail.html",
+            title=product.name,
+            record=product,
+            catalog=rules,
+            ratings=provider_averages({product.organisation_id}),
+            stars_text=stars_text,
+        )
 
 
 def _status(product):

@@ -323,3 +323,49 @@
     });
   });
 })(jQuery);
+
+/* 项目实施-改造完成: the invoice tab holding an error (or named in the URL) opens first; a tab shows 发票<号码>
+   as the number is typed; 价税合计 of each line and the three totals follow the typed amounts, computed in
+   whole fen (fixed-point integers: no float drift); the server recomputes them all on save. 行业型服务商协助
+   填写: the lead unit's picker shows with 是. */
+(function ($) {
+  var form = $('#completion-form');
+  if (!form.length) { return; }
+  var bad = form.find('.zs-invoice-panes .has-error, .zs-invoice-panes .zs-error:not(:empty)').first().closest('.tab-pane');
+  var hash = window.location.hash;
+  if (bad.length) { $('a[href="#' + bad.attr('id') + '"]').tab('show'); }
+  else if (hash && /^#invoice-\d+$/.test(hash)) { $('a[href="' + hash + '"]').tab('show'); }
+  function fen(text) {
+    // '1234.5' → 123450 fen; null when not a plain amount (at most 2 places)
+    var m = /^\s*(\d{1,12})(?:\.(\d{0,2}))?\s*$/.exec(text || '');
+    if (!m) { return null; }
+    return parseInt(m[1], 10) * 100 + parseInt(((m[2] || '') + '00').slice(0, 2), 10);
+  }
+  function yuan(cents) {
+    var sign = cents < 0 ? '-' : '', abs = Math.abs(cents), frac = String(abs % 100);
+    return sign + String(Math.floor(abs / 100)) + '.' + (frac.length < 2 ? '0' + frac : frac);
+  }
+  function recompute() {
+    var amount = 0, tax = 0;
+    form.find('tr.zs-line').each(function () {
+      var row = $(this), a = fen(row.find('.zs-line-amount').val()), t = fen(row.find('.zs-line-tax').val());
+      var empty = !$.trim(row.find('.zs-line-amount').val()) && !$.trim(row.find('.zs-line-tax').val());
+      var ok = (a !== null || !$.trim(row.find('.zs-line-amount').val())) && (t !== null || !$.trim(row.find('.zs-line-tax').val()));
+      row.find('.zs-line-total').val(empty || !ok ? '' : yuan((a || 0) + (t || 0)));
+      if (ok) { amount += a || 0; tax += t || 0; }
+    });
+    $('#total-amount').text(yuan(amount));
+    $('#total-tax').text(yuan(tax));
+    $('#total-sum').text(yuan(amount + tax));
+  }
+  form.on('input change', '.zs-line-amount, .zs-line-tax', recompute);
+  form.on('input', 'input[id^="invoice-"][id$="-number"]', function () {
+    var pane = $(this).closest('.tab-pane'), tab = $('a[href="#' + pane.attr('id') + '"]');
+    tab.text(String(tab.data('label')) + ($.trim($(this).val()) || String(tab.data('fallback'))));
+  });
+  function toggleSend() {
+    $('#assist-send').toggle($('#assisted-yes').is(':checked'));
+  }
+  form.on('change', 'input[name=assisted]', toggleSend);
+  toggleSend();
+})(jQuery);
