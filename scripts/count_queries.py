@@ -54,6 +54,7 @@ VARIANTS = {
         "?tab=overview",
         "?group=diagnosis&tab=pre_diagnosis",
         "?group=diagnosis&tab=post_assessment",
+        "?tab=completed",
         "?panel=review",
     ],
     "/notifications/": ["?kind=todo"],

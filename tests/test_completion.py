@@ -265,6 +265,8 @@ def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission
     assert doc.get_element_by_id("total-amount").text == "1500.25"
     assert doc.get_element_by_id("total-tax").text == "125.21"
     assert doc.get_element_by_id("total-sum").text == "1625.46"
+    labels = [x.text_content() for x in doc.xpath("//div[@id='invoice-totals']//label")]
+    assert labels == ["发票总金额（元）", "发票总税额（元）", "总价税（元）"]
     assert doc.get_element_by_id(f"line-{l3}-total").get("value") == "0.30"
     tabs = [a.text_content() for a in doc.xpath("//ul[@id='invoice-tabs']//a")]
     assert tabs == ["发票00312001", "发票00312002"]
@@ -663,6 +665,10 @@ def test_information_change_keeps_revisions_and_refuses_an_incomplete_change(app
         lxml.html.fromstring(resp.get_data(as_text=True)), f"line-{line}-name"
     )
     assert _state(app, pk)["invoices"][0]["lines"][0][1] == "服务器"
+    for action in ("ask", "cancel", "preview", "no-such-action"):  # anything but a row action is a checked 保存
+        resp = _post(c, url, action, **{f"line-{line}-name": ""})
+        assert resp.status_code == 200, action
+        assert _state(app, pk)["invoices"][0]["lines"][0][1] == "服务器", action
     resp = _post(c, url, "save", **{f"line-{line}-amount": "150.5"})
     assert resp.status_code == 302
     assert _state(app, pk)["invoices"][0]["lines"][0][2:] == (Decimal("150.50"), Decimal("13.00"), Decimal("163.50"))
@@ -837,3 +843,18 @@ def test_an_unknown_provider_on_the_contracts_is_a_rating_to_fill(app, factory, 
     html, doc = _page(c, f"/completion/{pk}/edit?page=2")
     assert [r[1] for r in _state(app, pk)["ratings"]] == sorted([ids["provider_org"], late])
     assert "后加的行业服务商有限公司" in html
+
+
+def test_without_a_lead_unit_the_page_cannot_be_sent(app, factory, ent):
+    """The contracts have no 已签约行业服务商 (无牵引单位): 【发送】 is refused, the enterprise chooses 否."""
+    ids = _ready(app, factory, ent)
+    pk = ids["completion"]
+    c = client_for(app, ent)
+    html, doc = _page(c, f"/completion/{pk}/edit")
+    assert [o.get("value") for o in doc.xpath("//select[@id='assist-provider']/option")] == [""]
+    resp = _post(c, f"/completion/{pk}/edit?page=1", "ask", assisted="1", assist_provider=str(ids["provider_org"]))
+    assert resp.status_code == 302
+    html, doc = _page(c, resp.headers["Location"])
+    assert "请选择否" in html or "无牵引单位" in html
+    with app.app_context():
+        assert db.session.query(AssistRequest).filter_by(host_type="completion", host_id=pk).count() == 0

@@ -354,14 +354,16 @@ class CompletionView(BaseView):
             flash(str(exc), "danger")
             return redirect(here)
         if mode == "change":
-            found = rules.problems(completion)
-            if action in ("save", "prev", "next") and (found or errors or field_errors):
+            # a submitted record stays complete: anything but adding or removing a row is a 保存, checked whole
+            checked = action not in _ROW_ACTIONS
+            found = rules.problems(completion) if checked else {}
+            if checked and (found or errors or field_errors):
                 db.session.rollback()
                 flash(_("The change was not saved: please correct the items marked below"), "danger")
                 return {**found, **errors}
             changes = rules.record_revision(completion, user, before, rules.snapshot(completion))
             db.session.commit()
-            if action in ("save", "prev", "next"):
+            if checked:
                 flash(_("The information has been changed") if changes else _("Nothing was changed"), "success")
                 return redirect(self._turn(completion, mode, page, action) or here)
             return redirect(here + (f"#{anchor}" if anchor else ""))
