@@ -56,6 +56,7 @@ VARIANTS = {
         "?group=diagnosis&tab=post_assessment",
         "?tab=completed",
         "?panel=review",
+        "?group=projects&tab=implementing",
     ],
     "/notifications/": ["?kind=todo"],
 }
@@ -185,6 +186,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
         db.session.commit()
         signing, pre_subsidy = _signed_with_application(org, ent.id)
         pending = _pending_assisted(org, ent.id)
+        implementations = _implementations(org, ent.id, signing)
         diagnosis, post_assessment = _post_assessments(org, ent.id, [signing, pending])
         return {
             "filing": waiting.id,
@@ -194,6 +196,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             "signing": signing,
             "pre_subsidy": pre_subsidy,
             "signing_pending": pending,
+            **implementations,
             **_completions(org, ent.id, signing, pending),
             "diagnosis": diagnosis,
             "post_assessment": post_assessment,
@@ -445,6 +448,67 @@ def _pending_assisted(org, user_id, provider_phone="13800000002"):
     return signing.id
 
 
+def _implementations(org, user_id, signed_id, provider_phone="13800000002"):
+    """改造中 records: the 已签约 signing's, submitted (信息变更, 详情); a pending one whose lead unit is the demo
+    provider (the enterprise's page offering it); one whose page is with the demo provider (its page)."""
+    import datetime as dt
+
+    from zsdx.extensions import db
+    from zsdx.filing import complete_filing
+    from zsdx.implementation import new_implementation
+    from zsdx.models import (
+        AssistRequest,
+        Contract,
+        ImplementationStatus,
+        ReviewStatus,
+        Signing,
+        SigningStatus,
+        ZsdxUser,
+    )
+
+    provider = db.session.query(ZsdxUser).filter_by(phone=provider_phone).one()
+    now = dt.datetime.now()
+    signings = [db.session.get(Signing, signed_id)]
+    for name in ("示例改造中项目", "示例协助改造中项目"):
+        filing = _filing(org, user_id, "city", name)
+        db.session.flush()
+        filing.status, filing.current_step = ReviewStatus.DONE, None
+        complete_filing(filing, None)
+        db.session.flush()
+        signing = db.session.query(Signing).filter_by(project_id=filing.project_id).one()
+        signing.status, signing.submitted_at = SigningStatus.SIGNED, now
+        db.session.add(
+            Contract(signing_id=signing.id, number=f"HT-DEMO-{name}", industry_provider_id=provider.organisation_id)
+        )
+        signings.append(signing)
+    submitted, pending, assisted = records = [new_implementation(s) for s in signings]
+    db.session.add_all(records)
+    db.session.flush()
+    for record in records:
+        record.assisted = record is assisted
+        for indicator in record.indicators:
+            indicator.before = "示例改造前数据"
+    submitted.status, submitted.submitted_at = ImplementationStatus.SUBMITTED, now
+    db.session.add(
+        AssistRequest(
+            host_type="implementation",
+            host_id=assisted.id,
+            organisation_id=org.id,
+            provider_id=provider.organisation_id,
+            status=ReviewStatus.REVIEWING,
+            current_step="provider_fill",
+            submitted_at=now,
+            step_entered_at=now,
+        )
+    )
+    db.session.commit()
+    return {
+        "implementation": submitted.id,
+        "implementation_pending": pending.id,
+        "implementation_assisted": assisted.id,
+    }
+
+
 def add_bulk(app, n, enterprise_phone="13800000001", tag="bulk"):
     """n more filings (waiting at 镇街), n notifications per demo account, n users in n organisations."""
     import random
@@ -560,6 +624,9 @@ def page_urls(app, records=None):
                 args = {"pk": records["signing"]}
             elif rule.endpoint in ("SigningView.edit", "SigningView.assist") and "signing_pending" in records:
                 args = {"pk": records["signing_pending"]}
+            elif rule.endpoint.startswith("ImplementationView.") and "implementation" in records:
+                key = {"edit": "implementation_pending", "assist": "implementation_assisted"}.get(method)
+                args = {"pk": records[key or "implementation"]}
             elif rule.endpoint in COMPLETION_PAGES and COMPLETION_PAGES[rule.endpoint] in records:
                 args = {"pk": records[COMPLETION_PAGES[rule.endpoint]]}
             if args:

@@ -122,6 +122,20 @@ TABLE = {
         REVIEWERS | {ENT, PROV, ADMIN}, rows={"ent_a", "town_a", "city", "admin"}, args={"pk": "@contract"}
     ),
     "SigningView.catalog": E({ENT, PROV, ADMIN}),
+    # 项目实施-改造中: A's submitted record ("@implementation", town A) and A's pending one whose page is with prov_a
+    # ("@implementation_assisted"): the owner edits (信息变更 once submitted) and downloads the form; prov_a fills
+    # the page it was asked for only; town A and 市工信 read
+    "ImplementationView.index": E({ENT, ADMIN}, ok=302),
+    "ImplementationView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@implementation_assisted"}),
+    "ImplementationView.change": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@implementation"}),
+    "ImplementationView.assist": E({PROV, ADMIN}, rows={"prov_a"}, args={"pk": "@implementation_assisted"}),
+    "ImplementationView.detail": E(
+        REVIEWERS | {ENT, PROV, ADMIN},
+        rows={"ent_a", "prov_a", "town_a", "city", "admin"},
+        args={"pk": "@implementation_assisted"},
+    ),
+    "ImplementationView.form_docx": E({ENT, ADMIN}, rows={"ent_a", "admin"}, args={"pk": "@implementation"}),
+    "ImplementationView.form_xlsx": E({ENT, ADMIN}, rows={"ent_a", "admin"}, args={"pk": "@implementation"}),
     # 项目实施-改造完成: A's pending record ("@completion", town A) whose 数字化改造成效 is with prov_a, and A's
     # submitted one: the owner edits (信息变更 once submitted); prov_a fills page 1; town A and 市工信 read; the files
     # follow the record; 服务商评价 (the average per provider) for 市工信

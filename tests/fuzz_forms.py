@@ -46,7 +46,7 @@ RUNS = [(r, None, i) for r, i in zip(ROLES, ROLE_IDS) if r != "Admin"] + [("Admi
 SKIP_ENDPOINTS = re.compile(
     r"(^static$|^appbuilder\.static$|logout|\.delete$|\.action$|\.action_post$|\.download$|^LocaleView|"
     r"captcha|^csrf_token$|^UtilView|\.export$|\.file$|report_file$|\.attachment$|authorization_template|"
-    r"\.report$|^NotificationView\.open$|^UserStatsChartView|^MenuApi|^SecurityApi|^FilingApi|^OpenApi|"
+    r"\.report$|^NotificationView\.open$|\.form_(docx|xlsx)$|^UserStatsChartView|^MenuApi|^SecurityApi|^FilingApi|^OpenApi|"
     r"\.userinfo$)"
 )
 # FAB's generated CRUD: edit/show pages are built for the fixture's own rows only (never rows of other tests).
@@ -159,6 +159,7 @@ def build_world(app, factory):
             )
             db.session.commit()
         bucket["signing"] = [pending["signing"], signed["signing"], assisted["signing"]]
+        bucket["implementation"] = _implementations(app, e, prov[side], signed["signing"], product)
         bucket["post_assessment"] = _post_assessments(app, e, inst[side], (signed, pending))
         bucket["completion"] = _completions(app, factory, e, prov[side])
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
@@ -272,6 +273,46 @@ def _completions(app, factory, ent, prov):
         return [*records, assisted.id]
 
 
+def _implementations(app, ent, provider, signing_id, product):
+    """改造中 records of a tenant (ids): the signed signing's (pending, 否), a submitted one, and one whose page
+    is with the tenant's provider (协助填写中); their signings are signed directly, so the records are made here."""
+    from helpers_signing import make_signing
+
+    from zsdx.extensions import db
+    from zsdx.implementation import new_implementation
+    from zsdx.models import AssistRequest, ImplementationStatus, ReviewStatus, Signing
+
+    more = [
+        make_signing(app, ent, contracts=1, filled=True, signed=True, product=product, provider_org=provider["org_id"])
+        for _ in range(2)
+    ]
+    with app.app_context():
+        now = dt.datetime.now()
+        records = [new_implementation(db.session.get(Signing, s)) for s in [signing_id] + [m["signing"] for m in more]]
+        db.session.add_all(records)
+        db.session.flush()
+        pending, submitted, assisted = records
+        for record in records:
+            record.assisted = record is assisted
+            for indicator in record.indicators:
+                indicator.before = f"{indicator.dimension}改造前"
+        submitted.status, submitted.submitted_at = ImplementationStatus.SUBMITTED, now
+        db.session.add(
+            AssistRequest(
+                host_type="implementation",
+                host_id=assisted.id,
+                organisation_id=ent["org_id"],
+                provider_id=provider["org_id"],
+                status=ReviewStatus.REVIEWING,
+                current_step="provider_fill",
+                submitted_at=now,
+                step_entered_at=now,
+            )
+        )
+        db.session.commit()
+        return [r.id for r in records]
+
+
 # --- discovery -------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Field:
@@ -369,6 +410,8 @@ def _fill(app, rule, world, endpoint):
         if endpoint in ("CompletionView.edit", "CompletionView.change"):
             urls += [u + f"?page={n}" for u in urls for n in (2, 3)]
         return urls if args == {"pk"} else []
+    elif view == "ImplementationView":
+        pks = world.own["implementation"] + world.foreign["implementation"][:1]
     else:
         return []  # assessments, diagnoses, announcements: found as links on the pages above
     urls = []
@@ -664,6 +707,10 @@ DRAFT_WRITES = {
     # 项目签约 (zsdx/views/signing.py): the enterprise's pages keep what parsed; the provider's page 3 its rows
     "/signing/<n>/edit": {"zs_signing", "zs_contract", "zs_signing_need", "zs_signing_product", "zs_file"},
     "/signing/<n>/assist": {"zs_signing_need", "zs_signing_product"},
+    # 项目实施-改造中 (zsdx/views/implementation.py): the enterprise's page keeps the 是/否 and the dimensions that
+    # parsed; the provider's page its dimensions
+    "/implementation/<n>/edit": {"zs_implementation", "zs_implementation_indicator"},
+    "/implementation/<n>/assist": {"zs_implementation_indicator"},
     # 预奖补申请 (zsdx/views/presubsidy.py): the chosen contracts and the uploaded files are kept
     "/presubsidy/<n>": {"zs_pre_subsidy", "zs_pre_subsidy_contract", "zs_file"},
     # 项目实施-改造完成 (zsdx/views/completion.py): the enterprise's pages keep what parsed (a refused 发送 keeps 是);

@@ -94,6 +94,7 @@ class Tenants:
                     .order_by(Product.id)
                 ],
                 "filings": db.session.query(Filing).filter_by(organisation_id=self.ids["org"]).count(),
+                "implementations": _implementation_state(self.ids),
                 "completions": _completion_state(self.ids),
             }
 
@@ -225,6 +226,7 @@ def build_tenants(app):
         assert db.session.get(ZsdxUser, ent["id"]) is not None
     _store_bytes(app, PDF_BYTES)
     _signings(app, world)
+    _implementations(app, world)
     _completions(app, world)
     _post_assessment(app, world)
     return world
@@ -375,6 +377,67 @@ def _completion_state(ids):
     invoices = db.session.query(Invoice).filter_by(completion_id=ids["completion"]).order_by(Invoice.id).all()
     out.append([(i.number, [(x.amount, x.tax, x.total) for x in i.lines], len(i.vouchers)) for i in invoices])
     return out
+
+
+def _implementations(app, world):
+    """改造中: A's signed signing ("@signing") has its record, submitted ("@implementation": 信息变更, 表单下载);
+    A's second signed project, whose contract's lead unit is prov_a, has its page with prov_a
+    ("@implementation_assisted", 协助填写中). Signed directly in the database, so created here as 【提交】 would."""
+    from helpers_signing import make_signing
+
+    from zsdx.implementation import new_implementation, open_next_stages
+    from zsdx.models import AssistRequest, ImplementationStatus, Signing
+
+    u = world.users
+    product = {"id": world.ids["product_listed"]}
+    other = make_signing(
+        app, u["ent_a"], contracts=1, filled=True, signed=True, product=product, provider_org=u["prov_a"]["org_id"]
+    )
+    with app.app_context():
+        now = dt.datetime.now()
+        submitted = new_implementation(db.session.get(Signing, world.ids["signing"]))
+        pending = new_implementation(db.session.get(Signing, other["signing"]))
+        db.session.add_all([submitted, pending])
+        db.session.flush()
+        for indicator in submitted.indicators:
+            indicator.before = f"{indicator.dimension}改造前"
+        submitted.assisted = False
+        submitted.status, submitted.submitted_at = ImplementationStatus.SUBMITTED, now
+        open_next_stages(submitted)
+        pending.assisted = True
+        db.session.add(
+            AssistRequest(
+                host_type="implementation",
+                host_id=pending.id,
+                organisation_id=u["ent_a"]["org_id"],
+                provider_id=u["prov_a"]["org_id"],
+                item_name=pending.project_name,
+                status=ReviewStatus.REVIEWING,
+                current_step="provider_fill",
+                submitted_at=now,
+                step_entered_at=now,
+            )
+        )
+        db.session.commit()
+        world.ids.update(implementation=submitted.id, implementation_assisted=pending.id)
+
+
+def _implementation_state(ids):
+    from zsdx.models import Implementation, ImplementationIndicator
+
+    rows = (
+        db.session.query(Implementation.id, Implementation.status, Implementation.assisted, Implementation.submitted_at)
+        .filter(Implementation.id.in_([ids["implementation"], ids["implementation_assisted"]]))
+        .order_by(Implementation.id)
+        .all()
+    )
+    indicators = (
+        db.session.query(ImplementationIndicator.id, ImplementationIndicator.ticked, ImplementationIndicator.before)
+        .filter(ImplementationIndicator.implementation_id.in_([ids["implementation"], ids["implementation_assisted"]]))
+        .order_by(ImplementationIndicator.id)
+        .all()
+    )
+    return [tuple(r) for r in rows], [tuple(r) for r in indicators]
 
 
 def _store_bytes(app, data):

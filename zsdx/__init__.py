@@ -83,6 +83,7 @@ def register_stages():
         completion,
         diagnosis,
         filing,
+        implementation,
         infochange,
         post_assessment,
         presubsidy,

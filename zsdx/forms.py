@@ -470,3 +470,15 @@ class SigningProductForm(RowForm):
         validators=[Optional(), Length(max=500)],
         render_kw={"rows": 2, "maxlength": 500},
     )
+
+
+# --- 项目实施-改造中 (zsdx.implementation): 【提交】 checks what is required (zsdx.implementation.problems) ---------
+class IndicatorForm(RowForm):
+    """One 维度指标 (prefix "dim-<dimension>-"): ticked, or unticked as 不涉及; its 指标数据（改造前）."""
+
+    ticked = BooleanField(_l("Involved"))
+    before = TextAreaField(
+        _l("Indicator data (before transformation)"),
+        validators=[Optional(), Length(max=500, message=_l("At most %(n)s characters", n=500))],
+        render_kw={"rows": 2, "maxlength": 500},
+    )

@@ -37,6 +37,7 @@ REVIEWER_VIEWS = COMMON_VIEWS + [
     ("FilingView", ["can_detail", "can_file"]),
     ("FilingApi", ["can_get", "can_get_list"]),
     ("SigningView", ["can_detail", "can_contract_file"]),
+    ("ImplementationView", ["can_detail"]),
     ("CompletionView", COMPLETION_READ),
 ]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
@@ -54,6 +55,7 @@ ROLES = {
             "DiagnosisView",
             "SigningView",
             "PreSubsidyView",
+            "ImplementationView",
             "CompletionView",
             "PostAssessmentView",
         ],
@@ -67,6 +69,7 @@ ROLES = {
             "ProductView",
             "MyProductView",
             ("SigningView", ["can_detail", "can_assist", "can_catalog", "can_contract_file"]),
+            ("ImplementationView", ["can_detail", "can_assist"]),
             ("CompletionView", COMPLETION_READ + ["can_assist"]),
         ],
         "menus": ["Home", "Workbench", "Products", "MyProducts"],

@@ -8,20 +8,6 @@ from .stages import WorkbenchTab, register_tab
 for group, key, label, order, columns in (
     (
         "projects",
-        "implementing",
-        _l("Implementation - in progress"),
-        40,
-        [
-            _l("No."),
-            _l("Project name"),
-            _l("Implementation-in-progress status"),
-            _l("Industry provider assistance status"),
-            _l("Submitted at"),
-            _l("Operation"),
-        ],
-    ),
-    (
-        "projects",
         "warehousing",
         _l("Project warehousing"),
         60,

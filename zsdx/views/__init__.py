@@ -22,6 +22,7 @@ def register_views(appbuilder):
     from .completion import CompletionView
     from .diagnosis import DiagnosisView
     from .filing import FilingView
+    from .implementation import ImplementationView
     from .institution_reports import DiagnosisAssignView, InstitutionTaskView
     from .post_assessment import PostAssessmentView
     from .presubsidy import PreSubsidyView
@@ -68,6 +69,7 @@ def register_views(appbuilder):
     register = appbuilder.add_view_no_menu(RegisterView)
     appbuilder.add_view_no_menu(ForgotPasswordView)
     appbuilder.add_view_no_menu(PreSubsidyView)
+    appbuilder.add_view_no_menu(ImplementationView)
     appbuilder.add_view_no_menu(CompletionView)
     appbuilder.add_view_no_menu(PostAssessmentView)
     appbuilder.add_api(FilingApi)

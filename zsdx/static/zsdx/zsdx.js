@@ -369,3 +369,21 @@
   form.on('change', 'input[name=assisted]', toggleSend);
   toggleSend();
 })(jQuery);
+
+/* 项目实施-改造中: the lead unit to send the page to shows with 是 only; an unticked 维度指标 (不涉及) greys its row
+   and its 指标数据（改造前） is read-only until ticked again. */
+(function ($) {
+  var form = $('#implementation-form');
+  if (!form.length) { return; }
+  function toggleSend() {
+    form.find('#assist-send').toggle(form.find('#assisted-yes').is(':checked'));
+  }
+  form.on('change', 'input[name=assisted]', toggleSend);
+  toggleSend();
+  form.on('change', '.zs-dimension-tick', function () {
+    var row = $(this).closest('tr'), ticked = this.checked;
+    row.toggleClass('text-muted', !ticked);
+    row.find('textarea').prop('readOnly', !ticked);
+    if (ticked) { row.find('textarea').trigger('focus'); }
+  });
+})(jQuery);
