@@ -294,7 +294,7 @@ class CompletionView(BaseView):
         except rules.Incomplete as exc:
             flash(str(exc), "danger")
             page = rules.page_of(next(iter(exc.problems)))
-            return self._render(completion, "edit", page, PageForms(completion, page, False), exc.problems, {})
+            return self._render(completion, "edit", page, PageForms(completion, page, False), exc.problems)
         except WorkflowError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("CompletionView.detail", pk=pk))
@@ -306,7 +306,7 @@ class CompletionView(BaseView):
         if not posted and page == rules.PAGE_RATINGS and mode != "assist" and rules.sync_ratings(completion):
             db.session.commit()  # a rating row per provider of the contracts, when the page is first opened
         forms = PageForms(completion, page, posted)
-        problems, upload_errors = {}, {}
+        problems = {}
         if posted:
             forms.validate()
             action, _sep, row = (request.form.get("action") or "save").partition(":")
@@ -314,12 +314,13 @@ class CompletionView(BaseView):
             if outcome is not None and not isinstance(outcome, dict):
                 return outcome
             problems = outcome or {}
-        return self._render(completion, mode, page, forms, problems, upload_errors)
+        return self._render(completion, mode, page, forms, problems)
 
-    def _render(self, completion, mode, page, forms, problems, upload_errors):
+    def _render(self, completion, mode, page, forms, problems):
+        """The page; `problems` ({anchor: message}, upload errors included) beside their fields and listed above."""
         lead_locked = mode != "assist" and assist.locked_for_owner(completion.assist)
         offer = page == rules.PAGE_RESULTS and mode == "edit" and not lead_locked
-        messages = forms.add_errors({**problems, **upload_errors})
+        messages = forms.add_errors(problems)
         return self.render_template(
             "zsdx/completion_form.html",
             title=_("Implementation - completed"),
