@@ -672,7 +672,8 @@ FULL_TABLE_ROWS = 5000  # larger tables: row count and highest key only
 def snapshot(app):
     """{table: fingerprint}: the content of every row (bookkeeping columns aside) of each table of up to
     FULL_TABLE_ROWS rows, or the row count and highest key of a larger one; and, for each table of reviewed
-    records, `<table>#workflow`: every row's (id, status, current_step), which no refusal may change."""
+    records, `<table>#workflow`: every submitted row's (id, status, current_step), which no refusal may change
+    (a draft never submitted is left out: a refused first 保存 of a draft screen may create it)."""
     from sqlalchemy import func, inspect, select
 
     from zsdx.extensions import db
@@ -692,7 +693,10 @@ def snapshot(app):
             else:
                 out[table.name] = hashlib.sha1(repr(rows).encode()).hexdigest()
             if {"status", "current_step"} <= set(table.columns.keys()) and len(pk) == 1:
-                state = select(pk[0], table.c.status, table.c.current_step).order_by(pk[0])
+                # drafts never submitted are not in any workflow yet: a refused first 保存 may create one
+                # (the draft's own table is then a DRAFT_WRITES entry), but never submit, move or end one
+                not_started = (table.c.status == "draft") & table.c.current_step.is_(None)
+                state = select(pk[0], table.c.status, table.c.current_step).where(~not_started).order_by(pk[0])
                 out[f"{table.name}#workflow"] = hashlib.sha1(repr(db.session.execute(state).all()).encode()).hexdigest()
         db.session.remove()
     return out
