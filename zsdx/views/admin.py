@@ -386,7 +386,8 @@ PERMISSION_LABELS = {
     "userinfoedit": _l("Edit own profile"),
 }
 PERMISSION_ORDER = {name: i for i, name in enumerate(PERMISSION_LABELS)}
-# Screens that have no menu entry (their permission view is the class name).
+# Screens that have no menu entry (their permission view is the class name); a stage's own screen declares
+# its label as `screen_label` on its view class instead.
 VIEW_LABELS = {
     "AccountView": _l("Account settings"),
     "InfoChangeView": _l("Information change"),
@@ -394,7 +395,6 @@ VIEW_LABELS = {
     "MessageBoardView": _l("Message board"),
     "FilingView": _l("Project filing"),
     "DiagnosisView": _l("Pre-diagnosis"),
-    "PostAssessmentView": _l("Post-assessment"),
     "FilingApi": _l("Project filing API"),
     "MenuApi": _l("Menu API"),
     "ResetMyPasswordView": _l("Reset own password"),
@@ -425,9 +425,19 @@ def _menu_labels():
     return labels
 
 
+def _declared_label(name):
+    """The label a screen without a menu entry declares itself (`screen_label` on its view class)."""
+    from flask import current_app
+
+    for view in current_app.appbuilder.baseviews:
+        if view.class_permission_name == name:
+            return getattr(view, "screen_label", None)
+    return None
+
+
 def view_label(name, menu_labels=None):
     menu_labels = _menu_labels() if menu_labels is None else menu_labels
-    return str(menu_labels.get(name) or VIEW_LABELS.get(name) or name)
+    return str(menu_labels.get(name) or VIEW_LABELS.get(name) or _declared_label(name) or name)
 
 
 def permission_label(name):

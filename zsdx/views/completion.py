@@ -242,6 +242,7 @@ def _page_number(value):
 
 
 class CompletionView(BaseView):
+    screen_label = _l("Implementation - completed")  # its name in 角色管理
     route_base = "/completion"
     default_view = "index"
 

@@ -12,6 +12,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from .. import assist
@@ -74,6 +75,7 @@ class PageForms:
 
 
 class ImplementationView(BaseView):
+    screen_label = _l("Implementation - in progress")  # its name in 角色管理
     route_base = "/implementation"
     default_view = "index"
 

@@ -6,6 +6,7 @@ from flask import flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import post_assessment as rules
 from ..institution_reports import METHOD_CITY
@@ -17,6 +18,8 @@ from .institution_reports import InstitutionReportView
 
 class PostAssessmentView(InstitutionReportView):
     """The enterprise side of 事后评估."""
+
+    screen_label = _l("Post-assessment")  # its name in 角色管理
 
     route_base = "/post-assessment"
     default_view = "index"

@@ -10,6 +10,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -77,6 +78,7 @@ def workbench_signing_tab():
 
 
 class PreSubsidyView(BaseView):
+    screen_label = _l("Pre-subsidy application")  # its name in 角色管理
     route_base = "/presubsidy"
     default_view = "edit"
 

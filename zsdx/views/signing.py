@@ -9,6 +9,7 @@ from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
@@ -201,6 +202,7 @@ def _catalog(q, page=1):
 
 
 class SigningView(BaseView):
+    screen_label = _l("Project signing")  # its name in 角色管理
     route_base = "/signing"
     default_view = "index"
 
