@@ -858,3 +858,24 @@ def test_without_a_lead_unit_the_page_cannot_be_sent(app, factory, ent):
     assert "请选择否" in html or "无牵引单位" in html
     with app.app_context():
         assert db.session.query(AssistRequest).filter_by(host_type="completion", host_id=pk).count() == 0
+
+
+def test_a_level_settled_after_the_record_was_opened_is_taken_from_its_stage(app, factory, ent):
+    """The 事前诊断 confirmed after 改造中 was submitted (nothing requires it earlier): the 改造前 level is taken
+    from it when the 改造完成 page is opened, so the record can still be submitted."""
+    from zsdx.models import PostAssessment, PreDiagnosis
+
+    ids = make_implementation(app, factory, ent, submitted=True, pre_level=None)
+    with app.app_context():
+        completion = db.session.get(Completion, ids["completion"])
+        assert completion.level_before is None
+        pre = db.session.query(PreDiagnosis).filter_by(project_id=ids["project"]).one()
+        pre.level, pre.diagnosed_at = 3, dt.datetime.now()
+        post = db.session.query(PostAssessment).filter_by(project_id=ids["project"]).one()
+        post.level, post.assessed_at = 4, dt.datetime.now()
+        db.session.commit()
+    c = client_for(app, ent)
+    assert c.get(f"/completion/{ids['completion']}/edit").status_code == 200
+    with app.app_context():
+        completion = db.session.get(Completion, ids["completion"])
+        assert (completion.level_before, completion.level_after) == (3, 4)

@@ -234,6 +234,32 @@ def sync_ratings(completion, ids=None):
     return changed
 
 
+def sync_levels(completion):
+    """改造前 / 改造后数字化等级 come from the 事前诊断 and the 事后评估: a level still missing is taken from its
+    stage once that is done (the 事前诊断 may be confirmed after 改造中 was submitted). One statement, only
+    while a level is missing. Returns whether anything changed (the caller commits)."""
+    if completion.level_before and completion.level_after:
+        return False
+    from .models import PostAssessment, PreDiagnosis
+
+    row = db.session.execute(
+        select(PreDiagnosis.level, PreDiagnosis.diagnosed_at, PostAssessment.level, PostAssessment.assessed_at)
+        .select_from(Completion)
+        .outerjoin(PreDiagnosis, PreDiagnosis.project_id == Completion.project_id)
+        .outerjoin(PostAssessment, PostAssessment.project_id == Completion.project_id)
+        .where(Completion.id == completion.id)
+    ).one_or_none()
+    if row is None:
+        return False
+    before, diagnosed_at, after, assessed_at = row
+    changed = False
+    if not completion.level_before and before and diagnosed_at:
+        completion.level_before, changed = before, True
+    if not completion.level_after and after and assessed_at:
+        completion.level_after, changed = after, True
+    return changed
+
+
 # --- what 【提交】 needs -----------------------------------------------------------------------------------------
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())

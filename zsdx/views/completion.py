@@ -290,6 +290,8 @@ class CompletionView(BaseView):
         if not rules.editable(completion):
             flash(_("This record has already been handled by someone else"), "warning")
             return redirect(url_for("CompletionView.detail", pk=pk))
+        if rules.sync_levels(completion):
+            db.session.commit()
         try:
             rules.submit_completion(completion, g.user)
         except rules.Incomplete as exc:
@@ -304,6 +306,8 @@ class CompletionView(BaseView):
 
     def _page(self, completion, mode, page):
         posted = request.method == "POST"
+        if mode != "change" and rules.sync_levels(completion):
+            db.session.commit()  # a level its stage has settled since this record was opened
         if not posted and page == rules.PAGE_RATINGS and mode != "assist" and rules.sync_ratings(completion):
             db.session.commit()  # a rating row per provider of the contracts, when the page is first opened
         forms = PageForms(completion, page, posted)
