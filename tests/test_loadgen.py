@@ -1,6 +1,7 @@
 """`flask zsdx gen-load` at tiny sizes in the test database: every status is there with the rows it implies,
 the sizes hold, and the 市工信 demo reviewer's queue renders over the generated rows; the 项目签约 chapter
-(signings in every state, the 行业型服务商 round trip, 预奖补申请 in every status) is consistent.
+(signings in every state, the 行业型服务商 round trip, 预奖补申请 in every status) and the implementation chapter
+(改造中, 事后评估 and 改造完成 in every state, invoices, ratings, 项目入库) are consistent.
 
 The load is confined to a town of this test (make_town) so that other tests' town queues stay theirs."""
 
@@ -229,7 +230,7 @@ def test_signings_in_every_state(app, load):
                 assert own and s.submitted_at and s.acceptance_date and needs.get(s.id) and products.get(s.id)
                 assert all(c.number and c.file_id and c.total_amount and c.subsidy_amount is not None for c in own)
                 assert all(c.industry_provider_id or c.no_industry_provider for c in own)
-                assert implementations[s.project_id].status == "pending"
+                assert implementations[s.project_id].status in ("pending", "submitted")
                 assert implementations[s.project_id].organisation_id == s.organisation_id
                 if s.assisted:
                     assert request.status == "done" and request.confirmed_at == s.submitted_at
@@ -345,3 +346,277 @@ def test_pre_subsidies_in_every_status(app, load):
             )
         }
         assert waiting and waiting <= open_
+
+
+def _signed(town_id):
+    return {s.project_id: s for s in db.session.query(Signing).filter_by(town_id=town_id, status="signed")}
+
+
+def _requests(host_type, host_ids):
+    from zsdx.models import AssistRequest
+
+    rows = db.session.query(AssistRequest).filter(AssistRequest.host_type == host_type)
+    return {r.host_id: r for r in rows.filter(AssistRequest.host_id.in_(list(host_ids) or [0]))}
+
+
+def _check_request(request, host, signing):
+    """The page went to a 行业型服务商 of the project's contracts, whose one user has it in its to-dos while it fills."""
+    from zsdx.models import Contract
+
+    leads = {c.industry_provider_id for c in db.session.query(Contract).filter_by(signing_id=signing.id)}
+    assert request.provider_id in leads and request.organisation_id == signing.organisation_id
+    assert request.item_name == signing.project_name and request.submitted_at >= signing.submitted_at
+    if request.status == "reviewing":
+        user = db.session.query(ZsdxUser).filter_by(organisation_id=request.provider_id).one()
+        assert user.role_names() == {"服务商"}
+        todo = db.session.query(Notification).filter_by(
+            user_id=user.id, subject_type="assist", subject_id=request.id, closed_at=None
+        )
+        assert todo.count() >= 1 and all(f"/{host}/" in n.link for n in todo)
+
+
+def test_implementations_in_every_state(app, load):
+    """改造中 of every 已签约 project: its eight dimensions, each state (the 行业型服务商's in between), and 事后评估
+    and 改造完成 opened by the submission (the ticked dimensions carried with their 改造前 data)."""
+    import datetime as dt
+
+    from zsdx.models import DIMENSIONS, Completion, Implementation, ImplementationIndicator, PostAssessment
+
+    with app.app_context():
+        signed = _signed(load["town"]["id"])
+        rows = db.session.query(Implementation).filter(Implementation.project_id.in_(list(signed))).all()
+        assert {i.project_id for i in rows} == set(signed)
+        indicators = {}
+        for row in db.session.query(ImplementationIndicator).filter(
+            ImplementationIndicator.implementation_id.in_([i.id for i in rows])
+        ):
+            indicators.setdefault(row.implementation_id, []).append(row)
+        requests = _requests("implementation", [i.id for i in rows])
+        opened = {p.project_id for p in db.session.query(PostAssessment).filter_by(town_id=load["town"]["id"])}
+        completions = {c.project_id: c for c in db.session.query(Completion).filter_by(town_id=load["town"]["id"])}
+        states = set()
+        for i in rows:
+            s = signed[i.project_id]
+            assert (i.organisation_id, i.town_id, i.project_name) == (s.organisation_id, s.town_id, s.project_name)
+            assert i.created_at == s.submitted_at and i.updated_at >= i.created_at
+            dims = sorted(indicators[i.id], key=lambda x: x.id)
+            assert [x.dimension for x in dims] == list(DIMENSIONS)
+            ticked = [x for x in dims if x.ticked]
+            assert ticked and all(x.before is None for x in dims if not x.ticked)
+            request = requests.get(i.id)
+            assert (request is not None) == bool(i.assisted)
+            if request is not None:
+                _check_request(request, "implementation", s)
+            if i.status == "submitted":
+                assert i.submitted_at and s.submitted_at < i.submitted_at == i.updated_at <= dt.datetime.now()
+                assert all(x.before for x in ticked)
+                assert i.project_id in opened
+                results = completions[i.project_id].results
+                assert [(r.dimension, r.before) for r in results] == [(x.dimension, x.before) for x in ticked]
+                if i.assisted:
+                    assert request.status == "done" and request.confirmed_at == i.submitted_at
+                    states.add("submitted assisted")
+                else:
+                    assert i.assisted is False
+                    states.add("submitted")
+                continue
+            assert i.status == "pending" and i.submitted_at is None
+            assert i.project_id not in opened and i.project_id not in completions
+            if request is not None:
+                states.add(f"assist {request.status} {request.current_step} {request.confirmed_at}")
+            elif all(x.ticked and x.before is None for x in dims) and i.assisted is None:
+                states.add("untouched")
+            else:
+                assert any(x.before for x in dims) and i.assisted in (None, False)
+                states.add("partly filled")
+        assert {
+            "untouched",
+            "partly filled",
+            "assist reviewing provider_fill None",  # 协助填写中
+            "assist done None None",  # 待企业确认
+            "submitted",
+            "submitted assisted",
+        } <= states
+
+
+def test_post_assessments_in_every_state(app, load):
+    """事后评估 of every submitted 改造中: only the 综合型服务机构, each state, the institution's upload and the
+    enterprise's 确认 / 退回修改 as audit rows, the to-dos the engine writes, times in order."""
+    import datetime as dt
+
+    from zsdx.models import Completion, Implementation, PostAssessment
+
+    with app.app_context():
+        town_id = load["town"]["id"]
+        rows = db.session.query(PostAssessment).filter_by(town_id=town_id).all()
+        submitted = {
+            i.project_id: i for i in db.session.query(Implementation).filter_by(town_id=town_id, status="submitted")
+        }
+        assert {p.project_id for p in rows} == set(submitted)
+        comprehensive = {
+            o.id for o in db.session.query(Organisation).filter_by(kind="institution", institution_type="comprehensive")
+        }
+        assert len(comprehensive) >= 5
+        owners = {u.organisation_id: u.id for u in db.session.query(ZsdxUser).filter(ZsdxUser.username.like("150%"))}
+        trails = {}
+        for a in db.session.query(ReviewAction).filter(
+            ReviewAction.subject_type == "post_assessment_report", ReviewAction.subject_id.in_([p.id for p in rows])
+        ):
+            trails.setdefault(a.subject_id, []).append(a)
+        level_after = {c.project_id: c.level_after for c in db.session.query(Completion).filter_by(town_id=town_id)}
+        now = dt.datetime.now()
+        states = set()
+        for p in rows:
+            assert p.organisation_id == submitted[p.project_id].organisation_id
+            assert p.created_at == submitted[p.project_id].submitted_at
+            trail = sorted(trails.get(p.id, []), key=lambda a: (a.created_at, a.id))
+            assert p.institution_id is None or p.institution_id in comprehensive
+            if p.started_at is None:
+                assert (p.method, p.institution_id, p.status, p.version, trail) == (None, None, "draft", 0, [])
+                states.add("not started")
+                continue
+            assert p.created_at <= p.started_at <= now and p.method in ("institution", "city")
+            if p.institution_id is None:
+                assert p.method == "city" and p.status == "draft" and not trail and p.version == 1
+                states.add("waiting for the city")
+                continue
+            assert p.started_at <= p.assigned_at and (p.method == "city" or p.assigned_at == p.started_at)
+            claims = 1 if p.method == "institution" else 2
+            assert p.version == claims + len(trail)
+            if p.status == "draft":
+                assert not trail and p.report_file_id is None and p.reported_level is None
+                states.add("assigned")
+                continue
+            members = {u.id for u in db.session.query(ZsdxUser).filter_by(organisation_id=p.institution_id)}
+            assert members and trail[0].action == "submit" and trail[0].created_at > p.assigned_at
+            for a in trail:
+                assert a.actor_id in members if a.action == "submit" else a.actor_id == owners[p.organisation_id]
+                assert a.created_at <= now
+            assert p.submitted_at == max(a.created_at for a in trail if a.action == "submit")
+            assert p.report_file_id and 1 <= p.reported_level <= 4 and 0 <= p.reported_score <= 100
+            if p.status == "reviewing":
+                assert p.current_step == "enterprise_confirm" and p.step_entered_at == trail[-1].created_at
+                assert trail[-1].action == "submit" and p.level is None and p.assessed_at is None
+                todo = db.session.query(Notification).filter_by(
+                    user_id=owners[p.organisation_id],
+                    subject_type="post_assessment_report",
+                    subject_id=p.id,
+                    step="enterprise_confirm",
+                    closed_at=None,
+                )
+                assert todo.count() >= 1
+                states.add("report uploaded")
+            elif p.status == "returned":
+                assert p.return_step == "enterprise_confirm" and p.current_step is None
+                assert trail[-1].action == "return" and trail[-1].opinion and p.assessed_at is None
+                states.add("returned")
+            else:
+                assert p.status == "done" and trail[-1].action == "approve" and trail[-1].opinion is None
+                assert p.assessed_at == p.completed_at == trail[-1].created_at
+                assert (p.level, p.score) == (p.reported_level, p.reported_score)
+                assert level_after[p.project_id] == p.level
+                states.add("confirmed")
+            if p.status != "done":
+                assert level_after[p.project_id] is None
+        assert {"not started", "waiting for the city", "assigned", "report uploaded", "returned", "confirmed"} <= states
+        # the institutions' users were told of their new tasks
+        told = db.session.query(Notification).filter(
+            Notification.user_id.in_(
+                [u.id for u in db.session.query(ZsdxUser).filter(ZsdxUser.organisation_id.in_(comprehensive))]
+            )
+        )
+        assert told.filter(Notification.kind == "todo", Notification.subject_type.is_(None)).count() >= 1
+
+
+def test_completions_in_every_state(app, load):
+    """改造完成: each state; a submitted one passes the engine's own checks for 【提交】 (levels, results, a rating
+    of every provider, files, invoices dated within the rules with exact totals, vouchers) and has its 项目入库
+    record; every invoice line's total is amount + tax, invoice numbers are unique within a project, stars 1–5."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from zsdx import completion as rules
+    from zsdx.models import Completion, PostAssessment, PreDiagnosis, Warehousing
+
+    places = Decimal("0.01")
+    with app.app_context(), app.test_request_context("/"):
+        town_id = load["town"]["id"]
+        signed = _signed(town_id)
+        rows = db.session.query(Completion).filter_by(town_id=town_id).all()
+        requests = _requests("completion", [c.id for c in rows])
+        warehoused = {
+            w.project_id: w
+            for w in db.session.query(Warehousing).filter(Warehousing.project_id.in_([c.project_id for c in rows]))
+        }
+        today = dt.date.today()
+        states = set()
+        for c in rows:
+            s = signed[c.project_id]
+            request = requests.get(c.id)
+            assert (request is not None) == bool(c.assisted)
+            if request is not None:
+                _check_request(request, "completion", s)
+            for rating in c.ratings:
+                for key in ("product", "overall", "attitude", "after_sales"):
+                    assert getattr(rating, f"{key}_stars") in (None, 1, 2, 3, 4, 5)
+            numbers = [i.number for i in c.invoices if i.number]
+            assert len(numbers) == len(set(numbers))
+            for invoice in c.invoices:
+                assert invoice.issued_on is None or s.submitted_at.date() <= invoice.issued_on <= today
+                for line in invoice.lines:
+                    for amount in (line.amount, line.tax, line.total):
+                        assert amount is None or (isinstance(amount, Decimal) and amount == amount.quantize(places))
+                    assert line.total == rules.line_total(line)
+                    if line.amount is not None and line.tax is not None:
+                        assert line.total == line.amount + line.tax
+                for voucher in invoice.vouchers:
+                    assert voucher.paid_on is None or s.submitted_at.date() <= voucher.paid_on <= today
+            pre = db.session.query(PreDiagnosis).filter_by(project_id=c.project_id).one()
+            post = db.session.query(PostAssessment).filter_by(project_id=c.project_id).one()
+            assert c.level_after == (post.level if post.status == "done" else None)
+            assert c.level_before in (None, pre.level)
+            if c.status == "submitted":
+                assert rules.problems(c, today) == {}, c.id
+                assert c.level_before == pre.level and pre.diagnosed_at <= c.created_at
+                assert post.status == "done" and post.assessed_at < c.submitted_at <= dt.datetime.now()
+                assert c.submitted_at == c.updated_at and c.created_at < c.submitted_at
+                assert {r.provider_id for r in c.ratings} == set(rules.provider_ids(c))
+                assert 1 <= len(c.invoices) <= 3
+                for invoice in c.invoices:
+                    assert 1 <= len(invoice.lines) <= 3 and 1 <= len(invoice.vouchers) <= 2
+                    assert invoice.issued_on <= c.submitted_at.date()
+                    assert sum(v.amount for v in invoice.vouchers) == rules.invoice_totals(invoice)[2]
+                    assert all(invoice.issued_on <= v.paid_on <= c.submitted_at.date() for v in invoice.vouchers)
+                w = warehoused[c.project_id]
+                assert (w.status, w.organisation_id, w.created_at) == ("pending", c.organisation_id, c.submitted_at)
+                if c.assisted:
+                    assert request.status == "done" and request.confirmed_at == c.submitted_at
+                    states.add("submitted assisted")
+                else:
+                    assert c.assisted is False
+                    states.add("submitted")
+                continue
+            assert c.status == "pending" and c.submitted_at is None and c.project_id not in warehoused
+            if request is not None:
+                states.add(f"assist {request.status} {request.current_step} {request.confirmed_at}")
+            elif not (c.ratings or c.invoices or any(r.after for r in c.results)) and c.assisted is None:
+                states.add("untouched")
+            else:
+                states.add("partly filled")
+        assert {
+            "untouched",
+            "partly filled",
+            "assist reviewing provider_fill None",
+            "assist done None None",
+            "submitted",
+            "submitted assisted",
+        } <= states
+
+
+def test_gen_load_options():
+    from click.testing import CliRunner
+
+    from zsdx.cli import gen_load_command
+
+    out = CliRunner().invoke(gen_load_command, ["--help"]).output
+    assert "--implementation / --no-implementation" in out and "--signings / --no-signings" in out

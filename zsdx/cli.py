@@ -102,10 +102,17 @@ def deliver_pending_command():
     show_default=True,
     help="项目签约 of the 已备案 projects in every state (contracts, assistance, 预奖补申请); off: all untouched",
 )
+@click.option(
+    "--implementation/--no-implementation",
+    default=True,
+    show_default=True,
+    help="改造中, 事后评估 and 改造完成 of the 已签约 projects in every state (invoices, ratings, 项目入库); "
+    "off: 改造中 untouched",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="same seed and sizes, same rows")
 @click.option("--town-codes", default=None, help="comma-separated town codes (default: every reference town)")
 @with_appcontext
-def gen_load_command(enterprises, filings, notifications, products, signings, seed, town_codes):
+def gen_load_command(enterprises, filings, notifications, products, signings, implementation, seed, town_codes):
     """Bulk-load realistic enterprises, filings in every status, audit rows and notifications (benchmarks)."""
     from .loadgen import GenLoadError, generate
 
@@ -116,6 +123,7 @@ def gen_load_command(enterprises, filings, notifications, products, signings, se
             notifications=notifications,
             products=products,
             signings=signings,
+            implementation=implementation,
             seed=seed,
             town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None,
             echo=click.echo,

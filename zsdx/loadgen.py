@@ -21,19 +21,34 @@ What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
   (SIGNING_STATES: untouched, contracts partly filled, page 3 with a 行业型服务商 (协助填写中), filled by it
   (待企业确认), the assistance withdrawn, 已签约 with page 3 by the enterprise or by the provider); 已签约 ones
   with 1–3 complete zs_contract rows (万元, 4 places, 纳入奖补 ≤ 合同总金额, one shared PDF zs_file row),
-  1–2 needs, 1–3 picked listed products (none when --products 0) and their zs_implementation; the
+  1–2 needs, 1–3 picked listed products (none when --products 0) (their 改造中: below); the
   zs_assist_request of each assisted one (one 服务商 user, 1371xxxxxxx, per generated 行业型服务商 fills it);
   and for ~60 % of the signed a zs_pre_subsidy (镇街 → 市工信) in every status with 1+ of the signing's own
   contracts, its three files and its audit rows;
+- the implementation chapter (--implementation, default on; its own random streams): the zs_implementation of
+  every 已签约 project with its eight zs_implementation_indicator rows, in every state (IMPLEMENTATION_STATES:
+  untouched, partly filled, with the 行业型服务商 (协助填写中, 待企业确认), 已提交 by the enterprise or after the
+  provider); for each submitted one the zs_post_assessment in every state (POST_ASSESSMENT_STATES: not
+  started, waiting for 市工信局分配, assigned to one of the 综合型服务机构 (one 评估机构 user, 1372xxxxxxx, for
+  each that has none), report uploaded (待企业确认), 退回修改, confirmed) with its audit rows, and the
+  zs_completion (COMPLETION_STATES: untouched, partly filled, with the provider, 已提交 (when the 事前诊断 gave
+  the 改造前 level before 改造中 was submitted and 事后评估 is confirmed) by the enterprise or after the
+  provider): results carried from 改造中, a zs_provider_rating per provider (1–5 stars), the files, 1–3
+  zs_invoice each (numbers distinct within the project, dated from the signing's day to the submission) with
+  1–3 zs_invoice_line (元, exact: 价税合计 = 金额 + 税额) and 1–2 zs_payment_voucher covering it, and the
+  zs_warehousing (项目入库) it opens; the zs_assist_request of 改造中 and 数字化改造成效 pages handed over;
 - notifications as the engine writes them: a 待办事项 (todo) for every reviewer of every step a filing
   entered (subject/step set, closed_at when the filing left the step), an 审核通知 (review) to the
-  enterprise for every reviewer action (of filings, 预奖补申请 and 协助填写 alike), overdue reminders
-  (todo, with their zs_review_reminder rows), and 留言板 traffic (zs_message rows, todos to every 市工信
-  user and the enterprise) to reach the size.
-  Most are read; open to-dos are mostly unread.
+  enterprise for every reviewer action (of filings, 预奖补申请 and 协助填写 alike; of a 事后评估 report to the
+  institution's users), the institutions' new-task to-dos, overdue reminders (todo, with their
+  zs_review_reminder rows), and 留言板 traffic (zs_message rows, todos to every 市工信 user and the
+  enterprise) to reach the size. Most are read; open to-dos are mostly unread. When the histories imply more
+  than the size, read notes of non-demo users are dropped first and open to-dos last. (The number of reviewer
+  colleagues is set before the implementation chapter, so that it changes nothing above it.)
 
 Rows are built in Python from `random.Random(seed)` (the signing chapter from a second stream of the same
-seed: enterprises, filings and their audit rows do not depend on --signings) and written with PostgreSQL
+seed: enterprises, filings and their audit rows do not depend on --signings; the implementation chapter from
+a third, and each of its projects from a stream of its own) and written with PostgreSQL
 COPY (psycopg2), or SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
 moment of the run; everything else is the same for the same seed and sizes. Run it once per database
 (after `flask zsdx seed-demo`): a second run refuses.
@@ -47,7 +62,7 @@ import itertools
 import math
 import random
 import time
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select, text
@@ -57,6 +72,7 @@ from werkzeug.security import generate_password_hash
 from . import roles as R
 from .creditcode import check_char
 from .extensions import db
+from .models import DIMENSIONS
 
 DEFAULTS = {"enterprises": 10_000, "filings": 100_000, "notifications": 955_700}
 STEPS = ("town", "third_party", "city")
@@ -257,6 +273,79 @@ SIGNING_PRODUCT_COLUMNS = [
     "scenario",
     "scenario_desc",
 ]
+
+# 项目实施 (--implementation, default on; its own random stream): the state of each 已签约 project's records ->
+# weight (the first ones take every state in turn)
+IMPLEMENTATION_STATES = [  # 改造中
+    ("untouched", 0.14),  # 待提交, the eight dimensions as 已签约 left them
+    ("partial", 0.12),  # 待提交, dimensions partly ticked and filled
+    ("assist_filling", 0.05),  # with the 行业型服务商 (协助填写中)
+    ("assist_to_confirm", 0.04),  # the provider submitted it (待企业确认)
+    ("submitted", 0.45),  # 已提交 by the enterprise: 事后评估 and 改造完成 are open
+    ("submitted_assisted", 0.20),  # 已提交 after the provider filled it (已确认)
+]
+POST_ASSESSMENT_STATES = [  # 事后评估 of the submitted ones
+    ("not_started", 0.10),  # 待评估: no 评估方式 chosen
+    ("city_waiting", 0.06),  # 市工信局分配 asked, no institution assigned yet
+    ("assigned", 0.14),  # a 综合型服务机构 is assessing (评估中)
+    ("reviewing", 0.12),  # report uploaded: 待企业确认
+    ("returned", 0.06),  # 退回修改 by the enterprise
+    ("confirmed", 0.52),  # 已评估: the 改造后 level is the project's
+]
+# 改造完成 of the submitted ones; 已提交 needs the 改造前 level (the 事前诊断 done before 改造中 was submitted) and
+# the confirmed 事后评估: a project without them draws 待提交 (partly filled / 待企业确认) instead
+COMPLETION_STATES = [
+    ("untouched", 0.14),
+    ("partial", 0.24),  # results, ratings, files or an invoice partly there
+    ("assist_filling", 0.06),  # 数字化改造成效 with the 行业型服务商
+    ("assist_to_confirm", 0.05),
+    ("submitted", 0.36),
+    ("submitted_assisted", 0.15),
+]
+PA_STEPS = ("enterprise_confirm",)
+PA_RETURN_OPINIONS = [
+    "报告中企业名称有误，请修改",
+    "改造后评估得分与报告正文不一致，请核实",
+    "报告未体现已上线的设备联网系统，请补充",
+    "报告缺少评估机构盖章页，请重新上传",
+]
+INSTITUTION_PHONE_PREFIX = "1372"  # 1372xxxxxxx: a 评估机构 user of a 综合型服务机构 that has none
+# 维度指标 data: dimension -> (indicator, unit, low, high, higher is better)
+DIMENSION_METRICS = {
+    "innovation": ("关键工序数控化率", "%", 20, 60, True),
+    "market": ("人均营业收入", "万元", 40, 120, True),
+    "quality": ("产品一次合格率", "%", 85, 97, True),
+    "cost": ("单位产品制造成本", "元", 30, 300, False),
+    "efficiency": ("订单准时交付率", "%", 65, 92, True),
+    "green": ("单位产值综合能耗", "吨标准煤/万元", 1, 9, False),
+    "safety": ("病毒拦截率", "%", 80, 97, True),
+    "other": ("员工数字化技能培训覆盖率", "%", 10, 50, True),
+}
+RATING_TEXTS = {
+    5: ["非常满意，系统运行稳定，响应及时", "实施团队专业，交付超出预期", "服务到位，问题当天解决"],
+    4: ["整体满意，个别功能还需优化", "服务态度好，交付基本按期", "产品好用，培训可以再细一些"],
+    3: ["基本满足需求，实施周期偏长", "售后响应一般，需要多次催促"],
+    2: ["部分功能未达到合同约定", "沟通不够顺畅，问题处理较慢"],
+    1: ["交付严重延期，问题长期未解决"],
+}
+INVOICE_ITEMS = [
+    ("*信息技术服务*软件实施服务", Decimal("0.06")),
+    ("*信息技术服务*系统运维服务", Decimal("0.06")),
+    ("*信息技术服务*云服务费", Decimal("0.06")),
+    ("*软件*工业软件", Decimal("0.13")),
+    ("*计算机外部设备*工业网关", Decimal("0.13")),
+    ("*计算机配套产品*数据采集终端", Decimal("0.13")),
+]
+CENT = Decimal("0.01")
+IMPLEMENTATION_FILES = {  # shared zs_file rows of the chapter
+    "report": "改造后评估报告.pdf",
+    "evidence": "佐证材料.pdf",
+    "quotation": "项目合同报价单.pdf",
+    "invoice": "项目合同发票.pdf",
+    "payment": "项目合同付款凭证.pdf",
+    "other": "其他材料.pdf",
+    "voucher": "银行付款凭证.pdf",
+}
 
 
 class GenLoadError(Exception):
@@ -540,9 +629,10 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
     """The rows of the signing chapter: every 已备案 project's zs_signing (项目基本信息 carried from its filing
     as zsdx.signing.new_signing does) and, as each plan says, contracts (shared PDF rows for all files), needs, picked
     listed products, the 行业型服务商 round trip (zs_assist_request; one user per generated 行业型服务商 fills
-    the pages), the 改造中 record of every signed one and the 预奖补申请 (its contracts, files and audit
-    rows). `ctx`: pw_hash, provider_role, actor_of. Returns (subjects, tally): the records whose to-dos and
-    outcome notifications the notification pass writes, and counts by state for the summary."""
+    the pages) and the 预奖补申请 (its contracts, files and audit rows). `ctx`: pw_hash, provider_role,
+    actor_of; the signed signings (what their 改造中 records need: ctx["signed"]) and the providers' users
+    (ctx["provider_user"]) are left in it for the implementation chapter. Returns (subjects, tally): the records
+    whose to-dos and outcome notifications the notification pass writes, and counts by state for the summary."""
     from .security import placeholder_email
 
     industry = [p for p in providers if p[8]]
@@ -566,6 +656,8 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
             ["id", "user_id", "role_id"],
             ((ur_id0 + i, u[0], ctx["provider_role"]) for i, u in enumerate(rows)),
         )
+    ctx["provider_user"] = provider_user
+    ctx["signed"] = []
     files = {}
     if any(p["state"] != "untouched" for p in plans):
         file_id0 = _next_id(conn, "zs_file")
@@ -589,9 +681,8 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
     nd_ids = itertools.count(_next_id(conn, "zs_signing_need"))
     sp_ids = itertools.count(_next_id(conn, "zs_signing_product"))
     ar_ids = itertools.count(_next_id(conn, "zs_assist_request"))
-    im_ids = itertools.count(_next_id(conn, "zs_implementation"))
     ps_ids = itertools.count(_next_id(conn, "zs_pre_subsidy"))
-    sg_rows, ct_rows, nd_rows, sp_rows, ar_rows, im_rows, ps_rows, psc_rows, action_rows = ([] for _ in range(9))
+    sg_rows, ct_rows, nd_rows, sp_rows, ar_rows, ps_rows, psc_rows, action_rows = ([] for _ in range(8))
     subjects = []
     for i, ((f, completed), p) in enumerate(zip(done, plans)):
         sid = sg_id0 + i
@@ -642,6 +733,7 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
             ct_rows.append((cid, sid, k, number, total, subsidy, provider, no_provider, file_id, created))
             contracts.append((cid, provider))
         # page 3: needs and picked products, by the enterprise or (assisted) by the provider
+        suppliers = set()
         if signed or state == "assist_to_confirm":
             for k in range(rng.randint(1, 2)):
                 desc, analysis = rng.choice(NEED_TEXTS)
@@ -651,6 +743,7 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
             picks = sorted({int(rng.random() * len(pool)) for _ in range(rng.randint(1, 3))}) if pool else []
             for k, pr in enumerate(pool[n] for n in picks):
                 supplier = by_org[pr[1]]
+                suppliers.add(pr[1])
                 top = pr[7]
                 over = rng.random() < 0.1  # above the listed price: explained
                 price = _share(top, rng, 11_000, 13_000) if over else _share(top, rng, 5_000, 10_000)
@@ -695,8 +788,19 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
                     "pool": [provider_user[provider]],
                 }
             )
-        if signed:
-            im_rows.append((next(im_ids), f["project_id"], o[0], "pending", signed))
+        if signed:  # its 改造中 record: the implementation chapter
+            ctx["signed"].append(
+                {
+                    "project_id": f["project_id"],
+                    "org": e,
+                    "org_id": o[0],
+                    "town_id": towns[o[3]].id,
+                    "name": name,
+                    "signed": signed,
+                    "providers": [c[1] for c in contracts],  # each contract's 已签约行业服务商 (or None)
+                    "suppliers": sorted(suppliers),  # of the picked products
+                }
+            )
         ps = p["ps"]
         if ps:
             psid = next(ps_ids)
@@ -749,7 +853,6 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
         + REVIEW_COLUMNS,
         ar_rows,
     )
-    w.write("zs_implementation", ["id", "project_id", "organisation_id", "status", "created_at"], im_rows)
     w.write(
         "zs_pre_subsidy",
         ["id", "signing_id", "organisation_id", "town_id"]
@@ -768,6 +871,477 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
     return subjects, tally
 
 
+# --- 项目实施: 改造中, 事后评估, 改造完成 -----------------------------------------------------------------------------
+def _metric(r, dimension):
+    """(改造前, 改造后) texts of one 维度指标: the indicator improved by the transformation."""
+    label, unit, lo, hi, higher = DIMENSION_METRICS[dimension]
+    before = Decimal(r.randint(lo * 10, hi * 10)) / 10
+    if unit == "%":
+        after = min(before + Decimal(r.randint(10, 150)) / 10, Decimal("99.9"))
+    else:
+        factor = Decimal(r.randint(105, 140)) / 100 if higher else Decimal(r.randint(65, 95)) / 100
+        after = (before * factor).quantize(Decimal("0.1"))
+    return f"{label}{before}{unit}", f"{label}{after}{unit}"
+
+
+def _institutions(w, conn, now, ctx):
+    """The 综合型服务机构 (written as `flask zsdx init` does when there are none) and {id: [its users' ids]}: one
+    评估机构 user (1372xxxxxxx) is written for an institution that has none (the engine tells its users)."""
+    from .data.reference import COMPREHENSIVE_INSTITUTIONS
+    from .security import placeholder_email
+
+    orgs, users = db.metadata.tables["zs_organisation"], db.metadata.tables["ab_user"]
+    insts = conn.execute(
+        select(orgs.c.id, orgs.c.name)
+        .where(orgs.c.kind == "institution", orgs.c.institution_type == "comprehensive")
+        .order_by(orgs.c.id)
+    ).all()
+    if not insts:
+        org_id0 = _next_id(conn, "zs_organisation")
+        insts = [(org_id0 + i, name) for i, name in enumerate(COMPREHENSIVE_INSTITUTIONS)]
+        w.write(
+            "zs_organisation",
+            [*ORG_COLUMNS, "institution_type"],
+            [
+                (i, "institution", name, None, None, None, None, None, False, False, False, now, "comprehensive")
+                for i, name in insts
+            ],
+        )
+    members = {}
+    for r in conn.execute(
+        select(users.c.id, users.c.organisation_id)
+        .where(users.c.organisation_id.in_([i for i, _name in insts]), users.c.active.is_(True))
+        .order_by(users.c.id)
+    ):
+        members.setdefault(r.organisation_id, []).append(r.id)
+    missing = [(i, name) for i, name in insts if i not in members]
+    if missing:
+        uid0 = _next_id(conn, "ab_user")
+        rows = []
+        for k, (i, name) in enumerate(missing):
+            phone = f"{INSTITUTION_PHONE_PREFIX}{k:07d}"
+            created = now - dt.timedelta(days=400)
+            members[i] = [uid0 + k]
+            rows.append(
+                (uid0 + k, f"{name[:50]}评估员", "", phone, ctx["pw_hash"], True, placeholder_email(phone), 0, 0)
+                + (created, created, phone, i, None)
+            )
+        w.write("ab_user", USER_COLUMNS, rows)
+        ur_id0 = _next_id(conn, "ab_user_role")
+        w.write(
+            "ab_user_role",
+            ["id", "user_id", "role_id"],
+            ((ur_id0 + k, u[0], ctx["institution_role"]) for k, u in enumerate(rows)),
+        )
+    return [i for i, _name in insts], members
+
+
+def _write_implementation(w, conn, rng, now, signed, ctx):
+    """The implementation chapter: the 改造中 record of every 已签约 project with its eight dimensions (as
+    zsdx.implementation.new_implementation makes it; all untouched unless ctx["enabled"]), and, as the states
+    say, the 行业型服务商 round trip of 改造中 and of 数字化改造成效 (zs_assist_request, hosts "implementation" and
+    "completion"), the 事后评估 of each submitted one (with a 综合型服务机构, its report, the enterprise's 确认 /
+    退回修改 as audit rows) and its 改造完成 (results, provider ratings, files, invoices with lines and payment
+    vouchers in exact 元; the 项目入库 record of a submitted one).
+
+    `rng` draws the states (three draws per project, whatever is used); the rest of a project comes from a
+    stream of its own (seed, project), so that no project depends on another. `ctx`: enabled, seed, pd
+    ({project id: (level, diagnosed_at, institution id)} of the done 事前诊断), provider_user, provider_names,
+    user_id0, pw_hash, institution_role. Returns (subjects, tasks, tally): the records whose to-dos and outcome
+    notifications the notification pass writes, the institutions' new-task to-dos, counts by state."""
+    enabled = ctx["enabled"]
+    provider_user, names = ctx["provider_user"], ctx["provider_names"]
+    tally = {"implementations": {}, "post-assessments": {}, "completions": {}, "assist requests (改造中, 改造完成)": {}}
+
+    def count(what, key):
+        tally[what][key] = tally[what].get(key, 0) + 1
+
+    def later(r, lo, a, b):
+        """A moment after `lo`, at a fraction in [a, b] of the time left until now."""
+        return lo + (now - lo) * r.uniform(a, b)
+
+    signed = sorted(signed, key=lambda s: (s["signed"], s["project_id"]))
+    insts, members = _institutions(w, conn, now, ctx) if enabled and signed else ([], {})
+    files = {}
+    if enabled and signed:
+        file_id0 = _next_id(conn, "zs_file")
+        rows = []
+        for i, (key, name) in enumerate(IMPLEMENTATION_FILES.items()):
+            files[key] = file_id0 + i
+            digest = hashlib.sha256(f"zsdx gen-load {name}".encode()).hexdigest()
+            rows.append((file_id0 + i, digest, name, "application/pdf", 61_440 + i, None, now - dt.timedelta(days=400)))
+        w.write("zs_file", ["id", "sha256", "original_name", "mime", "size", "uploaded_by_id", "uploaded_at"], rows)
+    ids = {
+        t: itertools.count(_next_id(conn, t))
+        for t in (
+            "zs_implementation",
+            "zs_implementation_indicator",
+            "zs_assist_request",
+            "zs_post_assessment",
+            "zs_completion",
+            "zs_completion_indicator",
+            "zs_provider_rating",
+            "zs_invoice",
+            "zs_invoice_line",
+            "zs_payment_voucher",
+            "zs_warehousing",
+        )
+    }
+    rows = {t: [] for t in ids}
+    action_rows, subjects, tasks = [], [], []
+
+    def assist_request(host, host_id, s, a, confirmed):
+        """The page handed to the project's 行业型服务商 (`a`: asked, left), as zsdx.assist does it."""
+        arid = next(ids["zs_assist_request"])
+        provider, owner = s["lead"], ctx["user_id0"] + s["org"]
+        asked, left = a["asked"], a["left"]
+        events, actors = [(asked, "submit", None, None, None)], {}
+        if left:
+            events.append((left, "approve", "provider_fill", None, int((left - asked).total_seconds())))
+            actors[("provider_fill", left)] = provider_user[provider]
+        status = "done" if left else "reviewing"
+        rows["zs_assist_request"].append(
+            (arid, host, host_id, s["org_id"], provider, s["name"][:200], confirmed, asked)
+            + (status, None if left else "provider_fill", None, asked, asked, left, len(events))
+        )
+        for when, action, step, opinion, seconds in events:
+            action_rows.append(("assist", arid, step, actors.get((step, when), owner), action, opinion, when, seconds))
+        subjects.append(
+            {
+                "type": "assist",
+                "kind": f"assist_{host}",
+                "id": arid,
+                "host_id": host_id,
+                "name": s["name"],
+                "org": s["org"],
+                "entries": [("provider_fill", asked, left)],
+                "events": events,
+                "actors": actors,
+                "pool": [provider_user[provider]],
+            }
+        )
+        count(
+            "assist requests (改造中, 改造完成)",
+            f"{host} {'confirmed' if confirmed else 'to confirm' if left else 'filling'}",
+        )
+
+    def assist_times(r, lo, filled):
+        asked = later(r, lo, 0.02, 0.4)
+        left = asked + dt.timedelta(seconds=min(_dwell(r), 0.8 * (now - asked).total_seconds())) if filled else None
+        return {"asked": asked, "left": left}
+
+    no_lead = {"assist_filling": "partial", "assist_to_confirm": "partial", "submitted_assisted": "submitted"}
+
+    def pick(queue, s, drawn):
+        """The first state of `queue` (the states still to take once) that the project can take, else `drawn`."""
+        for k in queue:
+            if s["lead"] is not None or k not in no_lead:
+                queue.remove(k)
+                return k
+        return drawn
+
+    keys = [[k for k, _w in states] for states in (IMPLEMENTATION_STATES, POST_ASSESSMENT_STATES, COMPLETION_STATES)]
+    weights = [
+        [w_ for _k, w_ in states] for states in (IMPLEMENTATION_STATES, POST_ASSESSMENT_STATES, COMPLETION_STATES)
+    ]
+    # --- 改造中 -------------------------------------------------------------------------------------------------
+    first = list(keys[0]) if enabled else []
+    for s in signed:
+        drawn = [rng.choices(k, weights=w_)[0] for k, w_ in zip(keys, weights)]
+        s["drawn"] = drawn
+        s["lead"] = next((p for p in s["providers"] if p in provider_user), None)  # the 行业型服务商 it may ask
+        state = pick(first, s, drawn[0]) if enabled else "untouched"
+        if s["lead"] is None:
+            state = no_lead.get(state, state)
+        count("implementations", state)
+        s["state"] = state
+        pid, signed_at = s["project_id"], s["signed"]
+        r = s["r"] = random.Random(f"{ctx['seed']}:implementation:{pid}")
+        updated, submitted, assist = signed_at, None, None
+        if state == "partial":
+            updated = later(r, signed_at, 0.05, 0.9)
+        if state in ("assist_filling", "assist_to_confirm", "submitted_assisted"):
+            assist = assist_times(r, signed_at, state != "assist_filling")
+            updated = assist["left"] or assist["asked"]
+        if state in ("submitted", "submitted_assisted"):
+            submitted = updated = later(r, updated, 0.05, 0.5)
+        s["submitted"] = submitted
+        assisted = {"untouched": None, "partial": r.choice([None, False]), "submitted": False}.get(state, True)
+        im_id = s["im_id"] = next(ids["zs_implementation"])
+        rows["zs_implementation"].append(
+            (im_id, pid, s["org_id"], s["town_id"], s["name"], "submitted" if submitted else "pending", assisted)
+            + (submitted, signed_at, updated)
+        )
+        s["metrics"] = {d: _metric(r, d) for d in DIMENSIONS} if state != "untouched" else {}
+        ticked = {d: state == "untouched" or r.random() < (0.2 if d == "other" else 0.8) for d in DIMENSIONS}
+        if not any(ticked.values()):
+            ticked["efficiency"] = True
+        complete = state in ("assist_to_confirm", "submitted", "submitted_assisted")
+        filled = {d: ticked[d] and state != "untouched" and (complete or r.random() < 0.5) for d in DIMENSIONS}
+        if state in ("partial", "assist_filling") and not any(filled.values()):
+            filled[next(d for d in DIMENSIONS if ticked[d])] = True
+        s["before"] = {d: s["metrics"][d][0] if filled[d] else None for d in DIMENSIONS if ticked[d]}
+        for d in DIMENSIONS:
+            rows["zs_implementation_indicator"].append(
+                (next(ids["zs_implementation_indicator"]), im_id, d, ticked[d], s["before"].get(d))
+            )
+        if assist:
+            assist_request("implementation", im_id, s, assist, submitted)
+
+    # --- 事后评估 and 改造完成 of the submitted ones: those with the 改造前 level first (the first ones take every state
+    # in turn: 已评估 twice, for a submitted 改造完成 with and without the provider's help) ---------------------------
+    done_pd = ctx["pd"]
+    for s in signed:
+        pd = done_pd.get(s["project_id"])
+        s["pd"] = pd
+        s["level_before"] = pd[0] if pd and s["submitted"] and pd[1] <= s["submitted"] else None
+    order = sorted(
+        (s for s in signed if s["submitted"]), key=lambda s: (s["level_before"] is None, s["signed"], s["project_id"])
+    )
+    pa_first = ["confirmed", "confirmed", "reviewing", "returned", "assigned", "city_waiting", "not_started"]
+    cp_first = {
+        True: ["submitted", "submitted_assisted"],  # (eligible: 已评估, with the 改造前 level)
+        False: ["untouched", "partial", "assist_filling", "assist_to_confirm"],
+    }
+    for k, s in enumerate(order):
+        r, pid, org_id, owner = s["r"], s["project_id"], s["org_id"], ctx["user_id0"] + s["org"]
+        created = s["submitted"]
+        state = pa_first[k] if k < len(pa_first) else s["drawn"][1]
+        method = started = assigned = inst = confirmed_at = None
+        claims, status, events, entries, at = 0, "draft", [], [], {}
+        if state != "not_started":
+            method = "city" if state == "city_waiting" or r.random() < 0.3 else "institution"
+            started = later(r, created, 0.01, 0.15)
+            claims = 1  # 【发起评估】: the institution chosen, or 市工信局分配 asked
+            if state != "city_waiting":
+                assigned = started
+                if method == "city":  # 市工信 assigns a 综合型服务机构
+                    assigned += dt.timedelta(
+                        seconds=min(r.uniform(0.2 * DAY, 6 * DAY), 0.3 * (now - started).total_seconds())
+                    )
+                    claims += 1
+                pre = s["pd"][2] if s["pd"] else None  # the 事前诊断's institution is the default when 综合型
+                inst = pre if pre in insts and r.random() < 0.7 else r.choice(insts)
+        if state in ("reviewing", "returned", "confirmed"):
+            final = {"confirmed": "done"}.get(state, state)
+            ev, en, at = _history(r, final, PA_STEPS[0], PA_STEPS, (PA_RETURN_OPINIONS, PA_RETURN_OPINIONS))
+            end = ev[-1][0] if final != "reviewing" else en[-1][1]
+            work = min(r.uniform(2 * DAY, 25 * DAY), 0.4 * (now - assigned).total_seconds())  # before the 1st upload
+            lo, hi = assigned + dt.timedelta(seconds=work + end), now - dt.timedelta(seconds=60)
+            waited = min(max(r.expovariate(1 / (3 * DAY)), 60.0), 30 * DAY)  # at the step it waits at now
+            u = r.uniform(0.0, 0.8)
+            if lo <= hi:
+                end_abs = max(lo, now - dt.timedelta(seconds=waited)) if final == "reviewing" else lo + (hi - lo) * u
+                base = end_abs - dt.timedelta(seconds=end)
+                events = [  # 确认 carries no opinion
+                    (base + dt.timedelta(seconds=t), a, st, None if a == "approve" else o, sec)
+                    for t, a, st, o, sec in ev
+                ]
+                entries = [
+                    (st, base + dt.timedelta(seconds=a), None if b is None else base + dt.timedelta(seconds=b))
+                    for st, a, b in en
+                ]
+                status = final
+            else:  # no time for the report yet
+                state, at = "assigned", {}
+        count("post-assessments", state)
+        base_level = s["level_before"] or (s["pd"][0] if s["pd"] else r.choice([1, 2, 2, 3]))
+        level = min(4, base_level + r.choice([0, 1, 1, 1, 2]))
+        score = (Decimal(r.randint(4000, 9500)) / 100).quantize(CENT)
+        uploaded = status != "draft"
+        if status == "done":
+            confirmed_at = events[-1][0]
+        pa_id = next(ids["zs_post_assessment"])
+        rows["zs_post_assessment"].append(
+            (pa_id, pid, org_id, s["town_id"], method, started, inst, assigned, files["report"] if uploaded else None)
+            + ((level, score) if uploaded else (None, None))
+            + ((level, score) if confirmed_at else (None, None))
+            + (confirmed_at, created, status, at.get("current_step"), at.get("return_step"))
+            + (max((ev[0] for ev in events if ev[1] == "submit"), default=None), entries[-1][1] if entries else None)
+            + (confirmed_at, claims + len(events))
+        )
+        if inst:
+            tasks.append((members[inst], s["name"], assigned, 0.95 if uploaded else 0.5))
+        actors = {}
+        for when, action, step, opinion, seconds in events:
+            actor = members[inst][0] if action == "submit" else owner  # the institution uploads, the owner 确认s
+            if action != "submit":
+                actors[(step, when)] = actor
+            action_rows.append(("post_assessment_report", pa_id, step, actor, action, opinion, when, seconds))
+        if entries:
+            subjects.append(
+                {
+                    "type": "post_assessment_report",
+                    "id": pa_id,
+                    "name": s["name"],
+                    "org": s["org"],
+                    "entries": entries,
+                    "events": events,
+                    "actors": actors,
+                    "pool": [owner],  # the step's scope is the owner
+                    "owner": members[inst],  # the submitters told of the outcome: the institution's users
+                }
+            )
+
+        # 改造完成, opened with 事后评估 when 改造中 was submitted
+        eligible = confirmed_at is not None and s["level_before"] is not None
+        cstate = pick(cp_first[eligible], s, s["drawn"][2])
+        if not eligible:
+            cstate = {"submitted": "partial", "submitted_assisted": "assist_to_confirm"}.get(cstate, cstate)
+        if s["lead"] is None:
+            cstate = no_lead.get(cstate, cstate)
+        count("completions", cstate)
+        complete = cstate in ("submitted", "submitted_assisted")
+        updated, submitted, assist = created, None, None
+        if cstate == "partial":
+            updated = later(r, created, 0.05, 0.9)
+        if cstate in ("assist_filling", "assist_to_confirm", "submitted_assisted"):
+            assist = assist_times(r, created, cstate != "assist_filling")
+            updated = assist["left"] or assist["asked"]
+        if complete:
+            submitted = updated = later(r, max(updated, confirmed_at), 0.05, 0.6)
+        assisted = {"untouched": None, "partial": r.choice([None, False]), "submitted": False}.get(cstate, True)
+        touched = cstate != "untouched"
+        cid = next(ids["zs_completion"])
+        # 数字化改造成效: the dimensions ticked in 改造中, 改造前 carried
+        results_done = complete or cstate == "assist_to_confirm"
+        for d, before in s["before"].items():
+            after = evidence = None
+            if results_done or (touched and r.random() < 0.5):
+                after = s["metrics"][d][1]
+                evidence = files["evidence"] if results_done or r.random() < 0.6 else None
+            rows["zs_completion_indicator"].append(
+                (next(ids["zs_completion_indicator"]), cid, d, True, before, after, evidence)
+            )
+        # 服务商评价: a row per provider of the contracts and supplier of the picked products (opening the page)
+        providers = sorted({p for p in s["providers"] if p is not None} | set(s["suppliers"]))
+        if complete or (touched and r.random() < 0.6):
+            for p in providers:
+                values = []
+                for _aspect in range(4):
+                    stars = r.choices((1, 2, 3, 4, 5), weights=(2, 4, 14, 40, 40))[0]
+                    text_ = r.choice(RATING_TEXTS[stars])
+                    values += [None if not complete and r.random() < 0.35 else stars]
+                    values += [None if not complete and r.random() < 0.45 else text_]
+                rows["zs_provider_rating"].append((next(ids["zs_provider_rating"]), cid, p, *values))
+        # 佐证材料: the files, and invoices (their numbers distinct within the project) dated from the signing's day
+        evidence_files = [
+            files[key] if complete or (touched and r.random() < 0.4) else None for key in ("quotation", "invoice")
+        ]
+        evidence_files.append(files["payment"] if complete or (touched and r.random() < 0.4) else None)
+        evidence_files.append(files["other"] if touched and r.random() < 0.4 else None)
+        first_day, last_day = s["signed"].date(), updated.date()
+        invoices = r.randint(1, 3) if complete else 1 if touched and r.random() < 0.35 else 0
+        numbers = r.sample(range(10_000_000, 100_000_000), invoices)
+        sellers = [names[p] for p in providers if p in names]
+        for position in range(invoices):
+            inv_id = next(ids["zs_invoice"])
+            issued = first_day + dt.timedelta(days=r.randint(0, (last_day - first_day).days))
+            fields = [
+                f"0440{r.randint(0, 10**8 - 1):08d}",
+                f"{numbers[position]:08d}",
+                issued,
+                r.choice(sellers) if sellers else f"中山市{r.choice(BRANDS)}{r.choice(BRANDS)}数字科技有限公司",
+            ]
+            if not complete:  # being typed: some fields still empty
+                fields = [None if r.random() < 0.3 else v for v in fields]
+            created_inv = created + (updated - created) * r.random()
+            rows["zs_invoice"].append((inv_id, cid, position, *fields, created_inv))
+            invoice_total = Decimal(0)
+            for line in range(r.randint(1, 3) if complete else 1):
+                item, rate = r.choice(INVOICE_ITEMS)
+                amount = (Decimal(r.randint(500_000, 30_000_000)) / 100).quantize(CENT)
+                tax = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+                if not complete:
+                    item = None if r.random() < 0.2 else item
+                    amount = None if r.random() < 0.2 else amount
+                    tax = None if r.random() < 0.4 else tax
+                total = None if amount is None and tax is None else (amount or Decimal(0)) + (tax or Decimal(0))
+                invoice_total += total or Decimal(0)
+                rows["zs_invoice_line"].append((next(ids["zs_invoice_line"]), inv_id, line, item, amount, tax, total))
+            parts = [invoice_total]
+            if complete and r.random() < 0.35:  # paid in two instalments
+                first = (invoice_total * r.randint(30, 70) / 100).quantize(CENT, rounding=ROUND_DOWN)
+                parts = [first, invoice_total - first]
+            paid_from = issued or first_day
+            for v, amount in enumerate(parts):
+                paid = paid_from + dt.timedelta(days=r.randint(0, (last_day - paid_from).days))
+                values = [paid, amount, files["voucher"]]
+                if not complete:
+                    values = [None if r.random() < 0.4 else x for x in values]
+                rows["zs_payment_voucher"].append((next(ids["zs_payment_voucher"]), inv_id, v, *values))
+        rows["zs_completion"].append(
+            (cid, pid, org_id, s["town_id"], s["name"], "submitted" if complete else "pending", assisted)
+            + (s["level_before"], level if confirmed_at else None, *evidence_files, submitted, created, updated)
+        )
+        if complete:  # 项目入库, opened by the submission
+            rows["zs_warehousing"].append((next(ids["zs_warehousing"]), pid, org_id, "pending", submitted))
+        if assist:
+            assist_request("completion", cid, s, assist, submitted)
+
+    common = ["id", "project_id", "organisation_id", "town_id"]
+    w.write(
+        "zs_implementation",
+        [*common, "project_name", "status", "assisted", "submitted_at", "created_at", "updated_at"],
+        rows["zs_implementation"],
+    )
+    w.write(
+        "zs_implementation_indicator",
+        ["id", "implementation_id", "dimension", "ticked", "before"],
+        rows["zs_implementation_indicator"],
+    )
+    w.write(
+        "zs_assist_request",
+        ["id", "host_type", "host_id", "organisation_id", "provider_id", "item_name", "confirmed_at", "created_at"]
+        + REVIEW_COLUMNS,
+        rows["zs_assist_request"],
+    )
+    w.write(
+        "zs_post_assessment",
+        [*common, "method", "started_at", "institution_id", "assigned_at", "report_file_id", "reported_level"]
+        + ["reported_score", "level", "score", "assessed_at", "created_at", *REVIEW_COLUMNS],
+        rows["zs_post_assessment"],
+    )
+    w.write(
+        "zs_completion",
+        [*common, "project_name", "status", "assisted", "level_before", "level_after", "quotation_file_id"]
+        + ["invoice_file_id", "payment_file_id", "other_file_id", "submitted_at", "created_at", "updated_at"],
+        rows["zs_completion"],
+    )
+    w.write(
+        "zs_completion_indicator",
+        ["id", "completion_id", "dimension", "ticked", "before", "after", "evidence_file_id"],
+        rows["zs_completion_indicator"],
+    )
+    w.write(
+        "zs_provider_rating",
+        ["id", "completion_id", "provider_id", "product_stars", "product_text", "overall_stars", "overall_text"]
+        + ["attitude_stars", "attitude_text", "after_sales_stars", "after_sales_text"],
+        rows["zs_provider_rating"],
+    )
+    w.write(
+        "zs_invoice",
+        ["id", "completion_id", "position", "code", "number", "issued_on", "seller", "created_at"],
+        rows["zs_invoice"],
+    )
+    w.write(
+        "zs_invoice_line", ["id", "invoice_id", "position", "name", "amount", "tax", "total"], rows["zs_invoice_line"]
+    )
+    w.write(
+        "zs_payment_voucher",
+        ["id", "invoice_id", "position", "paid_on", "amount", "file_id"],
+        rows["zs_payment_voucher"],
+    )
+    w.write("zs_warehousing", ["id", "project_id", "organisation_id", "status", "created_at"], rows["zs_warehousing"])
+    ra_id0 = _next_id(conn, "zs_review_action")
+    w.write(
+        "zs_review_action",
+        ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion", "created_at", "step_seconds"],
+        ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
+    )
+    return subjects, tasks, tally
+
+
 # --- the generator -------------------------------------------------------------------------------------
 def generate(
     enterprises=DEFAULTS["enterprises"],
@@ -779,6 +1353,7 @@ def generate(
     vacuum=True,
     products=2_000,
     signings=True,
+    implementation=True,
 ):
     """Write the load (see the module docstring) in one transaction; returns {table: rows written}."""
     from flask import current_app
@@ -816,7 +1391,7 @@ def generate(
     if not towns:
         raise GenLoadError("no towns: run `flask zsdx init` first (or check --town-codes)")
     roles = dict(conn.execute(select(md["ab_role"].c.name, md["ab_role"].c.id)).all())
-    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY, R.PROVIDER):
+    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY, R.PROVIDER, R.INSTITUTION):
         if name not in roles:
             raise GenLoadError(f"role {name} missing: run `flask zsdx init` first")
     users = md["ab_user"]
@@ -845,6 +1420,7 @@ def generate(
     labels = {s.key: s.label for s in chain("filing")}
     ps_labels = {s.key: s.label for s in chain("pre_subsidy")}
     as_labels = {s.key: s.label for s in chain("assist")}
+    pa_labels = {s.key: s.label for s in chain("post_assessment_report")}
     with current_app.test_request_context("/"), force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
         T = {
             "title": _("%(name)s project filing review", name="\x00"),
@@ -862,10 +1438,28 @@ def generate(
             "replied": _("The platform has replied to your message"),
             "ps_title": _("%(name)s pre-subsidy application", name="\x00"),
             "as_title": _("%(name)s %(page)s assisted filling", name="\x00", page=ASSIST_HOSTS["signing"].page_label),
+            # the implementation chapter (改造中's host may not be registered yet: its tab's label)
+            "pa_title": _("%(name)s post-assessment report", name="\x00"),
+            "pa_task": _("New post-assessment task: %(project)s", project="\x00"),
+            "im_as_title": _(
+                "%(name)s %(page)s assisted filling",
+                name="\x00",
+                page=ASSIST_HOSTS["implementation"].page_label
+                if "implementation" in ASSIST_HOSTS
+                else _("Implementation - in progress"),
+            ),
+            "cp_as_title": _(
+                "%(name)s %(page)s assisted filling",
+                name="\x00",
+                page=ASSIST_HOSTS["completion"].page_label
+                if "completion" in ASSIST_HOSTS
+                else _("Digital transformation results"),
+            ),
         }
         labels = {k: str(v) for k, v in labels.items()}
         ps_labels = {k: str(v) for k, v in ps_labels.items()}
         as_labels = {k: str(v) for k, v in as_labels.items()}
+        pa_labels = {k: str(v) for k, v in pa_labels.items()}
         # the stages' own links (the reviewer's, the owner's), with LINK standing for the id
         LINK = str(LINK_PK)
         ps_stage, as_stage = STAGES["pre_subsidy"], STAGES["assist"]
@@ -877,6 +1471,23 @@ def generate(
         links_as = (
             _link(as_stage.link_for_review, stub, f"/signing/{LINK}/assist"),
             _link(as_stage.owner_link, stub, f"/signing/{LINK}/edit?page=2"),
+        )
+
+        def assist_links(host, fill, own):
+            """The provider's and the enterprise's links of a page of `host` (these when it is not registered)."""
+            if host not in ASSIST_HOSTS:
+                return fill, own
+            record = SimpleNamespace(id=LINK_PK, host_type=host, host_id=LINK_PK)
+            return _link(as_stage.link_for_review, record, fill), _link(as_stage.owner_link, record, own)
+
+        links_im = assist_links("implementation", f"/implementation/{LINK}/assist", f"/implementation/{LINK}/edit")
+        links_cp = assist_links("completion", f"/completion/{LINK}/assist", f"/completion/{LINK}/edit?page=1")
+        pa_stage = STAGES.get("post_assessment_report")
+        links_pa = (  # the enterprise's 确认 page, the institution's task list
+            _link(pa_stage.link_for_review, stub, f"/post-assessment/{LINK}/report")
+            if pa_stage
+            else f"/post-assessment/{LINK}/report",
+            _link(pa_stage.owner_link, stub, "/institution/") if pa_stage else "/institution/",
         )
     pw_hash = generate_password_hash(
         DEMO_PASSWORD,
@@ -1238,27 +1849,42 @@ def generate(
         ],
         pd_rows,
     )
+    pd_done = {row[1]: (row[10], row[13], row[6]) for row in pd_rows if row[15] == "done"}  # level, when, by whom
     del pd_rows
     providers, product_rows = _write_products(w, conn, rng, now, products, towns)
     t0 = time.perf_counter()
+    ctx = {"pw_hash": pw_hash, "provider_role": roles[R.PROVIDER], "actor_of": actor_of}
     subjects, tally = _write_signings(
-        w,
-        conn,
-        srng,
-        now,
-        done,
-        plans,
-        orgs,
-        towns,
-        user_id0,
-        providers,
-        product_rows,
-        {"pw_hash": pw_hash, "provider_role": roles[R.PROVIDER], "actor_of": actor_of},
+        w, conn, srng, now, done, plans, orgs, towns, user_id0, providers, product_rows, ctx
     )
     del product_rows
     for what, counts in tally.items():
         echo(f"  {what}: {', '.join(f'{k} {n:,}' for k, n in sorted(counts.items())) or 'none'}")
     echo(f"signings of {len(done):,} 已备案 projects: {_ms(t0)}")
+    # --- 项目实施: 改造中, 事后评估, 改造完成 (a random stream of their own: the rows above do not depend on them)
+    t0 = time.perf_counter()
+    irng = random.Random(f"{seed}:implementation")
+    isubjects, tasks, tally = _write_implementation(
+        w,
+        conn,
+        irng,
+        now,
+        ctx["signed"],
+        {
+            "enabled": implementation,
+            "seed": seed,
+            "pd": pd_done,
+            "provider_user": ctx["provider_user"],
+            "provider_names": {p[0]: p[2] for p in providers},
+            "user_id0": user_id0,
+            "pw_hash": pw_hash,
+            "institution_role": roles[R.INSTITUTION],
+        },
+    )
+    del pd_done
+    for what, counts in tally.items():
+        echo(f"  {what}: {', '.join(f'{k} {n:,}' for k, n in sorted(counts.items())) or 'none'}")
+    echo(f"implementation (改造中, 事后评估, 改造完成) of {len(ctx['signed']):,} 已签约 projects: {_ms(t0)}")
 
     # --- notifications ---------------------------------------------------------------------------------
     t0n = time.perf_counter()
@@ -1279,7 +1905,7 @@ def generate(
     def history_notes(r, subject, title, review_link, owner_link, entries, events, pool_of, actors, owner, chain_):
         """What the engine wrote along one record's history: a 待办 to every reviewer of every step it entered
         (closed when it left), the overdue reminders, and an 审核通知 to the submitter for every outcome.
-        `subject`: (type, id); `chain_`: (deadline, labels) of its steps."""
+        `subject`: (type, id); `chain_`: (deadline, labels) of its steps; `owner`: the submitter (or a list)."""
         limit, step_labels = chain_
         for step, entered, left in entries:
             pool = pool_of(step)
@@ -1304,7 +1930,8 @@ def generate(
             outcome = T[action].replace("\x02", step_labels[step]).replace("\x04", opinion or "")
             text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
             created = when + dt.timedelta(milliseconds=r.randint(5, 900))
-            add(note(owner, "review", text_[:500], owner_link, read_p(created, 0.92, r), created, r=r))
+            for uid in owner if isinstance(owner, list) else (owner,):
+                add(note(uid, "review", text_[:500], owner_link, read_p(created, 0.92, r), created, r=r))
 
     for f in fl:
         if not f["entries"]:
@@ -1324,29 +1951,42 @@ def generate(
             (deadline, labels),
         )
     # the signing chapter's records: 预奖补申请 (镇街, 市工信) and the pages handed to a 行业型服务商
+    # and the implementation chapter's: the 事后评估 report the enterprise 确认s, the pages of 改造中 and 改造完成
+    pa_deadline = {s.key: s.deadline_days * DAY for s in chain("post_assessment_report")}
     kinds = {  # title; (the reviewer's link, the owner's link) and the ids they take; (deadlines, step labels)
         "pre_subsidy": (T["ps_title"], links_ps, ("id", "host_id"), (ps_deadline, ps_labels)),
         "assist": (T["as_title"], links_as, ("host_id", "host_id"), (as_deadline, as_labels)),
+        "post_assessment_report": (T["pa_title"], links_pa, ("id", "id"), (pa_deadline, pa_labels)),
+        "assist_implementation": (T["im_as_title"], links_im, ("host_id", "host_id"), (as_deadline, as_labels)),
+        "assist_completion": (T["cp_as_title"], links_cp, ("host_id", "host_id"), (as_deadline, as_labels)),
     }
-    for sub in subjects:
-        title, links, keys, chain_ = kinds[sub["type"]]
-        links = [link.replace(LINK, str(sub[key])) for link, key in zip(links, keys)]
-        tid = towns[orgs[sub["org"]][3]].id
-        history_notes(
-            srng,
-            (sub["type"], sub["id"]),
-            title.replace("\x00", sub["name"]),
-            *links,
-            sub["entries"],
-            sub["events"],
-            lambda step, sub=sub, tid=tid: (
-                sub["pool"] or (reviewers["town"][tid] if step == "town" else reviewers[step])
-            ),
-            sub["actors"],
-            user_id0 + sub["org"],
-            chain_,
-        )
-    del subjects
+    for r_, subs in ((srng, subjects), (irng, isubjects)):
+        for sub in subs:
+            title, links, keys, chain_ = kinds[sub.get("kind", sub["type"])]
+            links = [link.replace(LINK, str(sub[key])) for link, key in zip(links, keys)]
+            tid = towns[orgs[sub["org"]][3]].id
+            history_notes(
+                r_,
+                (sub["type"], sub["id"]),
+                title.replace("\x00", sub["name"]),
+                *links,
+                sub["entries"],
+                sub["events"],
+                lambda step, sub=sub, tid=tid: (
+                    sub["pool"] or (reviewers["town"][tid] if step == "town" else reviewers[step])
+                ),
+                sub["actors"],
+                sub.get("owner", user_id0 + sub["org"]),
+                chain_,
+            )
+    del subjects, isubjects
+    # the institution's 待办 when a 事后评估 is assigned to it (not a step's: the engine gives it no subject)
+    for uids, name, when, read in tasks:
+        text_ = T["pa_task"].replace("\x00", name)
+        created = when + dt.timedelta(milliseconds=irng.randint(5, 900))
+        for uid in uids:
+            add(note(uid, "todo", text_, links_pa[1], irng.random() < read, created, r=irng))
+    del tasks
     implied = len(notes)
     # 留言板 traffic makes up the rest: a message to every 市工信 user, the reply to the enterprise
     messages = []
@@ -1369,11 +2009,12 @@ def generate(
         answered = now - dt.timedelta(seconds=rng.uniform(3600, 300 * DAY))
         messages.append((orgs[e][0], primary["city"], True, rng.choice(REPLIES), answered, True, True))
         notes.append(note(user_id0 + e, "todo", T["replied"], "/messages/", read_p(answered, 0.9), answered, False))
-    # trimming (sizes below what the histories imply): drop read notes of non-demo users first
+    # trimming (sizes below what the histories imply): drop read notes of non-demo users first, and open to-dos
+    # (what queues and workbenches show) last
     if len(notes) > notifications:
         demo_ids = {primary["third_party"], primary["city"]} | set(primary["town"].values())
         drop = len(notes) - notifications
-        keys = [(n[0] in demo_ids, not n[4], rng.random()) for n in notes]
+        keys = [(n[0] in demo_ids, n[8] is not None and n[11] is None, not n[4], rng.random()) for n in notes]
         gone = set(sorted(range(len(notes)), key=keys.__getitem__)[:drop])
         notes = [n for k, n in enumerate(notes) if k not in gone]
     notes.sort(key=lambda n: n[5])  # ids grow with time, as in production
@@ -1438,7 +2079,16 @@ def generate(
         "zs_signing_product",
         "zs_assist_request",
         "zs_implementation",
+        "zs_implementation_indicator",
         "zs_pre_subsidy",
+        "zs_post_assessment",
+        "zs_completion",
+        "zs_completion_indicator",
+        "zs_provider_rating",
+        "zs_invoice",
+        "zs_invoice_line",
+        "zs_payment_voucher",
+        "zs_warehousing",
         "zs_notification",
         "zs_review_reminder",
         "zs_message",
