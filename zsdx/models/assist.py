@@ -31,3 +31,14 @@ class AssistRequest(ReviewableMixin, Model):
         Index("ix_zs_assist_request_queue", "status", "current_step", "submitted_at", "id"),  # the mixin's
         UniqueConstraint("host_type", "host_id", name="uq_zs_assist_request_host"),
     )
+
+
+def assist_relationship(host_type, host_class):
+    """The `assist` relationship of a host model: its one AssistRequest of `host_type` (read-only)."""
+    return relationship(
+        AssistRequest,
+        primaryjoin=f"and_(AssistRequest.host_type == '{host_type}', "
+        f"foreign(AssistRequest.host_id) == {host_class}.id)",
+        uselist=False,
+        viewonly=True,
+    )

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from .accounts import Organisation
-from .assist import AssistRequest
+from .assist import assist_relationship
 from .base import now
 from .content import StoredFile
 from .filing import Project
@@ -59,13 +59,7 @@ class Implementation(Model):
     indicators = relationship(
         "ImplementationIndicator", back_populates="implementation", order_by="ImplementationIndicator.id"
     )
-    assist = relationship(
-        AssistRequest,
-        primaryjoin="and_(AssistRequest.host_type == 'implementation', "
-        "foreign(AssistRequest.host_id) == Implementation.id)",
-        uselist=False,
-        viewonly=True,
-    )
+    assist = assist_relationship("implementation", "Implementation")
 
     @property
     def display_name(self):
@@ -150,12 +144,7 @@ class Completion(Model):
     results = relationship("CompletionIndicator", back_populates="completion", order_by="CompletionIndicator.id")
     ratings = relationship("ProviderRating", back_populates="completion", order_by="ProviderRating.id")
     invoices = relationship("Invoice", back_populates="completion", order_by="Invoice.position, Invoice.id")
-    assist = relationship(
-        AssistRequest,
-        primaryjoin="and_(AssistRequest.host_type == 'completion', foreign(AssistRequest.host_id) == Completion.id)",
-        uselist=False,
-        viewonly=True,
-    )
+    assist = assist_relationship("completion", "Completion")
 
     @property
     def display_name(self):

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from .accounts import Organisation
-from .assist import AssistRequest
+from .assist import assist_relationship
 from .base import now
 from .catalog import Product
 from .content import StoredFile
@@ -67,12 +67,7 @@ class Signing(Model):
     products = relationship(
         "SigningProduct", back_populates="signing", order_by="SigningProduct.position, SigningProduct.id"
     )
-    assist = relationship(
-        AssistRequest,
-        primaryjoin="and_(AssistRequest.host_type == 'signing', foreign(AssistRequest.host_id) == Signing.id)",
-        uselist=False,
-        viewonly=True,
-    )
+    assist = assist_relationship("signing", "Signing")
     pre_subsidy = relationship("PreSubsidy", back_populates="signing", uselist=False)
 
     @property
