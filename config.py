@@ -150,6 +150,21 @@ REVIEW_CHAINS = {
         {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5, "allow_reject": True},
         {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5, "allow_reject": True},
     ],
+    # 项目入库 (manual 09, SPEC §3.8): only inside a 申报窗口; 市工信 assigns the 验收专家, every one must agree
+    "warehousing": {
+        "steps": [
+            {"key": "town", "role": "镇街", "scope": "town", "deadline_days": 5},
+            {
+                "key": "expert",
+                "role": "专家",
+                "scope": "assigned",
+                "deadline_days": 10,
+                "guards": ["experts_assigned"],
+            },
+            {"key": "city", "role": "市工信", "scope": "city", "deadline_days": 5, "label": "city_recheck"},
+        ],
+        "submit_guards": ["window_open"],
+    },
 }
 # How often the reminder job runs (rq cron), in seconds.
 REMINDER_INTERVAL_SECONDS = _env_int("REMINDER_INTERVAL_SECONDS", 3600)
@@ -158,3 +173,8 @@ PRE_DIAGNOSIS_DEADLINE_DAYS = 30
 # Days within which the post-assessment should be done (是否逾期 of 事后评估), counted from the later of 改造中's
 # submission (which opens it) and the signing's planned 改造实施结束时间: it assesses the finished transformation.
 POST_ASSESSMENT_DEADLINE_DAYS = 30
+
+# 项目入库 subsidy (SPEC §3.8, 中工信规字〔2024〕5号): the most paid (万元) by the 改造后 digital level reached, as
+# confirmed by the 事后评估 of an institution; never more than the contracts' 纳入资金奖补项目金额; below 二级
+# (or with no institution's level) nothing.
+WAREHOUSING_SUBSIDY_CAPS = {2: "30", 3: "60", 4: "100"}

@@ -477,7 +477,14 @@ def submit_completion(completion, actor, today=None):
             raise WorkflowError(_("This record has already been handled by someone else"))
         assist.confirm(completion.assist)
         if not db.session.query(Warehousing.id).filter_by(project_id=completion.project_id).first():
-            db.session.add(Warehousing(project_id=completion.project_id, organisation_id=completion.organisation_id))
+            db.session.add(
+                Warehousing(
+                    project_id=completion.project_id,
+                    organisation_id=completion.organisation_id,
+                    town_id=completion.town_id,
+                    project_name=completion.project_name,
+                )
+            )
     db.session.expire(completion)
 
 

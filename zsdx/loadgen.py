@@ -1275,7 +1275,7 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
             + (s["level_before"], level if confirmed_at else None, *evidence_files, submitted, created, updated)
         )
         if complete:  # 项目入库, opened by the submission
-            rows["zs_warehousing"].append((next(ids["zs_warehousing"]), pid, org_id, "pending", submitted))
+            rows["zs_warehousing"].append((next(ids["zs_warehousing"]), pid, org_id, "draft", submitted, 0))
         if assist:
             assist_request("completion", cid, s, assist, submitted)
 
@@ -1332,7 +1332,11 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
         ["id", "invoice_id", "position", "paid_on", "amount", "file_id"],
         rows["zs_payment_voucher"],
     )
-    w.write("zs_warehousing", ["id", "project_id", "organisation_id", "status", "created_at"], rows["zs_warehousing"])
+    w.write(
+        "zs_warehousing",
+        ["id", "project_id", "organisation_id", "status", "created_at", "version"],
+        rows["zs_warehousing"],
+    )
     ra_id0 = _next_id(conn, "zs_review_action")
     w.write(
         "zs_review_action",

@@ -24,8 +24,6 @@ from .implementation import (
     PaymentVoucher,
     PostAssessment,
     ProviderRating,
-    Warehousing,
-    WarehousingStatus,
 )
 from .infochange import InfoChangeAttachment, InfoChangeRequest
 from .reference import Industry, ProductCategory, RegistryEntry, Town
@@ -47,6 +45,7 @@ from .signing import (
     SigningStatus,
     pre_subsidy_contract,
 )
+from .warehousing import Warehousing, WarehousingFile
 
 __all__ = [
     "DIMENSIONS",
@@ -102,7 +101,7 @@ __all__ = [
     "SubmissionWindow",
     "Town",
     "Warehousing",
-    "WarehousingStatus",
+    "WarehousingFile",
     "ZsdxUser",
     "now",
     "pre_subsidy_contract",

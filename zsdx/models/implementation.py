@@ -1,5 +1,5 @@
 """项目实施 (manual 05, 06, 08; SPEC §3.5–3.7): 改造中 with its eight 维度指标, the 事后评估 by an institution, and
-改造完成 with its results, provider ratings, evidence and structured invoices; the 项目入库 record it creates.
+改造完成 with its results, provider ratings, evidence and structured invoices (项目入库: models/warehousing.py).
 
 Invoice money is in 元 with 2 decimals, stored exactly as Numeric(14, 2) (never float).
 """
@@ -232,19 +232,3 @@ class PaymentVoucher(Model):
     amount = Column(YUAN)  # 付款金额（元）
     file_id = Column(Integer, ForeignKey("zs_file.id"), nullable=True)
     file = relationship(StoredFile)
-
-
-class WarehousingStatus:
-    PENDING = "pending"  # 待提交
-
-
-class Warehousing(Model):
-    """项目入库, created when 改造完成 is submitted (filled by the warehousing issue)."""
-
-    __tablename__ = "zs_warehousing"
-    id = Column(Integer, primary_key=True)
-    project_id = Column(Integer, ForeignKey("zs_project.id"), nullable=False, unique=True)
-    project = relationship(Project, back_populates="warehousing")
-    organisation_id = Column(Integer, ForeignKey("zs_organisation.id"), nullable=False, index=True)
-    status = Column(String(16), nullable=False, default=WarehousingStatus.PENDING, index=True)
-    created_at = Column(DateTime, nullable=False, default=now)

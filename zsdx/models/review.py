@@ -109,6 +109,11 @@ class SubmissionWindow(Model):
     opens_at = Column(DateTime, nullable=False)
     closes_at = Column(DateTime, nullable=False)
     created_at = Column(DateTime, nullable=False, default=now)
+    # 首页 公告 of the window (manual 09: "请密切关注系统公告通知，开放时间将另行告知"), kept in step with it
+    notice = Column(Text, nullable=True)
+    announcement_id = Column(
+        Integer, ForeignKey("zs_announcement.id", name="fk_submission_window_announcement"), nullable=True
+    )
     __table_args__ = (Index("ix_submission_window_chain", "chain_name", "opens_at"),)
 
     def __repr__(self):
