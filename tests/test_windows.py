@@ -67,6 +67,39 @@ def test_city_lists_adds_and_is_told_about_a_bad_period(app, factory):
         assert db.session.query(SubmissionWindow).filter_by(name="备案窗口").count() == 1
 
 
+def test_a_window_publishes_its_announcement_on_the_home_page(app, factory):
+    """Manual 09: the 项目入库 period is announced on 首页; the 公告 follows the window and goes with it."""
+    cc = client_for(app, factory.user("市工信"))
+    token = csrf_from(cc.get(f"{URL}/add").get_data(as_text=True))
+    data = {
+        "csrf_token": token,
+        "name": "2026年第一批入库",
+        "chain_name": "warehousing",
+        "opens_at": "2026-12-01 09:00:00",
+        "closes_at": "2026-12-20 17:30:00",
+        "notice": "请各企业在开放时段内提交项目入库申请。",
+    }
+    assert cc.post(f"{URL}/add", data=data).status_code == 302
+    home = client_for(app, factory.enterprise_user()).get("/").get_data(as_text=True)
+    assert "项目入库开放时段：2026-12-01 09:00 至 2026-12-20 17:30" in home
+    with app.app_context():
+        window = db.session.query(SubmissionWindow).filter_by(name="2026年第一批入库").one()
+        pk, announcement = window.id, window.announcement_id
+    # a longer period rewrites the same announcement
+    resp = cc.post(f"{URL}/edit/{pk}", data={**data, "closes_at": "2026-12-31 17:30:00"})
+    assert resp.status_code == 302
+    home = client_for(app, factory.enterprise_user()).get("/").get_data(as_text=True)
+    assert "至 2026-12-31 17:30" in home and "至 2026-12-20 17:30" not in home
+    with app.app_context():
+        assert db.session.get(SubmissionWindow, pk).announcement_id == announcement
+    # an overlong text is refused next to the field and nothing changes
+    resp = cc.post(f"{URL}/edit/{pk}", data={**data, "notice": "长" * 5001}, follow_redirects=True)
+    assert "字数不超过5000字" in resp.get_data(as_text=True)
+    # emptying the text withdraws it
+    assert cc.post(f"{URL}/edit/{pk}", data={**data, "notice": ""}).status_code == 302
+    assert "项目入库开放时段" not in client_for(app, factory.enterprise_user()).get("/").get_data(as_text=True)
+
+
 def test_actions_and_downloads_respect_the_row_filter(app, factory):
     mine = _window(app, "filing", "可见窗口")
     hidden = _window(app, "info_change", "不可见窗口")
