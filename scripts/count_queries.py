@@ -55,10 +55,12 @@ VARIANTS = {
         "?group=diagnosis&tab=pre_diagnosis",
         "?group=diagnosis&tab=post_assessment",
         "?tab=completed",
+        "?tab=warehousing",
         "?panel=review",
         "?group=projects&tab=implementing",
     ],
     "/notifications/": ["?kind=todo"],
+    "/dossier/": ["?reached=warehoused", "?q=%E9%A1%B9%E7%9B%AE&town=1&page=2"],
 }
 PERMISSION_CHECK = re.compile(r"\bEXISTS\b.*\bab_permission_view\b", re.S | re.I)
 
@@ -198,6 +200,7 @@ def make_demo_records(app, enterprise_phone="13800000001"):
             "signing_pending": pending,
             **implementations,
             **_completions(org, ent.id, signing, pending),
+            **_warehousings(org, ent.id, signing, pending),
             "diagnosis": diagnosis,
             "post_assessment": post_assessment,
         }
@@ -252,6 +255,55 @@ COMPLETION_PAGES = {
     "CompletionView.change": "completion_submitted",
     "CompletionView.assist": "completion_assisted",
 }
+
+
+# 项目入库 pages → the demo record they are measured on (make_demo_records)
+WAREHOUSING_PAGES = {
+    "WarehousingView.edit": "warehousing",
+    "WarehousingView.preview": "warehousing",
+    "WarehousingView.detail": "warehousing_review",
+}
+
+
+def _warehousings(org, user_id, signing, other_signing):
+    """项目入库 records pre-filled with the demo projects (zsdx.warehousing): a draft with its 佐证材料 on the 已签约
+    demo project (inside an open 申报窗口), and one waiting at the 镇街 step on the other."""
+    import datetime as dt
+
+    from zsdx.extensions import db
+    from zsdx.models import Signing, StoredFile, SubmissionWindow, Warehousing, WarehousingFile
+
+    now = dt.datetime.now()
+    pdf = StoredFile(
+        sha256="3" * 64, original_name="项目合同.pdf", mime="application/pdf", size=1, uploaded_by_id=user_id
+    )
+    db.session.add(pdf)
+    records = []
+    for s_id, status in ((signing, "draft"), (other_signing, "reviewing")):
+        s = db.session.get(Signing, s_id)
+        record = Warehousing(
+            project_id=s.project_id,
+            organisation_id=org.id,
+            town_id=s.town_id,
+            project_name="示例项目入库",
+            status=status,
+            current_step="town" if status == "reviewing" else None,
+            submitted_at=now if status == "reviewing" else None,
+            step_entered_at=now if status == "reviewing" else None,
+        )
+        db.session.add(record)
+        records.append(record)
+    db.session.flush()
+    for record in records:
+        for kind in ("contract", "invoice", "payment"):
+            db.session.add(WarehousingFile(warehousing_id=record.id, kind=kind, file_id=pdf.id))
+    db.session.add(
+        SubmissionWindow(
+            chain_name="warehousing", name="示例入库窗口", opens_at=now, closes_at=now + dt.timedelta(days=30)
+        )
+    )
+    db.session.commit()
+    return {"warehousing": records[0].id, "warehousing_review": records[1].id}
 
 
 def _completions(org, user_id, signing, other_signing, provider_phone="13800000002"):
@@ -629,6 +681,8 @@ def page_urls(app, records=None):
                 args = {"pk": records[key or "implementation"]}
             elif rule.endpoint in COMPLETION_PAGES and COMPLETION_PAGES[rule.endpoint] in records:
                 args = {"pk": records[COMPLETION_PAGES[rule.endpoint]]}
+            elif rule.endpoint in WAREHOUSING_PAGES and WAREHOUSING_PAGES[rule.endpoint] in records:
+                args = {"pk": records[WAREHOUSING_PAGES[rule.endpoint]]}
             if args:
                 urls.append(rule.build(args, append_unknown=False)[1])
                 if rule.endpoint in ("SigningView.edit", "SigningView.change"):
@@ -637,6 +691,8 @@ def page_urls(app, records=None):
                     urls.extend([urls[-1] + "?page=2", urls[-1] + "?page=3"])  # the three pages
             if rule.endpoint == "ReviewQueueView.detail" and "pre_subsidy" in records:
                 urls.append(rule.build({"subject": "pre_subsidy", "pk": records["pre_subsidy"]})[1])
+            if rule.endpoint == "ReviewQueueView.detail" and "warehousing_review" in records:
+                urls.append(rule.build({"subject": "warehousing", "pk": records["warehousing_review"]})[1])
     # the institution reports' pages (their endpoint name, `report`, is skipped above with the file routes)
     for endpoint, key in (("DiagnosisView.report", "diagnosis"), ("PostAssessmentView.report", "post_assessment")):
         if records.get(key):

@@ -62,6 +62,8 @@ FILING_READERS = {ENT, TOWN, THIRD, EXPERT, CITY, ADMIN}
 FILING_ROWS = {"ent_a", "town_a", "third", "city", "admin"}
 # tenant A's 改造完成 (town A, its page 1 with prov_a): the owner, the provider asked, town A, 市工信, Admin
 COMPLETION_ROWS = {"ent_a", "prov_a", "town_a", "city", "admin"}
+# tenant A's 项目入库 at the 验收专家 step (town A, assigned to expert_a): the owner, town A, expert_a, 市工信, Admin
+WAREHOUSING_ROWS = {"ent_a", "town_a", "expert_a", "city", "admin"}
 
 TABLE = {
     # --- public pages ---
@@ -156,6 +158,16 @@ TABLE = {
         REVIEWERS | {ENT, PROV, ADMIN}, rows=COMPLETION_ROWS, args={"pk": "@completion_voucher"}
     ),
     "CompletionView.ratings": E({ENT, CITY, ADMIN}),
+    # 项目入库: A's draft ("@warehousing", the owner's alone) and A's record at the 验收专家 step assigned to
+    # expert_a ("@warehousing_review", town A): the owner edits a draft; the chain's reviewers read the other
+    "WarehousingView.index": E({ENT, ADMIN}, ok=302),
+    "WarehousingView.edit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@warehousing"}),
+    "WarehousingView.preview": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@warehousing"}),
+    "WarehousingView.submit": E({ENT, ADMIN}, rows={"ent_a"}, args={"pk": "@warehousing"}, post=True),
+    "WarehousingView.detail": E(REVIEWERS | {ENT, ADMIN}, rows=WAREHOUSING_ROWS, args={"pk": "@warehousing_review"}),
+    "WarehousingView.file": E(
+        REVIEWERS | {ENT, ADMIN}, rows=WAREHOUSING_ROWS, args={"pk": "@warehousing_review", "kind": "contract"}
+    ),
     "InfoChangeView.form": E({ENT, PROV, ADMIN}, ok=(200, 404)),  # 404: a user without an organisation
     "InfoChangeView.attachment": E(
         {ENT, PROV, ADMIN}, rows={"ent_a"}, args={"pk": "@info_change", "att": "@attachment"}

@@ -162,6 +162,7 @@ def build_world(app, factory):
         bucket["implementation"] = _implementations(app, e, prov[side], signed["signing"], product)
         bucket["post_assessment"] = _post_assessments(app, e, inst[side], (signed, pending))
         bucket["completion"] = _completions(app, factory, e, prov[side])
+        bucket["warehousing"] = _warehousings(app, bucket["completion"][1])
         bucket["org"] = [e["org_id"], prov[side]["org_id"], inst[side]["org_id"]]
         bucket["user"] = [e["id"], prov[side]["id"], inst[side]["id"]]
     with app.app_context():
@@ -271,6 +272,36 @@ def _completions(app, factory, ent, prov):
         )
         db.session.commit()
         return [*records, assisted.id]
+
+
+def _warehousings(app, completion_id):
+    """The 项目入库 draft of a tenant's submitted 改造完成 (pre-filled with its project), and an open 申报窗口 so
+    that its page offers the form."""
+    from zsdx.extensions import db
+    from zsdx.models import Completion, SubmissionWindow, Warehousing
+
+    with app.app_context():
+        now = dt.datetime.now()
+        c = db.session.get(Completion, completion_id)
+        record = db.session.query(Warehousing).filter_by(project_id=c.project_id).one_or_none()
+        if record is None:
+            record = Warehousing(
+                project_id=c.project_id,
+                organisation_id=c.organisation_id,
+                town_id=c.town_id,
+                project_name=c.project_name,
+            )
+            db.session.add(record)
+        db.session.add(
+            SubmissionWindow(
+                chain_name="warehousing",
+                name="模糊测试入库窗口",
+                opens_at=now - dt.timedelta(hours=1),
+                closes_at=now + dt.timedelta(days=30),
+            )
+        )
+        db.session.commit()
+        return [record.id]
 
 
 def _implementations(app, ent, provider, signing_id, product):
@@ -412,6 +443,8 @@ def _fill(app, rule, world, endpoint):
         return urls if args == {"pk"} else []
     elif view == "ImplementationView":
         pks = world.own["implementation"] + world.foreign["implementation"][:1]
+    elif view == "WarehousingView":
+        pks = world.own["warehousing"] + world.foreign["warehousing"][:1]
     else:
         return []  # assessments, diagnoses, announcements: found as links on the pages above
     urls = []
@@ -729,6 +762,8 @@ DRAFT_WRITES = {
         "zs_file",
     },
     "/completion/<n>/assist": {"zs_completion_indicator", "zs_file"},
+    # 项目入库 (zsdx/views/warehousing.py): the copy's valid fields and the uploaded 佐证材料 are kept
+    "/warehousing/<n>/edit": {"zs_warehousing", "zs_warehousing_file", "zs_file"},
 }
 
 

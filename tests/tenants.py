@@ -96,6 +96,7 @@ class Tenants:
                 "filings": db.session.query(Filing).filter_by(organisation_id=self.ids["org"]).count(),
                 "implementations": _implementation_state(self.ids),
                 "completions": _completion_state(self.ids),
+                "warehousing": _warehousing_state(self.ids),
             }
 
     def api_headers(self, name):
@@ -229,7 +230,47 @@ def build_tenants(app):
     _implementations(app, world)
     _completions(app, world)
     _post_assessment(app, world)
+    _warehousing(app, world)
     return world
+
+
+def _warehousing(app, world):
+    """A's 项目入库 records (town A): a draft (the owner's alone) and one at the 验收专家 step assigned to expert_a,
+    with its 项目合同 (the stored file above)."""
+    from zsdx.models import ReviewAssignment, Warehousing, WarehousingFile
+
+    ent = world.users["ent_a"]
+    with app.app_context():
+        now = dt.datetime.now()
+        stored = db.session.query(StoredFile.id).filter_by(sha256="0" * 64).order_by(StoredFile.id).first()[0]
+        records = []
+        for status in ("draft", "reviewing"):
+            project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
+            record = Warehousing(
+                project=project,
+                organisation_id=ent["org_id"],
+                town_id=world.towns[0]["id"],
+                project_name="甲企业项目入库",
+                content={"project": {"project_name": "甲企业项目入库"}},
+                status=status,
+                current_step="expert" if status == "reviewing" else None,
+                submitted_at=now if status == "reviewing" else None,
+                step_entered_at=now if status == "reviewing" else None,
+            )
+            db.session.add_all([project, record])
+            records.append(record)
+        db.session.flush()
+        db.session.add(WarehousingFile(warehousing_id=records[1].id, kind="contract", file_id=stored))
+        db.session.add(
+            ReviewAssignment(
+                subject_type="warehousing",
+                subject_id=records[1].id,
+                step="expert",
+                user_id=world.users["expert_a"]["id"],
+            )
+        )
+        db.session.commit()
+        world.ids.update(warehousing=records[0].id, warehousing_review=records[1].id)
 
 
 def _signings(app, world):
@@ -376,6 +417,17 @@ def _completion_state(ids):
         )
     invoices = db.session.query(Invoice).filter_by(completion_id=ids["completion"]).order_by(Invoice.id).all()
     out.append([(i.number, [(x.amount, x.tax, x.total) for x in i.lines], len(i.vouchers)) for i in invoices])
+    return out
+
+
+def _warehousing_state(ids):
+    """A's 项目入库 records as an attack could change them."""
+    from zsdx.models import Warehousing
+
+    out = []
+    for pk in (ids["warehousing"], ids["warehousing_review"]):
+        w = db.session.get(Warehousing, pk)
+        out.append((w.status, w.current_step, w.version, w.content, sorted((f.kind, f.file_id) for f in w.files)))
     return out
 
 

@@ -89,6 +89,7 @@ def register_stages():
         presubsidy,
         signing,
         upcoming,
+        warehousing,
     )
 
 

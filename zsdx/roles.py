@@ -39,6 +39,7 @@ REVIEWER_VIEWS = COMMON_VIEWS + [
     ("SigningView", ["can_detail", "can_contract_file"]),
     ("ImplementationView", ["can_detail"]),
     ("CompletionView", COMPLETION_READ),
+    ("WarehousingView", ["can_detail", "can_file"]),  # 项目入库 read-only (rows by the chain's reviewers)
 ]
 REVIEWER_MENUS = ["Home", "Workbench", "Review"]
 
@@ -58,6 +59,7 @@ ROLES = {
             "ImplementationView",
             "CompletionView",
             "PostAssessmentView",
+            "WarehousingView",
         ],
         "menus": ["Home", "Workbench", "Assessment", "Products"],
     },
