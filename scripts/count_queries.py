@@ -60,6 +60,7 @@ VARIANTS = {
         "?group=projects&tab=implementing",
     ],
     "/notifications/": ["?kind=todo"],
+    "/dashboard/": ["?town=1"],  # 市工信's town filter (a 镇街 is held to its own town)
     "/dossier/": ["?reached=warehoused", "?q=%E9%A1%B9%E7%9B%AE&town=1&page=2"],
 }
 PERMISSION_CHECK = re.compile(r"\bEXISTS\b.*\bab_permission_view\b", re.S | re.I)

@@ -260,6 +260,9 @@ TABLE = {
     "ReviewQueueView.bulk": E(REVIEWERS | {ADMIN}, post=True),
     "FilingApi.get_list": E(FILING_READERS, skip="API: checked with JWTs below"),
     "FilingApi.get": E(FILING_READERS, rows=FILING_ROWS, args={"pk": "@filing"}, skip="API: checked with JWTs below"),
+    # --- 数据看板: 市工信 (the city) and 镇街 (its own town) ---
+    "DashboardView.index": E({TOWN, CITY, ADMIN}),
+    "DashboardView.export": E({TOWN, CITY, ADMIN}, args={"section": "towns"}),
     # --- 市工信 ---
     "DiagnosisAssignView.index": E({CITY, ADMIN}),
     "DiagnosisAssignView.assign": E(

@@ -85,7 +85,7 @@ ROLES = {
         ],
         "menus": ["Home", "Workbench", "InstitutionTasks"],
     },
-    TOWN: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
+    TOWN: {"views": REVIEWER_VIEWS + ["DashboardView"], "menus": REVIEWER_MENUS + ["Dashboard"]},  # 数据看板
     THIRD_PARTY: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     EXPERT: {"views": REVIEWER_VIEWS, "menus": REVIEWER_MENUS},
     CITY: {
@@ -99,9 +99,11 @@ ROLES = {
             "DiagnosisAssignView",
             ("DiagnosisView", ["can_report", "can_report_file"]),
             ("CompletionView", COMPLETION_READ + ["can_ratings"]),  # replaces the reviewers' entry (服务商评价)
+            "DashboardView",  # 数据看板 (the whole city)
             ("PostAssessmentView", ["can_report", "can_report_file"]),
         ],
         "menus": REVIEWER_MENUS
+        + ["Dashboard"]
         + ["Products", "ProductAdmin", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
     },
 }

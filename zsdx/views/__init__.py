@@ -20,6 +20,7 @@ def register_views(appbuilder):
     from .assessment import AssessmentView
     from .catalog import MyProductView, ProductAdminView, ProductView
     from .completion import CompletionView
+    from .dashboard import DashboardView
     from .diagnosis import DiagnosisView
     from .filing import FilingView
     from .implementation import ImplementationView
@@ -40,6 +41,7 @@ def register_views(appbuilder):
     appbuilder.add_view(MyProductView, "MyProducts", label=_l("My products"))
     appbuilder.add_view(ProductAdminView, "ProductAdmin", label=_l("Product administration"))
     appbuilder.add_view(ReviewQueueView, "Review", label=_l("Review workbench"))
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"))  # 数据看板: 市工信, 镇街
     appbuilder.add_view(InstitutionTaskView, "InstitutionTasks", label=_l("Diagnosis tasks"))
     appbuilder.add_view(DiagnosisAssignView, "DiagnosisAssign", label=_l("Assign institutions"))
     appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))

@@ -1,0 +1,345 @@
+"""数据看板 through the real stack: the figures of a known data set (in a town of this test alone), exact money
+sums, the 镇街's town (never another's, whatever the address says, in the page and in every .xlsx), who may
+open it, malformed query parameters, the statement bound and the vendored ECharts."""
+
+import datetime as dt
+import io
+import os
+import random
+import re
+import sys
+from decimal import Decimal
+
+import lxml.html
+import pytest
+from conftest import login
+from helpers import assert_denied, town_id
+from helpers_implementation import make_implementation
+from helpers_review import make_filing, make_town, new_client
+from helpers_signing import make_signing
+
+from zsdx.extensions import db
+from zsdx.models import (
+    Contract,
+    Filing,
+    PostAssessment,
+    PreDiagnosis,
+    PreSubsidy,
+    ReviewStatus,
+    Signing,
+    Warehousing,
+)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
+import count_queries as cq
+
+SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
+
+
+def _client(app, user):
+    c = new_client(app)
+    login(c, user)
+    return c
+
+
+def _build_town(app, factory, town, tag):
+    """In `town`: A (filed, signed with contracts 12.3456 + 0.0001, 预奖补 已审核, 改造中 submitted, 改造前 二级,
+    改造后 三级 confirmed, 已入库 with 10.0001 proposed), B (waiting at 镇街 for 10 days: overdue), C (a draft),
+    E (filed 40 days ago, never diagnosed: 事前诊断 overdue). Returns the ids and names."""
+    ent = factory.user("企业", org=factory.org("enterprise", town["code"]))
+    inst = factory.org("institution", town["code"], institution_type="comprehensive")
+    a = make_implementation(app, factory, ent, submitted=True, pre_level=2)
+    b = make_filing(
+        app, ent, step="town", project_name=f"{tag}逾期备案", entered=dt.datetime.now() - dt.timedelta(days=10)
+    )
+    c = make_filing(app, ent, step=None, project_name=f"{tag}草稿")
+    e = make_signing(app, ent)
+    now = dt.datetime.now()
+    with app.app_context():
+        db.session.get(Filing, a["filing"]).project_name = f"{tag}已入库项目"
+        contracts = [db.session.get(Contract, cid) for cid in a["contracts"]]
+        contracts[0].total_amount, contracts[0].subsidy_amount = Decimal("12.3456"), Decimal("10.0000")
+        contracts[1].total_amount, contracts[1].subsidy_amount = Decimal("0.0001"), Decimal("0.0001")
+        signing = db.session.get(Signing, a["signing"])
+        db.session.add(
+            PreSubsidy(
+                signing_id=signing.id,
+                organisation_id=ent["org_id"],
+                town_id=town["id"],
+                contracts=contracts,
+                status=ReviewStatus.DONE,
+                completed_at=now,
+            )
+        )
+        post = db.session.get(PostAssessment, a["post_assessment"])
+        post.institution_id, post.level, post.status, post.assessed_at = inst, 3, ReviewStatus.DONE, now
+        db.session.add(
+            Warehousing(
+                project_id=a["project"],
+                organisation_id=ent["org_id"],
+                town_id=town["id"],
+                project_name=f"{tag}已入库项目",
+                status=ReviewStatus.DONE,
+                level_after=3,
+                subsidy_cap=Decimal("10.0001"),
+                proposed_subsidy=Decimal("10.0001"),
+            )
+        )
+        filing_e = db.session.get(Filing, e["filing"])
+        filing_e.project_name = f"{tag}未诊断项目"
+        filing_e.completed_at = now - dt.timedelta(days=40)
+        db.session.commit()
+    return {"ent": ent, "a": a, "b": b, "c": c, "e": e}
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    from conftest import Factory
+
+    factory = Factory(app)
+    town = make_town(app)
+    data = _build_town(app, factory, town, f"看板{random.randint(0, 10**6)}")
+    city = factory.user("市工信")
+    reviewer = factory.user("镇街", town_code=town["code"])
+    return {"town": town, "data": data, "city": city, "reviewer": reviewer, "factory": factory}
+
+
+def _doc(resp):
+    assert resp.status_code == 200, resp.status_code
+    return lxml.html.fromstring(resp.get_data(as_text=True))
+
+
+def _table(doc, table_id):
+    return [
+        [c.text_content().strip() for c in tr.xpath("./td")] for tr in doc.xpath(f'//table[@id="{table_id}"]/tbody/tr')
+    ]
+
+
+def _stage_counts(doc):
+    return {
+        (tr.get("data-stage"), tr.xpath("./td")[1].text_content().strip()): int(tr.xpath("./td")[2].text_content())
+        for tr in doc.xpath('//table[@id="table-stages"]/tbody/tr[@data-stage]')
+    }
+
+
+def test_the_figures_of_a_known_town(app, world):
+    c = _client(app, world["city"])
+    doc = _doc(c.get(f"/dashboard/?town={world['town']['id']}"))
+    assert doc.xpath('//*[@id="dash-scope"]')[0].text_content().strip() == world["town"]["name"]
+    assert _stage_counts(doc) == {
+        ("filing", "待提交"): 1,
+        ("filing", "审核中（镇街审核）"): 1,
+        ("filing", "已备案"): 2,
+        ("pre_diagnosis", "待诊断"): 1,
+        ("pre_diagnosis", "已诊断"): 1,
+        ("signing", "待签约"): 1,
+        ("signing", "已签约"): 1,
+        ("pre_subsidy", "已审核"): 1,
+        ("implementation", "已提交"): 1,
+        ("post_assessment", "已评估"): 1,
+        ("completion", "待提交"): 1,
+        ("warehousing", "已入库"): 1,
+    }
+    # per town: only the chosen town, with 项目数 / 已备案 / 已签约 / 已入库 / 合同总金额
+    assert _table(doc, "table-towns") == [[world["town"]["name"], "4", "2", "1", "1", "12.3457"]]
+    industries = _table(doc, "table-industries")
+    assert sum(int(r[1]) for r in industries) == 4 and sum(int(r[3]) for r in industries) == 1
+    levels = {r[0]: (int(r[1]), int(r[2])) for r in _table(doc, "table-levels")}
+    assert levels == {"一级": (0, 0), "二级": (1, 0), "三级": (0, 1), "四级": (0, 0), "未评估": (1, 1)}
+    money = {r[0]: (r[1], r[2]) for r in _table(doc, "table-money")}
+    assert money["已签约合同数"] == ("2", "")
+    assert money["合同总金额"] == ("", "12.3457")  # 12.3456 + 0.0001, exact
+    assert money["纳入资金奖补项目金额"] == ("", "10.0001")
+    assert money["已审核预奖补申请"] == ("1", "10.0001")
+    assert money["已入库项目（拟奖补金额）"] == ("1", "10.0001")
+    overdue = {
+        tr.get("data-stage"): int(tr.xpath("./td")[1].text_content())
+        for tr in doc.xpath('//table[@id="table-overdue"]/tbody/tr')
+    }
+    assert overdue == {"filing": 1, "pre_diagnosis": 1, "pre_subsidy": 0, "post_assessment": 0, "warehousing": 0}
+    items = {
+        (tr.get("data-stage"), int(tr.get("data-id")))
+        for tr in doc.xpath('//table[@id="table-overdue-items"]/tbody/tr[@data-id]')
+    }
+    with app.app_context():
+        pre_e = db.session.query(PreDiagnosis.id).filter_by(project_id=world["data"]["e"]["project"]).scalar()
+    assert items == {("filing", world["data"]["b"]), ("pre_diagnosis", pre_e)}
+    links = doc.xpath('//table[@id="table-overdue-items"]//a[@class="zs-dash-open"]/@href')
+    assert f"/review/filing/{world['data']['b']}" in links
+    for href in links:  # every link opens for 市工信
+        assert c.get(href).status_code == 200, href
+    # the chart data carries the same figures (drawn by ECharts)
+    import json
+
+    data = json.loads(doc.xpath('//script[@id="zs-dashboard-data"]')[0].text)
+    assert data["money"]["series"][0]["data"][0] == "12.3457"
+    assert set(data) == set(SECTIONS)
+
+
+def test_sql_overdue_matches_the_stage_rules(app, world):
+    """The SQL of 事前诊断 / 事后评估 overdue (zsdx/dashboard.py) agrees with institution_reports.is_overdue, and
+    the chain stages' with workflow.is_overdue, record by record."""
+    from zsdx import dashboard, workflow
+    from zsdx import institution_reports as reports
+
+    town = world["town"]["id"]
+    with app.test_request_context("/"):
+        listed = {(i.stage, i.id) for i in dashboard.overdue_items(town, limit=None)}
+        expected = set()
+        for model, stage in ((PreDiagnosis, "pre_diagnosis"), (PostAssessment, "post_assessment")):
+            for record in db.session.query(model).filter_by(town_id=town):
+                if reports.is_overdue(record):
+                    expected.add((stage, record.id))
+        for model, stage in ((Filing, "filing"), (PreSubsidy, "pre_subsidy"), (Warehousing, "warehousing")):
+            for record in db.session.query(model).filter_by(town_id=town):
+                if workflow.is_overdue(record):
+                    expected.add((stage, record.id))
+        assert listed == expected and len(listed) == 2
+        # a post-assessment past its deadline appears, one before it does not
+        post = db.session.get(PostAssessment, world["data"]["a"]["post_assessment"])
+        post.status, post.assessed_at = ReviewStatus.DRAFT, None
+        post.created_at = dt.datetime.now() - dt.timedelta(days=45)
+        db.session.get(Signing, world["data"]["a"]["signing"]).end_date = dt.date.today() - dt.timedelta(days=40)
+        db.session.flush()
+        assert reports.is_overdue(post)
+        assert ("post_assessment", post.id) in {(i.stage, i.id) for i in dashboard.overdue_items(town, limit=None)}
+        db.session.get(Signing, world["data"]["a"]["signing"]).end_date = dt.date.today() - dt.timedelta(days=5)
+        db.session.flush()
+        assert not reports.is_overdue(post)
+        assert ("post_assessment", post.id) not in {(i.stage, i.id) for i in dashboard.overdue_items(town, limit=None)}
+        db.session.rollback()
+
+
+def test_the_town_reviewer_sees_its_town_as_the_city_does(app, world):
+    town = world["town"]["id"]
+    city = _doc(_client(app, world["city"]).get(f"/dashboard/?town={town}"))
+    own = _doc(_client(app, world["reviewer"]).get("/dashboard/"))
+    for table in ("table-stages", "table-towns", "table-industries", "table-levels", "table-money", "table-overdue"):
+        assert _table(own, table) == _table(city, table), table
+    assert not own.xpath('//form[@id="dash-filters"]')  # no town filter for a 镇街
+
+
+def _xlsx_rows(resp):
+    from openpyxl import load_workbook
+
+    assert resp.status_code == 200, resp.status_code
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    wb = load_workbook(io.BytesIO(resp.data), read_only=True)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_exports_are_exact_and_chinese(app, world):
+    c = _client(app, world["city"])
+    town = world["town"]["id"]
+    sheets = _xlsx_rows(c.get(f"/dashboard/export/towns.xlsx?town={town}"))
+    assert list(sheets) == ["按镇街"]
+    header, *rows = sheets["按镇街"]
+    assert header == ["所属镇街", "项目数", "已备案", "已签约", "已入库", "合同总金额（万元）"]
+    assert rows == [[world["town"]["name"], 4, 2, 1, 1, 12.3457]]
+    money = _xlsx_rows(c.get(f"/dashboard/export/money.xlsx?town={town}"))["合同与奖补"]
+    amounts = {r[0]: (r + [None] * 3)[2] for r in money[1:]}  # an empty trailing cell is not read back
+    assert amounts["合同总金额"] == 12.3457 and amounts["已入库项目（拟奖补金额）"] == 10.0001
+    overdue = _xlsx_rows(c.get(f"/dashboard/export/overdue.xlsx?town={town}"))
+    assert set(overdue) == {"各阶段逾期数", "逾期事项"}
+    assert len(overdue["逾期事项"]) == 3  # the header and both overdue items
+    for section in SECTIONS:
+        assert _xlsx_rows(c.get(f"/dashboard/export/{section}.xlsx?town={town}"))
+    assert c.get("/dashboard/export/nosuch.xlsx").status_code == 404
+
+
+def test_a_town_never_sees_another_town(app, world):
+    """镇街 of 小榄镇 (2010): no 石岐街道 (2001) row in the page or in any export, even when asking for it."""
+    factory = world["factory"]
+    tag = f"石岐泄漏{random.randint(0, 10**6)}"
+    _build_town(app, factory, {"code": "2001", "id": town_id(app, "2001")}, tag)
+    _build_town(app, factory, {"code": "2010", "id": town_id(app, "2010")}, f"小榄{random.randint(0, 10**6)}")
+    xiaolan = factory.user("镇街", town_code="2010")
+    shiqi = town_id(app, "2001")
+    c = _client(app, xiaolan)
+    plain = _doc(c.get("/dashboard/"))
+    for url in (f"/dashboard/?town={shiqi}", "/dashboard/", f"/dashboard/?town={shiqi}&town={shiqi}"):
+        html = c.get(url).get_data(as_text=True)
+        assert tag not in html and "石岐" not in html, url
+        doc = lxml.html.fromstring(html)
+        assert [r[0] for r in _table(doc, "table-towns")] == ["小榄镇"]
+        assert _table(doc, "table-stages") == _table(plain, "table-stages")
+        assert _table(doc, "table-money") == _table(plain, "table-money")
+    for section in SECTIONS:
+        for url in (f"/dashboard/export/{section}.xlsx?town={shiqi}", f"/dashboard/export/{section}.xlsx"):
+            for title, rows in _xlsx_rows(c.get(url)).items():
+                for row in rows:
+                    text = " ".join("" if v is None else str(v) for v in row)
+                    assert tag not in text and "石岐" not in text, (url, title, row)
+    # the city sees 石岐's project in its overdue list
+    city = _client(app, world["city"]).get(f"/dashboard/?town={shiqi}").get_data(as_text=True)
+    assert tag in city
+
+
+@pytest.mark.parametrize("role", ["企业", "服务商", "专家", "第三方", "评估机构"])
+def test_other_roles_are_refused(app, world, role):
+    user = world["factory"].enterprise_user() if role == "企业" else world["factory"].user(role)
+    c = _client(app, user)
+    for url in ("/dashboard/", "/dashboard/export/towns.xlsx"):
+        assert_denied(c.get(url), url)
+
+
+def test_anonymous_is_sent_to_login(app):
+    resp = new_client(app).get("/dashboard/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+GARBAGE = [
+    "town=" + "9" * 40,
+    "town=NaN",
+    "town=inf",
+    "town=-1",
+    "town=0",
+    "town=1.5",
+    "town=abc",
+    "town=%00",
+    "town=2147483648",
+    "town=99999999",
+    "town=",
+    "town=1&town=2",
+    "nosuch=%F0%9F%98%80",
+]
+
+
+@pytest.mark.parametrize("who", ["city", "reviewer"])
+def test_garbage_parameters_never_crash(app, world, who):
+    c = _client(app, world[who])
+    for query in GARBAGE:
+        for path in ("/dashboard/", "/dashboard/export/stages.xlsx", "/dashboard/export/%00.xlsx"):
+            resp = c.get(f"{path}?{query}")
+            assert resp.status_code < 500, (path, query, resp.status_code)
+    resp = c.get("/dashboard/?town=99999999")
+    assert resp.status_code == (302 if who == "city" else 200)
+
+
+def test_within_the_statement_bound(app, world):
+    with app.app_context():
+        counter = cq.StatementCounter(db.engine)
+    try:
+        for user, url in (
+            (world["city"], "/dashboard/"),
+            (world["city"], f"/dashboard/?town={world['town']['id']}"),
+            (world["reviewer"], "/dashboard/"),
+        ):
+            c = _client(app, user)
+            c.get("/")
+            status, n, _exists, _perm = cq.measure(c, counter, url)
+            assert status == 200 and n <= 10, (url, n)
+    finally:
+        counter.close()
+
+
+def test_echarts_is_served_by_the_app(app, world):
+    c = _client(app, world["city"])
+    html = c.get("/dashboard/").get_data(as_text=True)
+    assert "/static/vendor/echarts/echarts.min.js" in html
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html), "an external URL on the page"
+    for path in ("/static/vendor/echarts/echarts.min.js", "/static/zsdx/dashboard.js"):
+        resp = c.get(path)
+        assert resp.status_code == 200, path
+        resp.close()
+    assert os.path.exists(os.path.join(app.static_folder, "vendor", "echarts", "LICENSE"))

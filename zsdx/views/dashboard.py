@@ -1,0 +1,256 @@
+"""数据看板 of 市工信 (the whole city, or one town chosen in the filter) and 镇街 (its own town only, whatever
+the address says): six sections, each a chart (ECharts, served from the app's own static folder), its table
+(the page works without JavaScript) and an 【导出（.xlsx）】 link. The figures come from zsdx/dashboard.py
+(four aggregate statements); nothing here loads a record.
+
+`xlsx_download` writes any list as a streamed .xlsx (openpyxl write-only into a spooled temporary file,
+sent in chunks): other exports may use it.
+"""
+
+import datetime as dt
+import tempfile
+from decimal import Decimal
+
+from flask import abort, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+
+from .. import dashboard as D
+from .. import roles as R
+from ..guards import id_arg
+from ..stages import STAGES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
+
+
+# --- .xlsx ---------------------------------------------------------------------------------------------------
+def _cell_text(value):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def xlsx_download(name, sheets):
+    """A .xlsx attachment `name` (without the extension, a time stamp is added) of `sheets`:
+    [(title, headers, rows)], a row a list of values; a Decimal is written as the exact number with 4
+    places (万元), text is cleaned of the control characters a worksheet refuses."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(_cell_text(str(title))[:31])
+        ws.append([str(h) for h in headers])
+        for row in rows:
+            out = []
+            for value in row:
+                if isinstance(value, Decimal):
+                    cell = WriteOnlyCell(ws, value=value.quantize(D.FOUR_PLACES))
+                    cell.number_format = "0.0000"
+                    out.append(cell)
+                elif isinstance(value, str):
+                    out.append(_cell_text(value))
+                elif isinstance(value, dt.datetime):
+                    out.append(value.strftime("%Y-%m-%d %H:%M:%S"))
+                else:
+                    out.append(value)
+            ws.append(out)
+    # send_file streams and closes it (in memory up to 8 MB, then on disk)
+    buf = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    wb.save(buf)
+    buf.seek(0)
+    return send_file(
+        buf,
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"{name}{dt.datetime.now():-%Y%m%d%H%M}.xlsx",
+    )
+
+
+# --- scope ---------------------------------------------------------------------------------------------------
+def _scope(user):
+    """(town id or None for the whole city, whether the user may choose the town). A 镇街 sees its own town
+    (the reviewer's town, else its organisation's) and nothing when it has none; the address cannot change it."""
+    names = R.role_names(user)
+    if names & {R.CITY, R.ADMIN}:
+        return id_arg(request.args.get("town")), True
+    town = user.town_id or (user.organisation.town_id if user.organisation else None)
+    return (town or 0), False  # 0: no town has this id, every figure is empty
+
+
+def _link(item, citywide):
+    """Where an overdue item opens: its review page (a chain stage), the report page (事前诊断 / 事后评估 for
+    市工信, who assigns them), else the project's 项目备案 (which a 镇街 may read)."""
+    if item.stage in ("filing", "pre_subsidy", "warehousing") and item.stage in STAGES:
+        return url_for("ReviewQueueView.detail", subject=item.stage, pk=item.id)
+    if citywide and item.stage == "pre_diagnosis":
+        return url_for("DiagnosisView.report", pk=item.id)
+    if citywide and item.stage == "post_assessment":
+        return url_for("PostAssessmentView.report", pk=item.id)
+    return url_for("FilingView.detail", pk=item.filing_id) if item.filing_id else None
+
+
+def _money_rows(t):
+    return [
+        (_("Signed contracts"), t["contracts"], None),
+        (_("Total contract amount"), None, t["contract_total"]),
+        (_("Amount included in the subsidised project"), None, t["contract_subsidy"]),
+        (_("Approved pre-subsidy applications"), t["pre_subsidy_count"], t["pre_subsidy_amount"]),
+        (_("Warehoused projects (proposed subsidy)"), t["warehoused"], t["proposed_subsidy"]),
+    ]
+
+
+def _breakdown_headers(first):
+    return [
+        first,
+        _("Projects"),
+        _("Filed"),
+        _("Signed"),
+        _("Warehoused"),
+        _("Total contract amount (10k yuan)"),
+    ]
+
+
+def _chart_data(counts, parts, totals):
+    """What dashboard.js draws: labels already translated, amounts as exact strings."""
+    stage_names = [str(label) for label in D.STAGE_LABELS.values()]
+    statuses = []
+    for row in counts["stages"]:
+        if row.label not in statuses:
+            statuses.append(row.label)
+    stacked = {label: [0] * len(stage_names) for label in statuses}
+    for row in counts["stages"]:
+        stacked[row.label][list(D.STAGE_LABELS).index(row.stage)] += row.count
+    series_names = [_("Projects"), _("Filed"), _("Signed"), _("Warehoused")]
+
+    def bars(rows):
+        return {
+            "categories": [r.name for r in rows],
+            "series": [
+                {"name": n, "data": [getattr(r, a) for r in rows]}
+                for n, a in zip(series_names, ("projects", "filed", "signed", "warehoused"), strict=True)
+            ],
+        }
+
+    return {
+        "stages": {
+            "categories": stage_names,
+            "series": [{"name": k, "data": v} for k, v in stacked.items()],
+            "stack": True,
+        },
+        "towns": bars(parts["towns"]),
+        "industries": bars(parts["industries"]),
+        "levels": {
+            "categories": [label for label, _b, _a in counts["levels"]],
+            "series": [
+                {"name": _("Before transformation"), "data": [b for _l, b, _a in counts["levels"]]},
+                {"name": _("After transformation"), "data": [a for _l, _b, a in counts["levels"]]},
+            ],
+        },
+        "money": {
+            "categories": [
+                _("Total contract amount"),
+                _("Amount included in the subsidised project"),
+                _("Approved pre-subsidy amount"),
+                _("Proposed subsidy of warehoused projects"),
+            ],
+            "series": [
+                {
+                    "name": _("Amount (10k yuan)"),
+                    "data": [
+                        str(totals[k])
+                        for k in ("contract_total", "contract_subsidy", "pre_subsidy_amount", "proposed_subsidy")
+                    ],
+                }
+            ],
+        },
+        "overdue": {
+            "categories": [label for _k, label, _n in counts["overdue"]],
+            "series": [{"name": _("Overdue items"), "data": [n for _k, _l, n in counts["overdue"]]}],
+        },
+    }
+
+
+class DashboardView(BaseView):
+    route_base = "/dashboard"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        town, citywide = _scope(g.user)
+        parts = D.breakdown(town, citywide)
+        if citywide and town is not None and town not in dict(parts["town_choices"]):
+            return redirect(url_for("DashboardView.index"))  # a town id that is no town: the whole city
+        counts = D.counts(town)
+        totals = D.totals(town)
+        items = D.overdue_items(town)
+        town_name = dict(parts["town_choices"]).get(town, "") if town else ""
+        return self.render_template(
+            "zsdx/dashboard.html",
+            title=_("Dashboard"),
+            citywide=citywide,
+            town=town,
+            town_name=town_name,
+            town_choices=parts["town_choices"],
+            counts=counts,
+            parts=parts,
+            totals=totals,
+            money_rows=_money_rows(totals),
+            items=[(item, _link(item, citywide)) for item in items],
+            overdue_total=sum(n for _k, _l, n in counts["overdue"]),
+            chart_data=_chart_data(counts, parts, totals),
+            export_args={"town": town} if citywide and town else {},
+            breakdown_headers=_breakdown_headers,
+            sections=SECTIONS,
+        )
+
+    @expose("/export/<section>.xlsx")
+    @has_access
+    def export(self, section):
+        if section not in SECTIONS:
+            abort(404)
+        town, citywide = _scope(g.user)
+        name = _("Dashboard")
+        if section == "stages":
+            rows = [[r.stage_label, r.label, r.count] for r in D.counts(town)["stages"]]
+            sheets = [(_("Projects per stage"), [_("Stage"), _("Status"), _("Count")], rows)]
+        elif section in ("towns", "industries"):
+            parts = D.breakdown(town, citywide)
+            first = _("Town") if section == "towns" else _("Industry segment")
+            rows = [[r.name, r.projects, r.filed, r.signed, r.warehoused, r.contract_total] for r in parts[section]]
+            title = _("Per town") if section == "towns" else _("Per industry segment")
+            sheets = [(title, _breakdown_headers(first), rows)]
+        elif section == "levels":
+            rows = [list(row) for row in D.counts(town)["levels"]]
+            headers = [_("Digital level"), _("Before transformation"), _("After transformation")]
+            sheets = [(_("Digital level distribution"), headers, rows)]
+        elif section == "money":
+            rows = [[label, n, amount] for label, n, amount in _money_rows(D.totals(town))]
+            sheets = [(_("Contracts and subsidies"), [_("Figure"), _("Count"), _("Amount (10k yuan)")], rows)]
+        else:
+            counts = D.counts(town)["overdue"]
+            items = D.overdue_items(town, limit=D.EXPORT_LIMIT)
+            headers = [_("No."), _("Stage"), _("Project name"), _("Town"), _("Waiting since"), _("Deadline")]
+            rows = [
+                [i, item.stage_label, item.project, item.town, item.since, item.deadline]
+                for i, item in enumerate(items, start=1)
+            ]
+            sheets = [
+                (_("Overdue per stage"), [_("Stage"), _("Overdue items")], [[label, n] for _k, label, n in counts]),
+                (_("Overdue items"), headers, rows),
+            ]
+        return xlsx_download(name + "-" + dict(self._section_names())[section], sheets)
+
+    @staticmethod
+    def _section_names():
+        return [
+            ("stages", _("Projects per stage")),
+            ("towns", _("Per town")),
+            ("industries", _("Per industry segment")),
+            ("levels", _("Digital level distribution")),
+            ("money", _("Contracts and subsidies")),
+            ("overdue", _("Overdue items")),
+        ]
