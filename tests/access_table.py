@@ -272,6 +272,13 @@ TABLE = {
     "MessageReplyView.reply": E({CITY, ADMIN}, args={"org_id": "@org"}),
     **crud("AnnouncementAdminView", {CITY, ADMIN}, 1),
     **crud("SubmissionWindowView", {CITY, ADMIN}, "@window", actions_post_only=True),
+    # 一企一档: 市工信 only (Admin too is refused); rows and tokens are checked in tests/test_dossier.py
+    "DossierView.index": E({CITY}),
+    "DossierView.download": E({CITY}, args={"pk": 2**30}, ok=404),
+    "DossierView.export": E({CITY}, post=True),
+    "DossierView.progress": E({CITY}, args={"token": "A" * 43}, ok=404),
+    "DossierView.status": E({CITY}, args={"token": "A" * 43}, ok=404),
+    "DossierView.archive": E({CITY}, args={"token": "A" * 43}, ok=404),
     # --- Admin ---
     **crud("TownView", {ADMIN}, "@town"),
     **crud("IndustryView", {ADMIN}, 1),

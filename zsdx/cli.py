@@ -1,4 +1,4 @@
-"""`flask zsdx …`: init (roles and permissions), seed-demo, load-registry, create-user, deliver-pending."""
+"""`flask zsdx …`: init (roles and permissions), seed-demo, load-registry, create-user, deliver-pending, dossier."""
 
 import click
 from flask.cli import with_appcontext
@@ -150,3 +150,46 @@ def check_chains_command():
     if problems or stranded:
         raise SystemExit(1)
     click.echo("review chains OK")
+
+
+@zsdx_cli.command("dossier")
+@click.argument("project_id", required=False, type=int)
+@click.option("--all", "all_", is_flag=True, help="every project with a submitted filing (a .zip)")
+@click.option("--town", default=None, help="the projects of one town, by code or name (a .zip)")
+@click.option("-o", "--output", default=None, help="the file to write (JSON; .zip with --all/--town); default: stdout")
+@with_appcontext
+def dossier_command(project_id, all_, town, output):
+    """一企一档: the JSON dossier of PROJECT_ID, or the .zip of --all / --town projects (SPEC §3.11)."""
+    from .dossier import build, dumps, load, submitted_filings, write_zip
+    from .models import Filing, Town
+
+    if (project_id is not None) == bool(all_ or town):
+        raise click.UsageError("give either PROJECT_ID or --all / --town")
+    if project_id is not None:
+        project = load(project_id)
+        if project is None:
+            raise click.ClickException(f"no project {project_id}")
+        text = dumps(build(project))
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            click.echo(f"wrote {output}", err=True)
+        else:
+            click.echo(text)
+        return
+    if not output:
+        raise click.UsageError("-o out.zip is required with --all / --town")
+    query = submitted_filings()
+    if town:
+        row = db.session.query(Town).filter((Town.code == town) | (Town.name == town)).one_or_none()
+        if row is None:
+            raise click.ClickException(f"no town {town!r}")
+        query = query.filter(Filing.town_id == row.id)
+    ids = [pid for (pid,) in query.with_entities(Filing.project_id).order_by(Filing.id)]
+
+    def progress(done, total):
+        if done == total or done % 100 == 0:
+            click.echo(f"{done}/{total}", err=True)
+
+    entries = write_zip(ids, output, progress)
+    click.echo(f"wrote {output}: {len(entries)} dossiers", err=True)

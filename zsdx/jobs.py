@@ -19,7 +19,7 @@ def _queue():
     return Queue(current_app.config["RQ_QUEUE"], connection=conn)
 
 
-def enqueue(func, *args):
+def enqueue(func, *args, job_timeout=120):
     """Run func(*args) as a job; return True when it was handed over (or run), False when it was not."""
     if not current_app.config.get("REDIS_URL"):
         try:
@@ -29,7 +29,7 @@ def enqueue(func, *args):
             return False
         return True
     try:
-        _queue().enqueue(func, *args, job_timeout=120)
+        _queue().enqueue(func, *args, job_timeout=job_timeout)
         return True
     except Exception as exc:  # redis down: keep going, the row stays undelivered and is retried
         log.warning("could not enqueue %s: %s", func.__name__, exc)
@@ -101,6 +101,14 @@ def retry_undelivered(max_age_days=7):
     ]
     handed = sum(1 for nid in ids if enqueue(deliver_notification, nid))
     return handed
+
+
+@_in_app
+def export_dossiers(token, project_ids):
+    """一企一档: write the .zip of an export started in the UI (progress and output on disk, zsdx.dossier)."""
+    from .dossier import run_export
+
+    return run_export(token, project_ids)
 
 
 @_in_app

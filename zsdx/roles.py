@@ -101,10 +101,11 @@ ROLES = {
             ("CompletionView", COMPLETION_READ + ["can_ratings"]),  # replaces the reviewers' entry (服务商评价)
             "DashboardView",  # 数据看板 (the whole city)
             ("PostAssessmentView", ["can_report", "can_report_file"]),
+            "DossierView",  # 一企一档
         ],
         "menus": REVIEWER_MENUS
         + ["Dashboard"]
-        + ["Products", "ProductAdmin", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies"],
+        + ["Products", "ProductAdmin", "DiagnosisAssign", "Announcements", "Windows", "MessageReplies", "Dossier"],
     },
 }
 PUBLIC_MENUS = ["Home"]

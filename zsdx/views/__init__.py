@@ -22,6 +22,7 @@ def register_views(appbuilder):
     from .completion import CompletionView
     from .dashboard import DashboardView
     from .diagnosis import DiagnosisView
+    from .dossier import DossierView
     from .filing import FilingView
     from .implementation import ImplementationView
     from .institution_reports import DiagnosisAssignView, InstitutionTaskView
@@ -47,6 +48,7 @@ def register_views(appbuilder):
     appbuilder.add_view(MessageReplyView, "MessageReplies", label=_l("Message board"))
     appbuilder.add_view(AnnouncementAdminView, "Announcements", label=_l("Announcements"))
     appbuilder.add_view(SubmissionWindowView, "Windows", label=_l("Submission windows"))
+    appbuilder.add_view(DossierView, "Dossier", label=_l("Enterprise dossiers"))
 
     # Reference data (Admin).
     for view, name, label in (
