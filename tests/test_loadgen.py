@@ -1,9 +1,11 @@
 """`flask zsdx gen-load` at tiny sizes in the test database: every status is there with the rows it implies,
 the sizes hold, and the 市工信 demo reviewer's queue renders over the generated rows; the 项目签约 chapter
 (signings in every state, the 行业型服务商 round trip, 预奖补申请 in every status) and the implementation chapter
-(改造中, 事后评估 and 改造完成 in every state, invoices, ratings, 项目入库) are consistent.
+(改造中, 事后评估 and 改造完成 in every state, invoices, ratings) and the 项目入库 chapter (every state, expert
+assignments, returns, the subsidy of the 已入库 ones) are consistent.
 
-The load is confined to a town of this test (make_town) so that other tests' town queues stay theirs."""
+The load is confined to a town of this test (make_town) so that other tests' town queues stay theirs; the
+申报窗口 it opens is removed after the module (other tests expect the chain closed)."""
 
 import pytest
 from conftest import login
@@ -23,12 +25,15 @@ from zsdx.models import (
 )
 from zsdx.seed import DEMO_PASSWORD
 
-SIZES = {"enterprises": 20, "filings": 100, "notifications": 500, "products": 30}
+# 1,000 filings: enough submitted 改造完成 for every 项目入库 state; a notification size below what the histories
+# imply keeps one 第三方 and one 市工信 reviewer (the demo ones) and trims read notes first, open to-dos last
+SIZES = {"enterprises": 20, "filings": 1000, "notifications": 5000, "products": 30}
 
 
 @pytest.fixture(scope="module")
 def load(app):
     from zsdx.loadgen import generate
+    from zsdx.models import SubmissionWindow
     from zsdx.seed import seed_demo
 
     town = make_town(app)
@@ -37,10 +42,16 @@ def load(app):
         before = {
             "orgs": db.session.query(func.count(Organisation.id)).scalar(),
             "notes": db.session.query(func.count(Notification.id)).scalar(),
+            "windows": {w.id for w in db.session.query(SubmissionWindow.id)},
         }
         counts = generate(**SIZES, seed=7, town_codes=[town["code"]], echo=lambda *a: None)
         db.session.remove()
-    return {"town": town, "counts": counts, "before": before}
+    yield {"town": town, "counts": counts, "before": before}
+    with app.app_context():
+        db.session.query(SubmissionWindow).filter(SubmissionWindow.id.notin_(before["windows"])).delete(
+            synchronize_session=False
+        )
+        db.session.commit()
 
 
 def _filings(town_id):
@@ -588,7 +599,7 @@ def test_completions_in_every_state(app, load):
                     assert sum(v.amount for v in invoice.vouchers) == rules.invoice_totals(invoice)[2]
                     assert all(invoice.issued_on <= v.paid_on <= c.submitted_at.date() for v in invoice.vouchers)
                 w = warehoused[c.project_id]
-                assert (w.status, w.organisation_id, w.created_at) == ("pending", c.organisation_id, c.submitted_at)
+                assert (w.organisation_id, w.town_id, w.created_at) == (c.organisation_id, c.town_id, c.submitted_at)
                 if c.assisted:
                     assert request.status == "done" and request.confirmed_at == c.submitted_at
                     states.add("submitted assisted")
@@ -620,3 +631,183 @@ def test_gen_load_options():
 
     out = CliRunner().invoke(gen_load_command, ["--help"]).output
     assert "--implementation / --no-implementation" in out and "--signings / --no-signings" in out
+    assert "--warehousing / --no-warehousing" in out
+
+
+def test_warehousing_in_every_state(app, load):
+    """项目入库 of every submitted 改造完成: each state of 镇街 → 验收专家 → 市工信; the audit trail in order (submit
+    after 改造完成's, step_seconds, a return with its opinion and return_step, resubmissions); assignments only of
+    专家 users, reset by an expert's return; an open to-do for someone allowed to act on every waiting record (市工信
+    while 待分配) and none for the others; 已入库 with the subsidy zsdx.subsidy.compute gives from the database; the
+    佐证材料; an open 申报窗口 since before the first submission."""
+    import datetime as dt
+
+    from zsdx import subsidy, workflow
+    from zsdx.models import (
+        Completion,
+        Contract,
+        PostAssessment,
+        ReviewAssignment,
+        SubmissionWindow,
+        Warehousing,
+        WarehousingFile,
+    )
+    from zsdx.stages import STAGES
+
+    with app.app_context(), app.test_request_context("/"):
+        town_id = load["town"]["id"]
+        rows = db.session.query(Warehousing).filter_by(town_id=town_id).all()
+        submitted = {
+            c.project_id: c for c in db.session.query(Completion).filter_by(town_id=town_id, status="submitted")
+        }
+        assert {w.project_id for w in rows} == set(submitted) and len(rows) >= 11
+        ids = [w.id for w in rows]
+        trails, assigned, todos, files = {}, {}, {}, {}
+        for a in db.session.query(ReviewAction).filter(
+            ReviewAction.subject_type == "warehousing", ReviewAction.subject_id.in_(ids)
+        ):
+            trails.setdefault(a.subject_id, []).append(a)
+        for a in db.session.query(ReviewAssignment).filter(
+            ReviewAssignment.subject_type == "warehousing", ReviewAssignment.subject_id.in_(ids)
+        ):
+            assert a.step == "expert"
+            assigned.setdefault(a.subject_id, []).append(a)
+        for n in db.session.query(Notification).filter(
+            Notification.kind == "todo",
+            Notification.subject_type == "warehousing",
+            Notification.subject_id.in_(ids),
+            Notification.closed_at.is_(None),
+        ):
+            todos.setdefault(n.subject_id, []).append(n)
+        for f in db.session.query(WarehousingFile).filter(WarehousingFile.warehousing_id.in_(ids)):
+            files.setdefault(f.warehousing_id, []).append(f)
+        users = {}
+
+        def roles_of(uid):
+            if uid not in users:
+                user = db.session.get(ZsdxUser, uid)
+                users[uid] = (user.role_names(), user.town_id)
+            return users[uid]
+
+        registered = "warehousing" in STAGES  # the engine's own checks, once the stage is registered
+        now = dt.datetime.now()
+        states = set()
+        for w in rows:
+            c = submitted[w.project_id]
+            assert (w.organisation_id, w.project_name, w.created_at) == (
+                c.organisation_id,
+                c.project_name,
+                c.submitted_at,
+            )
+            trail = sorted(trails.get(w.id, []), key=lambda a: (a.created_at, a.id))
+            kinds = [a.action for a in trail]
+            own = assigned.get(w.id, [])
+            assert w.version == len(trail) and w.updated_at >= w.created_at
+            assert all("专家" in roles_of(a.user_id)[0] for a in own) and len(own) <= 3
+            assert len({f.kind for f in files.get(w.id, [])}) == len(files.get(w.id, []))
+            if w.status == "draft":
+                assert trail == [] and own == [] and not todos.get(w.id)
+                assert (w.submitted_at, w.current_step, w.return_step, w.proposed_subsidy) == (None, None, None, None)
+                if w.content is None:
+                    states.add("draft never saved")
+                else:
+                    assert w.content["project"]["project_name"] == w.project_name
+                    states.add("draft saved")
+                continue
+            assert files.get(w.id) and all(f.file_id for f in files[w.id])
+            assert kinds[0] == "submit" and trail[0].created_at > c.submitted_at
+            assert w.submitted_at == max(a.created_at for a in trail if a.action == "submit")
+            assert all(a.created_at <= now for a in trail) and w.step_entered_at <= trail[-1].created_at
+            for a in trail:
+                who, town = roles_of(a.actor_id)
+                if a.action == "submit":
+                    assert a.step is None and a.actor_id in {u.id for u in c.organisation.users}
+                elif a.action == "assign":
+                    assert a.step == "expert" and "市工信" in who and a.opinion and a.step_seconds is None
+                else:
+                    assert a.step_seconds is not None and a.step_seconds >= 0
+                    assert {"town": "镇街", "expert": "专家", "city": "市工信"}[a.step] in who
+                    assert a.step != "town" or town == w.town_id
+                    assert a.step != "expert" or a.actor_id in {x.user_id for x in own}
+                    assert a.action != "return" or a.opinion
+            # the steps in order: every pass approves 镇街 before the experts, the experts before 市工信
+            passed = [a.step for a in trail if a.action == "approve"]
+            assert passed == sorted(passed, key=["town", "expert", "city"].index)
+            if "return" in kinds:
+                assert kinds.index("return") < len(kinds) - 1 or w.status == "returned"
+            open_ = todos.get(w.id, [])
+            if w.status == "reviewing":
+                assert w.current_step in ("town", "expert", "city") and w.return_step is None
+                assert open_ and all(n.step == w.current_step for n in open_)
+                waiting = {n.user_id for n in open_}
+                if w.current_step == "expert" and not own:
+                    assert all("市工信" in roles_of(u)[0] for u in waiting)
+                    states.add("expert unassigned")
+                elif w.current_step == "expert":
+                    pending = {a.user_id for a in own if a.approved_at is None}
+                    assert pending and waiting == pending
+                    if len(pending) < len(own):
+                        states.add("expert partly approved")
+                else:
+                    role = {"town": "镇街", "city": "市工信"}[w.current_step]
+                    assert all(role in roles_of(u)[0] for u in waiting)
+                    assert w.current_step != "town" or all(roles_of(u)[1] == w.town_id for u in waiting)
+                    if w.current_step == "town":
+                        assert w.step_entered_at == trail[-1].created_at
+                if registered:
+                    for uid in waiting:
+                        user = db.session.get(ZsdxUser, uid)
+                        assert workflow.can_act(user, w) or workflow.can_assign(user, w), (w.id, uid)
+                if "return" in kinds:
+                    assert kinds[-1] in ("submit", "assign", "approve")
+                    states.add("resubmitted")
+                states.add(f"reviewing {w.current_step}")
+            elif w.status == "returned":
+                assert kinds[-1] == "return" and trail[-1].step == w.return_step and trail[-1].opinion
+                assert w.current_step is None and not open_
+                if w.return_step == "expert":  # the experts' approvals start again at the resubmission
+                    assert own and all(a.approved_at is None for a in own)
+                states.add(f"returned {w.return_step}")
+            else:
+                assert w.status == "done" and not open_ and w.current_step is None
+                assert passed[-3:] == ["town", "expert", "city"] and kinds[-1] == "approve"
+                assert w.completed_at == trail[-1].created_at and all(a.approved_at for a in own) and own
+                post = db.session.query(PostAssessment).filter_by(project_id=w.project_id).one_or_none()
+                level = subsidy.confirmed_level(post)
+                amounts = [
+                    x.subsidy_amount
+                    for x in db.session.query(Contract).join(Contract.signing).filter_by(project_id=w.project_id)
+                ]
+                _by_level, cap, proposed = subsidy.compute(level, amounts)
+                assert (w.level_after, w.subsidy_cap, w.proposed_subsidy) == (level, cap, proposed)
+                assert proposed <= cap and w.completed_at > w.submitted_at
+                states.add("done")
+        assert {
+            "draft never saved",
+            "draft saved",
+            "reviewing town",
+            "reviewing expert",
+            "expert unassigned",
+            "expert partly approved",
+            "reviewing city",
+            "returned town",
+            "returned expert",
+            "returned city",
+            "resubmitted",
+            "done",
+        } <= states, states
+        # the enterprise was told of the outcomes
+        owners = {u.id for w in rows for u in w.organisation.users}
+        told = db.session.query(Notification).filter(
+            Notification.kind == "review", Notification.user_id.in_(owners), Notification.link.like("%warehousing%")
+        )
+        assert told.count() >= 1
+        # an open 申报窗口 of the chain (the drafts can be submitted) since before the first submission
+        first = min(w.submitted_at for w in rows if w.submitted_at)
+        window = db.session.query(SubmissionWindow).filter(
+            SubmissionWindow.chain_name == "warehousing",
+            SubmissionWindow.opens_at <= first,
+            SubmissionWindow.closes_at > now,
+        )
+        assert window.count() >= 1
+        assert not [r for r in workflow.stranded_records() if r[0] == "warehousing" and r[1] in ids]

@@ -109,10 +109,19 @@ def deliver_pending_command():
     help="改造中, 事后评估 and 改造完成 of the 已签约 projects in every state (invoices, ratings, 项目入库); "
     "off: 改造中 untouched",
 )
+@click.option(
+    "--warehousing/--no-warehousing",
+    default=True,
+    show_default=True,
+    help="项目入库 of the submitted 改造完成 in every state (experts assigned, returns, 已入库 with its subsidy); "
+    "off: all 待提交",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="same seed and sizes, same rows")
 @click.option("--town-codes", default=None, help="comma-separated town codes (default: every reference town)")
 @with_appcontext
-def gen_load_command(enterprises, filings, notifications, products, signings, implementation, seed, town_codes):
+def gen_load_command(
+    enterprises, filings, notifications, products, signings, implementation, warehousing, seed, town_codes
+):
     """Bulk-load realistic enterprises, filings in every status, audit rows and notifications (benchmarks)."""
     from .loadgen import GenLoadError, generate
 
@@ -124,6 +133,7 @@ def gen_load_command(enterprises, filings, notifications, products, signings, im
             products=products,
             signings=signings,
             implementation=implementation,
+            warehousing=warehousing,
             seed=seed,
             town_codes=[c.strip() for c in town_codes.split(",")] if town_codes else None,
             echo=click.echo,

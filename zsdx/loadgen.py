@@ -37,18 +37,27 @@ What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
   zs_invoice each (numbers distinct within the project, dated from the signing's day to the submission) with
   1–3 zs_invoice_line (元, exact: 价税合计 = 金额 + 税额) and 1–2 zs_payment_voucher covering it, and the
   zs_warehousing (项目入库) it opens; the zs_assist_request of 改造中 and 数字化改造成效 pages handed over;
+- the 项目入库 chapter (--warehousing, default on; its own random stream): the zs_warehousing of every submitted
+  改造完成 in every state (WAREHOUSING_STATES: 待提交 never saved (content None) or saved, 待审核 at 镇街, at 验收专家
+  待分配 (市工信's to-do) or with 1–3 assigned experts some of whom approved (zs_review_assignment; 1373xxxxxxx
+  专家 users when the world has fewer than it needs), at 市工信, 退回修改 by each step (opinion, return_step),
+  resubmitted after a return, 已入库 with level_after / subsidy_cap / proposed_subsidy from zsdx.subsidy.compute:
+  the 改造后 level an institution's 事后评估 confirmed and the signing's contracts' 纳入资金奖补项目金额), its audit
+  rows (submit, assign, approve, return), its 佐证材料 (zs_warehousing_file), and a 申报窗口 of the chain open now
+  (zs_submission_window) when there is none;
 - notifications as the engine writes them: a 待办事项 (todo) for every reviewer of every step a filing
   entered (subject/step set, closed_at when the filing left the step), an 审核通知 (review) to the
   enterprise for every reviewer action (of filings, 预奖补申请 and 协助填写 alike; of a 事后评估 report to the
   institution's users), the institutions' new-task to-dos, overdue reminders (todo, with their
   zs_review_reminder rows), and 留言板 traffic (zs_message rows, todos to every 市工信 user and the
   enterprise) to reach the size. Most are read; open to-dos are mostly unread. When the histories imply more
-  than the size, read notes of non-demo users are dropped first and open to-dos last. (The number of reviewer
+  than the size, read notes of non-demo users are dropped first and open to-dos last (those of every user
+  after every other note). (The number of reviewer
   colleagues is set before the implementation chapter, so that it changes nothing above it.)
 
 Rows are built in Python from `random.Random(seed)` (the signing chapter from a second stream of the same
 seed: enterprises, filings and their audit rows do not depend on --signings; the implementation chapter from
-a third, and each of its projects from a stream of its own) and written with PostgreSQL
+a third, and each of its projects from a stream of its own; the 项目入库 chapter from a fourth) and written with PostgreSQL
 COPY (psycopg2), or SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
 moment of the run; everything else is the same for the same seed and sizes. Run it once per database
 (after `flask zsdx seed-demo`): a second run refuses.
@@ -59,6 +68,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import json
 import math
 import random
 import time
@@ -348,6 +358,43 @@ IMPLEMENTATION_FILES = {  # shared zs_file rows of the chapter
 }
 
 
+# 项目入库 (--warehousing, default on; its own random stream): the state of each record opened by a submitted
+# 改造完成 -> weight (the first ones take every state in turn)
+WH_STEPS = ("town", "expert", "city")
+WAREHOUSING_STATES = [
+    ("draft_unsaved", 0.06),  # 待提交, never saved: no copy of its own (content None)
+    ("draft", 0.08),  # 待提交, saved once (a small copy)
+    ("town", 0.08),  # 待审核 at 镇街
+    ("expert_unassigned", 0.05),  # at 验收专家 with nobody assigned (待分配: 市工信's to-do)
+    ("expert", 0.09),  # 2–3 experts assigned, some of them approved
+    ("city", 0.07),  # at 市工信
+    ("returned_town", 0.04),  # 退回修改 by 镇街
+    ("returned_expert", 0.04),  # by an expert (the assignments stay, reset by the resubmission)
+    ("returned_city", 0.03),  # by 市工信
+    ("resubmitted", 0.05),  # after a return, waiting again at the step that returned it
+    ("done", 0.41),  # 已入库: level, cap and proposed subsidy fixed (zsdx.subsidy)
+]
+WH_RETURN_PROBABILITY = {"town": 0.06, "expert": 0.08, "city": 0.05}  # on the way through a step
+WH_RETURN_OPINIONS = [
+    "佐证材料中发票与改造完成所填发票不一致，请核实",
+    "项目合同未加盖公章，请重新上传",
+    "系统截图不能体现改造内容，请补充",
+    "改造后评估报告与项目不对应，请核实",
+    "数字化改造成效指标数据缺少佐证，请补充",
+    "云服务使用报告缺失，请补充",
+]
+WH_APPROVE_OPINIONS = ["同意", "同意入库", "材料齐全，同意", "改造成效明显，同意入库", "情况属实，同意", None]
+WH_EVIDENCE = [  # (kind, required) of the 佐证材料 checklist when neither config nor zsdx.warehousing declares it
+    ("contracts", True),
+    ("post_assessment", True),
+    ("invoices", True),
+    ("screenshots", True),
+    ("cloud", False),
+    ("other", False),
+]
+EXPERT_PHONE_PREFIX = "1373"  # 1373xxxxxxx: generated 验收专家 (when the world has too few to assign)
+
+
 class GenLoadError(Exception):
     pass
 
@@ -368,6 +415,8 @@ def _copy_value(v):
         return '"' + v.replace('"', '""') + '"'
     if isinstance(v, dt.datetime):
         return v.isoformat(sep=" ")
+    if isinstance(v, dict | list):  # a JSON column
+        return _copy_value(json.dumps(v, ensure_ascii=False))
     return str(v)
 
 
@@ -673,6 +722,7 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
             digest = hashlib.sha256(f"zsdx gen-load {name}".encode()).hexdigest()
             rows.append((file_id0 + i, digest, name, "application/pdf", 48_213 + i, None, now - dt.timedelta(days=400)))
         w.write("zs_file", ["id", "sha256", "original_name", "mime", "size", "uploaded_by_id", "uploaded_at"], rows)
+    ctx["contract_file"] = files.get("contract")
     listed = sorted((p for p in products if p[7] is not None and p[11] is None), key=lambda p: p[12])
     listed_since = [p[12] for p in listed]
 
@@ -731,7 +781,7 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
                     provider, no_provider = None, False
             created = completed + (p["updated"] - completed) * rng.uniform(0.05, 0.9)
             ct_rows.append((cid, sid, k, number, total, subsidy, provider, no_provider, file_id, created))
-            contracts.append((cid, provider))
+            contracts.append((cid, provider, subsidy))
         # page 3: needs and picked products, by the enterprise or (assisted) by the provider
         suppliers = set()
         if signed or state == "assist_to_confirm":
@@ -799,6 +849,9 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
                     "signed": signed,
                     "providers": [c[1] for c in contracts],  # each contract's 已签约行业服务商 (or None)
                     "suppliers": sorted(suppliers),  # of the picked products
+                    "subsidies": [c[2] for c in contracts],  # each contract's 纳入资金奖补项目金额 (项目入库)
+                    "carried": carried,  # the filing's fields (a 项目入库 draft's saved copy)
+                    "dates": (start, end, acceptance),
                 }
             )
         ps = p["ps"]
@@ -807,7 +860,7 @@ def _write_signings(w, conn, rng, now, done, plans, orgs, towns, user_id0, provi
             status = ps["status"]
             key = " ".join(filter(None, (status, ps["state"].get("current_step"))))
             tally["pre-subsidies"][key] = tally["pre-subsidies"].get(key, 0) + 1
-            for cid, _provider in sorted(rng.sample(contracts, rng.randint(1, len(contracts)))):
+            for cid, _provider, _subsidy in sorted(rng.sample(contracts, rng.randint(1, len(contracts)))):
                 psc_rows.append((psid, cid))
             kept = [files[k] if status != "draft" or rng.random() < 0.5 else None for k in FILE_KEYS]
             events, entries = ps["events"], ps["entries"]
@@ -942,13 +995,14 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
     say, the 行业型服务商 round trip of 改造中 and of 数字化改造成效 (zs_assist_request, hosts "implementation" and
     "completion"), the 事后评估 of each submitted one (with a 综合型服务机构, its report, the enterprise's 确认 /
     退回修改 as audit rows) and its 改造完成 (results, provider ratings, files, invoices with lines and payment
-    vouchers in exact 元; the 项目入库 record of a submitted one).
+    vouchers in exact 元; a submitted one opens its 项目入库 record: ctx["warehousing"], for the next chapter).
 
     `rng` draws the states (three draws per project, whatever is used); the rest of a project comes from a
     stream of its own (seed, project), so that no project depends on another. `ctx`: enabled, seed, pd
     ({project id: (level, diagnosed_at, institution id)} of the done 事前诊断), provider_user, provider_names,
-    user_id0, pw_hash, institution_role. Returns (subjects, tasks, tally): the records whose to-dos and outcome
-    notifications the notification pass writes, the institutions' new-task to-dos, counts by state."""
+    user_id0, pw_hash, institution_role, warehousing (a list it fills); it leaves the chapter's shared PDF rows in
+    ctx["files"]. Returns (subjects, tasks, tally): the records whose to-dos and outcome notifications the
+    notification pass writes, the institutions' new-task to-dos, counts by state."""
     enabled = ctx["enabled"]
     provider_user, names = ctx["provider_user"], ctx["provider_names"]
     tally = {"implementations": {}, "post-assessments": {}, "completions": {}, "assist requests (改造中, 改造完成)": {}}
@@ -984,11 +1038,11 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
             "zs_invoice",
             "zs_invoice_line",
             "zs_payment_voucher",
-            "zs_warehousing",
         )
     }
     rows = {t: [] for t in ids}
     action_rows, subjects, tasks = [], [], []
+    ctx["files"] = files
 
     def assist_request(host, host_id, s, a, confirmed):
         """The page handed to the project's 行业型服务商 (`a`: asked, left), as zsdx.assist does it."""
@@ -1274,8 +1328,10 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
             (cid, pid, org_id, s["town_id"], s["name"], "submitted" if complete else "pending", assisted)
             + (s["level_before"], level if confirmed_at else None, *evidence_files, submitted, created, updated)
         )
-        if complete:  # 项目入库, opened by the submission
-            rows["zs_warehousing"].append((next(ids["zs_warehousing"]), pid, org_id, "draft", submitted, 0))
+        if complete:  # 项目入库, opened by the submission (written by the warehousing chapter)
+            ctx["warehousing"].append(
+                {"s": s, "created": submitted, "level": level if confirmed_at else None, "institution": inst}
+            )
         if assist:
             assist_request("completion", cid, s, assist, submitted)
 
@@ -1332,11 +1388,6 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
         ["id", "invoice_id", "position", "paid_on", "amount", "file_id"],
         rows["zs_payment_voucher"],
     )
-    w.write(
-        "zs_warehousing",
-        ["id", "project_id", "organisation_id", "status", "created_at", "version"],
-        rows["zs_warehousing"],
-    )
     ra_id0 = _next_id(conn, "zs_review_action")
     w.write(
         "zs_review_action",
@@ -1344,6 +1395,358 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
         ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
     )
     return subjects, tasks, tally
+
+
+# --- 项目入库 -------------------------------------------------------------------------------------------------
+def _wh_history(r, state, experts):
+    """Events of one 项目入库 record relative to its first submission (t=0), as the engine leaves them along
+    镇街 → 验收专家 (scope assigned: on the first entry 市工信 assigns `experts` of them, who must all approve; a
+    return resets their approvals when the record re-enters) → 市工信; a resubmission re-enters at the step that
+    returned it.
+
+    Returns (events, windows, final). events: (t, action, step, opinion, actor, tells the owner, step entered),
+    actor "owner", "town", "city" or an expert's index; windows: the to-dos (step, entered, who, start, end,
+    acted), who "town", "city", "assigners" (市工信, while nobody is assigned) or an expert's index, acted
+    whether it was closed by that one's own action; final: status, current_step, return_step, the last
+    entry, whether experts were assigned and their approvals {index: t}."""
+    stop = {"returned_town": "town", "returned_expert": "expert", "returned_city": "city"}.get(state, state)
+    stop = r.choice(WH_STEPS) if state == "resubmitted" else stop.removesuffix("_unassigned")
+    forced = state == "resubmitted"  # its return at the step it now waits at is still to come
+    events, windows = [(0.0, "submit", None, None, "owner", False, None)], []
+    approvals, assigned, extra = {}, False, 0
+    i, entered = 0, 0.0
+
+    def final(status, step=None):
+        return {
+            "status": status,
+            "current_step": step if status == "reviewing" else None,
+            "return_step": step if status == "returned" else None,
+            "entered": entered,
+            "assigned": assigned,
+            "approvals": approvals,
+        }
+
+    while True:
+        step = WH_STEPS[i]
+        here = step == stop
+        returning = here and (state.startswith("returned") or forced)
+        if not here and extra < 1 and r.random() < WH_RETURN_PROBABILITY[step]:
+            returning, extra = True, extra + 1  # on the way: returned, revised, resubmitted
+        waiting = here and not returning
+        opinion = r.choice(WH_RETURN_OPINIONS) if returning else None
+        if step == "expert":
+            start = entered
+            if not assigned:  # 待分配: 市工信 has the to-do until it assigns the experts
+                if state == "expert_unassigned":
+                    windows.append((step, entered, "assigners", entered, None, False))
+                    return events, windows, final("reviewing", step)
+                start = entered + min(max(r.lognormvariate(math.log(0.8 * DAY), 0.8), 600.0), 8 * DAY)
+                windows.append((step, entered, "assigners", entered, start, True))
+                events.append((start, "assign", step, None, "city", False, None))
+                assigned = True
+            approvals = {}  # (re-)entered: every assigned expert approves again
+            acts = sorted((start + _dwell(r), k) for k in range(experts))
+            if waiting:
+                for t, k in acts[: r.randint(1, experts - 1) if state == "expert" and experts > 1 else 0]:
+                    approvals[k] = t
+                    events.append((t, "approve", step, r.choice(WH_APPROVE_OPINIONS), k, False, entered))
+                for _t, k in acts:
+                    windows.append((step, entered, k, start, approvals.get(k), k in approvals))
+                return events, windows, final("reviewing", step)
+            if returning:  # the first expert to act returns it: the others' to-dos close with it
+                t, who = acts[0]
+                windows += [(step, entered, k, start, t, k == who) for _t, k in acts]
+                events.append((t, "return", step, opinion, who, True, entered))
+            else:  # the last approval moves it on (and tells the owner)
+                for n, (t, k) in enumerate(acts):
+                    approvals[k] = t
+                    windows.append((step, entered, k, start, t, True))
+                    last = n == len(acts) - 1
+                    events.append((t, "approve", step, r.choice(WH_APPROVE_OPINIONS), k, last, entered))
+                t = acts[-1][0]
+        else:
+            if waiting:
+                windows.append((step, entered, step, entered, None, False))
+                return events, windows, final("reviewing", step)
+            t = entered + _dwell(r)
+            windows.append((step, entered, step, entered, t, True))
+            action = "return" if returning else "approve"
+            events.append((t, action, step, opinion or r.choice(WH_APPROVE_OPINIONS), step, True, entered))
+        if returning:
+            if state.startswith("returned") and here:
+                return events, windows, final("returned", step)
+            forced = forced and not here
+            t += min(max(r.lognormvariate(math.log(3 * DAY), 0.8), 1800.0), 60 * DAY)
+            events.append((t, "submit", None, None, "owner", False, None))
+            entered = t
+            continue  # re-enters at the step that returned it
+        i += 1
+        if i == len(WH_STEPS):
+            return events, windows, final("done")  # (step_entered_at stays the 市工信 step's entry)
+        entered = t
+
+
+def _evidence_kinds():
+    """[(kind, required)] of the 佐证材料 checklist: config WAREHOUSING_EVIDENCE, else zsdx.warehousing's, else
+    WH_EVIDENCE."""
+    import sys
+
+    from flask import current_app
+
+    declared = current_app.config.get("WAREHOUSING_EVIDENCE")
+    if declared:
+        out = []
+        for item in declared:
+            if isinstance(item, str):
+                out.append((item, item not in ("cloud", "other")))
+            elif isinstance(item, dict):
+                kind = item.get("kind") or item.get("key")
+                out.append((kind, bool(item.get("required", kind not in ("cloud", "other")))))
+            else:
+                kind = item[0]
+                flags = [x for x in item[1:] if isinstance(x, bool)]
+                out.append((kind, flags[0] if flags else kind not in ("cloud", "other")))
+        return out
+    module = sys.modules.get(__package__ + ".warehousing")
+    evidence = getattr(module, "EVIDENCE", None)
+    if evidence:
+        return [(e[0], next((x for x in e[1:] if isinstance(x, bool)), True)) for e in evidence]
+    return list(WH_EVIDENCE)
+
+
+def _saved_copy(s):
+    """The small copy a 待提交 record keeps once saved (content): its enterprise's and project's own fields."""
+
+    def text_(v):
+        return "" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
+
+    f = s["carried"]
+    start, end, acceptance = s["dates"]
+    enterprise = ["ent_name", "ent_credit_code", "ent_nature", "ent_category", "ent_scale", "quality_levels"]
+    enterprise += ["ent_address", "employees_total", "employees_digital", "ent_description"]
+    return {
+        "enterprise": {k: text_(f[k]) for k in enterprise},
+        "project": {
+            "project_name": s["name"],
+            "summary": text_(f["project_summary"]),
+            "build_address": text_(f["build_address"]),
+            "start_date": text_(start),
+            "end_date": text_(end),
+            "acceptance_date": text_(acceptance),
+            "target_level": text_(f["target_level"]),
+        },
+    }
+
+
+def _write_warehousing(w, conn, rng, now, items, ctx):
+    """The 项目入库 chapter: the record each submitted 改造完成 opened (`items`: the project, its submission,
+    the 改造后 level an institution's 事后评估 confirmed), in every state (WAREHOUSING_STATES; all 待提交, never
+    saved, unless ctx["enabled"]): the audit rows (submit, 市工信's assign, each expert's approve, return with an
+    opinion), the zs_review_assignment rows (1–3 验收专家, their approvals; generated 1373xxxxxxx ones when the
+    world has too few), the 佐证材料 (zs_warehousing_file, the chapter's shared PDF rows), the subsidy of the 已入库
+    ones (zsdx.subsidy.compute) and an open 申报窗口 (zs_submission_window) when none is. `ctx`: enabled,
+    actor_of, town_reviewers ({town id: [user ids]}), city_reviewers, user_id0, pw_hash, expert_role, files
+    ({key: zs_file id}). Returns (subjects, tally): the records whose to-dos and outcome notifications the
+    notification pass writes (with their to-do windows), and counts by state."""
+    from .security import placeholder_email
+    from .subsidy import compute
+
+    enabled = ctx["enabled"]
+    tally = {"warehousing": {}}
+    items = sorted(items, key=lambda it: (it["created"], it["s"]["project_id"]))
+    md = db.metadata.tables
+    # 验收专家: the world's, and generated ones up to what the assignments ask
+    experts = []
+    if enabled and items:
+        users, user_roles = md["ab_user"], md["ab_user_role"]
+        experts = [
+            (r.id, (r.first_name or "") + (r.last_name or "") or r.username)
+            for r in conn.execute(
+                select(users.c.id, users.c.first_name, users.c.last_name, users.c.username)
+                .join(user_roles, user_roles.c.user_id == users.c.id)
+                .where(user_roles.c.role_id == ctx["expert_role"], users.c.active.is_(True))
+                .order_by(users.c.id)
+            )
+        ]
+        want = max(3, min(12, len(items) // 100))
+        if len(experts) < want:
+            uid0 = _next_id(conn, "ab_user")
+            created = now - dt.timedelta(days=400)
+            rows = []
+            for k in range(want - len(experts)):
+                phone = f"{EXPERT_PHONE_PREFIX}{k:07d}"
+                name = f"验收专家{k + 1:02d}"
+                rows.append(
+                    (uid0 + k, name, "", phone, ctx["pw_hash"], True, placeholder_email(phone), 0, 0, created, created)
+                    + (phone, None, None)
+                )
+            w.write("ab_user", USER_COLUMNS, rows)
+            ur_id0 = _next_id(conn, "ab_user_role")
+            w.write(
+                "ab_user_role",
+                ["id", "user_id", "role_id"],
+                ((ur_id0 + k, u[0], ctx["expert_role"]) for k, u in enumerate(rows)),
+            )
+            experts += [(u[0], u[1]) for u in rows]
+    files = ctx["files"]
+
+    def file_of(kind):
+        for part, key in (("contract", "contract"), ("assess", "report"), ("invoice", "invoice")):
+            if part in kind:
+                return files.get(key) or files["evidence"]
+        return files.get({"payment": "voucher", "other": "other"}.get(kind, "evidence")) or files["evidence"]
+
+    kinds = _evidence_kinds() if enabled and items else []
+    states = [k for k, _w in WAREHOUSING_STATES]
+    weights = [w_ for _k, w_ in WAREHOUSING_STATES]
+    wh_ids = itertools.count(_next_id(conn, "zs_warehousing"))
+    wf_ids = itertools.count(_next_id(conn, "zs_warehousing_file"))
+    wa_ids = itertools.count(_next_id(conn, "zs_review_assignment"))
+    wh_rows, wf_rows, wa_rows, action_rows, subjects = [], [], [], [], []
+    for n, it in enumerate(items):
+        s, created = it["s"], it["created"]
+        wid = next(wh_ids)
+        owner = ctx["user_id0"] + s["org"]
+        state = (states[n] if n < len(states) else rng.choices(states, weights=weights)[0]) if enabled else None
+        # 1–3 experts (2–3 where some have approved and one is still to)
+        picked = rng.sample(experts, min(len(experts), rng.randint(1 + (state == "expert"), 3))) if enabled else []
+        events, windows, fin = [], [], {"status": "draft"}
+        if state not in (None, "draft_unsaved", "draft"):
+            events, windows, fin = _wh_history(rng, state, len(picked))
+            # the history placed between the submission of 改造完成 and now (compressed when it does not fit)
+            reviewing = fin["status"] == "reviewing"
+            end = events[-1][0] if not reviewing else max(events[-1][0], fin["entered"])
+            waited = min(max(rng.expovariate(1 / (2.5 * DAY)), 60.0), 45 * DAY) if reviewing else 0.0
+            room = (now - created).total_seconds() - 660.0
+            if room <= 0:
+                events, windows, fin, state = [], [], {"status": "draft"}, "draft"
+            else:
+                scale = min(1.0, room / (end + waited)) if end + waited > 0 else 1.0
+                end, waited = end * scale, waited * scale
+                lo = created + dt.timedelta(seconds=600)
+                base = lo + dt.timedelta(seconds=(room - end - waited) * (1.0 if reviewing else rng.random()))
+
+                def at(t, base=base, scale=scale):
+                    return None if t is None else base + dt.timedelta(seconds=t * scale)
+
+                events = [(at(t), a, st, o, who, tell, at(en)) for t, a, st, o, who, tell, en in events]
+                windows = [(st, at(en), who, at(a), at(b), acted) for st, en, who, a, b, acted in windows]
+                fin["entered"] = at(fin["entered"])
+                fin["approvals"] = {k: at(t) for k, t in fin["approvals"].items()}
+        status = fin["status"]
+        if state is None:
+            state = "draft_unsaved"
+        key = {
+            "draft_unsaved": "draft (never saved)",
+            "expert_unassigned": "reviewing expert (unassigned)",
+            "resubmitted": f"resubmitted, reviewing {fin.get('current_step')}",
+        }.get(state, state.replace("_", " ") if status != "reviewing" else f"reviewing {state}")
+        tally["warehousing"][key] = tally["warehousing"].get(key, 0) + 1
+        # who acted: the town's and 市工信's reviewers as for the other chains, the assigned experts
+        actor_of = {}
+        for when, action, step, _o, who, _tell, _en in events:
+            if who == "owner":
+                actor_of[(step, when)] = owner
+            elif isinstance(who, int):
+                actor_of[(step, when)] = picked[who][0]
+            else:
+                actor_of[(step, when)] = ctx["actor_of"]({"org": s["org"]}, who, rng)
+        tid = s["town_id"]
+        pools = {"town": ctx["town_reviewers"][tid], "city": ctx["city_reviewers"]}
+        pools["assigners"] = pools["city"]
+        for when, action, step, opinion, _who, _tell, entered in events:
+            seconds = int((when - entered).total_seconds()) if entered is not None else None
+            if action == "assign":
+                opinion = "、".join(name for _uid, name in picked)
+            action_rows.append(("warehousing", wid, step, actor_of[(step, when)], action, opinion, when, seconds))
+        if fin.get("assigned"):
+            for k, (uid, _name) in enumerate(picked):
+                wa_rows.append((next(wa_ids), "warehousing", wid, "expert", uid, fin["approvals"].get(k)))
+        # the record
+        submitted = max((ev[0] for ev in events if ev[1] == "submit"), default=None)
+        completed = events[-1][0] if status == "done" else None
+        level_after = cap = proposed = None
+        if status == "done":
+            level = it["level"] if it["institution"] is not None else None  # an institution's confirmed level
+            _by_level, cap, proposed = compute(level, s["subsidies"])
+            level_after = level
+        content = None
+        updated = events[-1][0] if events else created
+        if state == "draft":
+            content = _saved_copy(s)
+            updated = created + (now - created) * rng.uniform(0.05, 0.9)
+        wh_rows.append(
+            (wid, s["project_id"], s["org_id"], tid, s["name"], content, created, updated, level_after, cap, proposed)
+            + (status, fin.get("current_step"), fin.get("return_step"), submitted)
+            + (fin.get("entered") if events else None, completed, len(events))
+        )
+        # 佐证材料: the required ones of a submitted record (and some of the rest), some of a saved draft's
+        for kind, required in kinds:
+            if (submitted and (required or rng.random() < 0.5)) or (state == "draft" and rng.random() < 0.4):
+                wf_rows.append((next(wf_ids), wid, kind, file_of(kind)))
+        if events:
+            who_of = {"town": pools["town"], "city": pools["city"], "assigners": pools["assigners"]}
+            subjects.append(
+                {
+                    "id": wid,
+                    "name": s["name"],
+                    "owner": owner,
+                    "windows": [
+                        (
+                            step,
+                            entered,
+                            who_of[who] if isinstance(who, str) else [picked[who][0]],
+                            start,
+                            left,
+                            actor_of.get((step, left)) if acted else None,
+                        )
+                        for step, entered, who, start, left, acted in windows
+                    ],
+                    "events": [(when, a, step, o) for when, a, step, o, _who, tell, _en in events if tell],
+                }
+            )
+    w.write(
+        "zs_warehousing",
+        ["id", "project_id", "organisation_id", "town_id", "project_name", "content", "created_at", "updated_at"]
+        + ["level_after", "subsidy_cap", "proposed_subsidy", *REVIEW_COLUMNS],
+        wh_rows,
+    )
+    w.write("zs_warehousing_file", ["id", "warehousing_id", "kind", "file_id"], wf_rows)
+    w.write("zs_review_assignment", ["id", "subject_type", "subject_id", "step", "user_id", "approved_at"], wa_rows)
+    ra_id0 = _next_id(conn, "zs_review_action")
+    w.write(
+        "zs_review_action",
+        ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion", "created_at", "step_seconds"],
+        ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
+    )
+    # 申报窗口: open now (the drafts can be submitted), since before the first generated submission
+    windows_t = md["zs_submission_window"]
+    open_now = conn.execute(
+        select(windows_t.c.id)
+        .where(windows_t.c.chain_name == "warehousing", windows_t.c.opens_at <= now, windows_t.c.closes_at > now)
+        .limit(1)
+    ).first()
+    if enabled and items and not open_now:
+        first = min((row[6] for row in action_rows if row[4] == "submit"), default=now)
+        opens = dt.datetime.combine(min(first, now - dt.timedelta(days=30)).date(), dt.time())
+        closes = dt.datetime.combine((now + dt.timedelta(days=90)).date(), dt.time(23, 59, 59))
+        w.write(
+            "zs_submission_window",
+            ["id", "chain_name", "name", "opens_at", "closes_at", "created_at", "notice", "announcement_id"],
+            [
+                (
+                    _next_id(conn, "zs_submission_window"),
+                    "warehousing",
+                    f"{now:%Y}年度项目入库申报",
+                    opens,
+                    closes,
+                    opens,
+                    None,
+                    None,
+                )
+            ],
+        )
+    return subjects, tally
 
 
 # --- the generator -------------------------------------------------------------------------------------
@@ -1358,6 +1761,7 @@ def generate(
     products=2_000,
     signings=True,
     implementation=True,
+    warehousing=True,
 ):
     """Write the load (see the module docstring) in one transaction; returns {table: rows written}."""
     from flask import current_app
@@ -1395,7 +1799,7 @@ def generate(
     if not towns:
         raise GenLoadError("no towns: run `flask zsdx init` first (or check --town-codes)")
     roles = dict(conn.execute(select(md["ab_role"].c.name, md["ab_role"].c.id)).all())
-    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY, R.PROVIDER, R.INSTITUTION):
+    for name in (R.ENTERPRISE, R.TOWN, R.THIRD_PARTY, R.CITY, R.PROVIDER, R.INSTITUTION, R.EXPERT):
         if name not in roles:
             raise GenLoadError(f"role {name} missing: run `flask zsdx init` first")
     users = md["ab_user"]
@@ -1425,6 +1829,8 @@ def generate(
     ps_labels = {s.key: s.label for s in chain("pre_subsidy")}
     as_labels = {s.key: s.label for s in chain("assist")}
     pa_labels = {s.key: s.label for s in chain("post_assessment_report")}
+    wh_labels = {s.key: s.label for s in chain("warehousing")}
+    wh_deadline = {s.key: s.deadline_days * DAY for s in chain("warehousing")}
     with current_app.test_request_context("/"), force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
         T = {
             "title": _("%(name)s project filing review", name="\x00"),
@@ -1464,6 +1870,7 @@ def generate(
         ps_labels = {k: str(v) for k, v in ps_labels.items()}
         as_labels = {k: str(v) for k, v in as_labels.items()}
         pa_labels = {k: str(v) for k, v in pa_labels.items()}
+        wh_labels = {k: str(v) for k, v in wh_labels.items()}
         # the stages' own links (the reviewer's, the owner's), with LINK standing for the id
         LINK = str(LINK_PK)
         ps_stage, as_stage = STAGES["pre_subsidy"], STAGES["assist"]
@@ -1493,6 +1900,19 @@ def generate(
             else f"/post-assessment/{LINK}/report",
             _link(pa_stage.owner_link, stub, "/institution/") if pa_stage else "/institution/",
         )
+        # 项目入库: the stage's title and links once it is registered (its kind's label and paths until then)
+        wh_stage = STAGES.get("warehousing")
+        T["wh_title"] = "\x00" + _("Project warehousing")
+        links_wh = (f"/review/warehousing/{LINK}", f"/warehousing/{LINK}")
+        if wh_stage:
+            try:
+                T["wh_title"] = str(wh_stage.title(SimpleNamespace(id=LINK_PK, project_name="\x00")))
+            except (AttributeError, KeyError, TypeError):
+                pass
+            links_wh = (
+                _link(wh_stage.link_for_review, stub, links_wh[0]),
+                _link(wh_stage.owner_link, stub, links_wh[1]),
+            )
     pw_hash = generate_password_hash(
         DEMO_PASSWORD,
         method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
@@ -1868,27 +2288,46 @@ def generate(
     # --- 项目实施: 改造中, 事后评估, 改造完成 (a random stream of their own: the rows above do not depend on them)
     t0 = time.perf_counter()
     irng = random.Random(f"{seed}:implementation")
-    isubjects, tasks, tally = _write_implementation(
-        w,
-        conn,
-        irng,
-        now,
-        ctx["signed"],
-        {
-            "enabled": implementation,
-            "seed": seed,
-            "pd": pd_done,
-            "provider_user": ctx["provider_user"],
-            "provider_names": {p[0]: p[2] for p in providers},
-            "user_id0": user_id0,
-            "pw_hash": pw_hash,
-            "institution_role": roles[R.INSTITUTION],
-        },
-    )
+    ictx = {
+        "enabled": implementation,
+        "seed": seed,
+        "pd": pd_done,
+        "provider_user": ctx["provider_user"],
+        "provider_names": {p[0]: p[2] for p in providers},
+        "user_id0": user_id0,
+        "pw_hash": pw_hash,
+        "institution_role": roles[R.INSTITUTION],
+        "warehousing": [],  # the 项目入库 records the submitted 改造完成 open (the next chapter)
+    }
+    isubjects, tasks, tally = _write_implementation(w, conn, irng, now, ctx["signed"], ictx)
     del pd_done
     for what, counts in tally.items():
         echo(f"  {what}: {', '.join(f'{k} {n:,}' for k, n in sorted(counts.items())) or 'none'}")
     echo(f"implementation (改造中, 事后评估, 改造完成) of {len(ctx['signed']):,} 已签约 projects: {_ms(t0)}")
+    # --- 项目入库 (a random stream of its own: the rows above do not depend on it) ---------------------------
+    t0 = time.perf_counter()
+    wrng = random.Random(f"{seed}:warehousing")
+    wsubjects, tally = _write_warehousing(
+        w,
+        conn,
+        wrng,
+        now,
+        ictx["warehousing"],
+        {
+            "enabled": warehousing,
+            "actor_of": actor_of,
+            "town_reviewers": reviewers["town"],
+            "city_reviewers": reviewers["city"],
+            "user_id0": user_id0,
+            "pw_hash": pw_hash,
+            "expert_role": roles[R.EXPERT],
+            "files": {**ictx.get("files", {}), "contract": ctx.get("contract_file")},
+        },
+    )
+    for what, counts in tally.items():
+        echo(f"  {what}: {', '.join(f'{k} {n:,}' for k, n in sorted(counts.items())) or 'none'}")
+    echo(f"项目入库 of {len(ictx['warehousing']):,} submitted 改造完成: {_ms(t0)}")
+    del ictx
 
     # --- notifications ---------------------------------------------------------------------------------
     t0n = time.perf_counter()
@@ -1984,6 +2423,38 @@ def generate(
                 chain_,
             )
     del subjects, isubjects
+    # 项目入库: the to-dos of each window of its history (市工信's while an expert step waits 待分配, each
+    # assigned expert's until that one approves), the overdue reminders (to whoever the step waited for then)
+    # and an 审核通知 to the enterprise for every outcome (an expert's approval tells it only when the last one)
+    for sub in wsubjects:
+        title = T["wh_title"].replace("\x00", sub["name"])
+        review_link, owner_link = (link.replace(LINK, str(sub["id"])) for link in links_wh)
+        subject = ("warehousing", sub["id"])
+        windows = sub["windows"]
+        for step, _entered, uids, start, left, acted in windows:
+            text_ = T["todo"].replace("\x01", title).replace("\x02", wh_labels[step])
+            created = start + dt.timedelta(milliseconds=wrng.randint(5, 900))
+            for uid in uids:
+                is_read = (uid == acted or wrng.random() < 0.85) if left else wrng.random() < 0.35
+                add(note(uid, "todo", text_, review_link, is_read, created, True, (*subject, step, left), wrng))
+        for step, entered in dict.fromkeys((w_[0], w_[1]) for w_ in windows):
+            left = max((w_[4] or now for w_ in windows if (w_[0], w_[1]) == (step, entered)), default=now)
+            when = entered + dt.timedelta(seconds=wh_deadline[step] + wrng.uniform(0, 3600))
+            if when >= min(left, now):
+                continue
+            reminders.append((*subject, step, entered, when))
+            text_ = T["overdue"].replace("\x01", title).replace("\x02", wh_labels[step])
+            for st, en, uids, start, end, _acted in windows:
+                if (st, en) == (step, entered) and start <= when and (end is None or when < end):
+                    for uid in uids:
+                        is_read = wrng.random() < 0.9 if end else wrng.random() < 0.3
+                        add(note(uid, "todo", text_, review_link, is_read, when, True, (*subject, step, end), wrng))
+        for when, action, step, opinion in sub["events"]:
+            outcome = T[action].replace("\x02", wh_labels[step]).replace("\x04", opinion or "")
+            text_ = T["review"].replace("\x01", title).replace("\x03", outcome)
+            created = when + dt.timedelta(milliseconds=wrng.randint(5, 900))
+            add(note(sub["owner"], "review", text_[:500], owner_link, read_p(created, 0.92, wrng), created, r=wrng))
+    del wsubjects
     # the institution's 待办 when a 事后评估 is assigned to it (not a step's: the engine gives it no subject)
     for uids, name, when, read in tasks:
         text_ = T["pa_task"].replace("\x00", name)
@@ -2018,7 +2489,7 @@ def generate(
     if len(notes) > notifications:
         demo_ids = {primary["third_party"], primary["city"]} | set(primary["town"].values())
         drop = len(notes) - notifications
-        keys = [(n[0] in demo_ids, n[8] is not None and n[11] is None, not n[4], rng.random()) for n in notes]
+        keys = [(n[8] is not None and n[11] is None, n[0] in demo_ids, not n[4], rng.random()) for n in notes]
         gone = set(sorted(range(len(notes)), key=keys.__getitem__)[:drop])
         notes = [n for k, n in enumerate(notes) if k not in gone]
     notes.sort(key=lambda n: n[5])  # ids grow with time, as in production
@@ -2093,6 +2564,9 @@ def generate(
         "zs_invoice_line",
         "zs_payment_voucher",
         "zs_warehousing",
+        "zs_warehousing_file",
+        "zs_review_assignment",
+        "zs_submission_window",
         "zs_notification",
         "zs_review_reminder",
         "zs_message",
