@@ -134,6 +134,8 @@ DEMO_USERS = [
     (R.TOWN, "13800000005", "石岐街道审核员", ("town", "2001")),
     (R.THIRD_PARTY, "13800000006", "第三方初审员", None),
     (R.EXPERT, "13800000007", "验收专家", None),
+    # 项目入库's expert step is a countersign: 市工信 assigns one or more 验收专家 and each must agree
+    (R.EXPERT, "13800000009", "验收专家二", None),
     (R.CITY, "13800000008", "中山市工信管理员01", ("government", "中山市工业和信息化局")),
 ]
 

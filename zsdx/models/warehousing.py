@@ -52,7 +52,7 @@ class Warehousing(ReviewableMixin, Model):
 
 
 class WarehousingFile(Model):
-    """One item of the 佐证材料 checklist (kinds declared in config WAREHOUSING_EVIDENCE)."""
+    """One item of the 佐证材料 checklist (kinds declared in zsdx/warehousing.py EVIDENCE)."""
 
     __tablename__ = "zs_warehousing_file"
     id = Column(Integer, primary_key=True)

@@ -30,9 +30,9 @@ def register_views(appbuilder):
     from .presubsidy import PreSubsidyView
     from .review import ReviewQueueView
     from .signing import SigningView
+    from .warehousing import WarehousingView
     from .windows import SubmissionWindowView
     from .workbench import MessageBoardView, MessageReplyView, NotificationView, WorkbenchView
-    from .warehousing import WarehousingView
 
     # The top navigation, in the manual's order: 首页 我的工作台 评估评测 上架产品 (+ the reviewers' screens).
     appbuilder.add_link("Home", href="/", label=_l("Home"))
@@ -77,9 +77,9 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(ImplementationView)
     appbuilder.add_view_no_menu(CompletionView)
     appbuilder.add_view_no_menu(PostAssessmentView)
+    appbuilder.add_view_no_menu(WarehousingView)
     appbuilder.add_api(FilingApi)
     from flask import current_app
 
     limiter.limit(lambda: current_app.config["SMS_RATE_LIMIT"], methods=["POST"])(sms.blueprint)
-    appbuilder.add_view_no_menu(WarehousingView)
     limiter.limit("60 per minute", methods=["GET"])(register.blueprint)
