@@ -38,7 +38,7 @@ What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
   1–3 zs_invoice_line (元, exact: 价税合计 = 金额 + 税额) and 1–2 zs_payment_voucher covering it, and the
   zs_warehousing (项目入库) it opens; the zs_assist_request of 改造中 and 数字化改造成效 pages handed over;
 - the 项目入库 chapter (--warehousing, default on; its own random stream): the zs_warehousing of every submitted
-  改造完成 in every state (WAREHOUSING_STATES: 待提交 never saved (content None) or saved, 待审核 at 镇街, at 验收专家
+  改造完成 in every state (WAREHOUSING_STATES: 待提交 never saved or saved (every record has its copy, as the app gives it at creation), 待审核 at 镇街, at 验收专家
   待分配 (市工信's to-do) or with 1–3 assigned experts some of whom approved (zs_review_assignment; 1373xxxxxxx
   专家 users when the world has fewer than it needs), at 市工信, 退回修改 by each step (opinion, return_step),
   resubmitted after a return, 已入库 with level_after / subsidy_cap / proposed_subsidy from zsdx.subsidy.compute:
@@ -362,7 +362,7 @@ IMPLEMENTATION_FILES = {  # shared zs_file rows of the chapter
 # 改造完成 -> weight (the first ones take every state in turn)
 WH_STEPS = ("town", "expert", "city")
 WAREHOUSING_STATES = [
-    ("draft_unsaved", 0.06),  # 待提交, never saved: no copy of its own (content None)
+    ("draft_unsaved", 0.06),  # 待提交, never saved (updated_at = created_at): the copy made at creation
     ("draft", 0.08),  # 待提交, saved once (a small copy)
     ("town", 0.08),  # 待审核 at 镇街
     ("expert_unassigned", 0.05),  # at 验收专家 with nobody assigned (待分配: 市工信's to-do)
@@ -1515,7 +1515,7 @@ def _evidence_kinds():
 
 
 def _saved_copy(s):
-    """The small copy a 待提交 record keeps once saved (content): its enterprise's and project's own fields."""
+    """The copy a record keeps (content): its enterprise's and project's own fields (the row sections stay empty)."""
 
     def text_(v):
         return "" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
@@ -1670,10 +1670,11 @@ def _write_warehousing(w, conn, rng, now, items, ctx):
             level = it["level"] if it["institution"] is not None else None  # an institution's confirmed level
             _by_level, cap, proposed = compute(level, s["subsidies"])
             level_after = level
-        content = None
+        # every record has its copy from creation on (zsdx.warehousing prefills it when 改造完成 creates it), so no
+        # page ever builds one on the fly
+        content = _saved_copy(s)
         updated = events[-1][0] if events else created
         if state == "draft":
-            content = _saved_copy(s)
             updated = created + (now - created) * rng.uniform(0.05, 0.9)
         wh_rows.append(
             (wid, s["project_id"], s["org_id"], tid, s["name"], content, created, updated, level_after, cap, proposed)
