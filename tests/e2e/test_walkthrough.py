@@ -1,7 +1,8 @@
 """The browser walkthrough of the platform, stage by stage (later issues add their stages here).
 
 Stage 1 (manual ch. 01 and 10): register an enterprise with the SMS code and the business-registry
-search, log in by password, 我的工作台, 修改密码, log out, log in again; every role sees only its menus."""
+search, log in by password, 我的工作台, 修改密码, log out, log in again, then manual 10: 修改绑定手机号 and
+信息变更 approved by 市工信; every role sees only its menus."""
 
 import random
 import re
@@ -25,6 +26,7 @@ from .helpers import (
     role_menus,
     zh,
 )
+from .test_project_walkthrough import CITY, Actor, follow, pdf_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +56,7 @@ def _selected_text(page, selector):
     return page.locator(selector).evaluate("s => s.options[s.selectedIndex].text")
 
 
-def test_enterprise_account_walkthrough(page, live_server):
+def test_enterprise_account_walkthrough(page, live_server, browser):
     leaks = Leaks(page)
     phone = f"1370000{random.randint(0, 9999):04d}"
     password = "Qy@123456"
@@ -150,6 +152,53 @@ def test_enterprise_account_walkthrough(page, live_server):
     expect(page.locator("#org-card")).to_contain_text(name)
     leaks.check()
 
+    # manual 10: 修改绑定手机号 (原手机号, 手机号 and the code sent to the new number); the new number logs in
+    new_phone = f"1371{random.randint(0, 9999999):07d}"
+    page.click("#btn-change-phone")
+    expect(page).to_have_url(re.compile(r"/account/phone$"))
+    leaks.check()
+    page.fill("#old_phone", phone)
+    page.fill("#phone", new_phone)
+    since = live_server.log_mark()
+    page.locator(".zs-sms-btn").click()
+    page.fill("#sms_code", live_server.last_sms_code(new_phone, since=since))
+    page.click("#account-submit")
+    expect(page).to_have_url(re.compile(r"/workbench/$"))
+    expect(page.locator(".alert-success")).to_be_visible()
+    leaks.check()
+    logout(page)
+    login(page, new_phone, NEW_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/workbench/$"))
+    leaks.check()
+
+    # manual 10: 信息变更 (联系人 with a 相关附件) → 市工信 审核 → 已通过
+    page.click("#btn-info-change")
+    expect(page.locator("#name")).to_have_value(name)
+    page.fill("#contact_name", "李晓红")
+    page.set_input_files("#attachments", pdf_upload("变更说明.pdf"))
+    page.click("#info-change-submit")
+    expect(page.locator(".alert-success")).to_be_visible()
+    leaks.check()
+    city = Actor(browser, live_server, CITY)
+    try:
+        city.nav("审核工作台")
+        follow(city.page.locator("#subject-info_change"))
+        row = city.page.locator("#review-queue tbody tr", has_text=name)
+        follow(row.first.locator("a.zs-op-review"))
+        expect(city.page.locator("#change-compare")).to_contain_text("李晓红")
+        expect(city.page.locator("#change-attachments")).to_contain_text("变更说明.pdf")
+        city.page.fill("#opinion", "同意变更")
+        follow(city.page.locator("#btn-approve"))
+        expect(city.page.locator(".alert-success")).to_be_visible()
+        city.check()
+    finally:
+        city.close()
+    page.goto("/workbench/")
+    page.click("#btn-info-change")
+    expect(page.locator("#change-history tbody tr").first).to_contain_text("已通过")
+    expect(page.locator("#contact_name")).to_have_value("李晓红")
+    leaks.check()
+
     leaks.assert_none()
 
 
@@ -206,10 +255,12 @@ def test_each_demo_role_sees_only_its_menus(page, live_server):
     assert seen["服务商"] == ["首页", "我的工作台", "上架产品", "我的产品"]
     assert seen["评估机构"][:2] == ["首页", "我的工作台"], seen["评估机构"]
     assert any(re.search("诊断|评估", t) for t in seen["评估机构"][2:]), seen["评估机构"]
-    for role in ("镇街", "第三方", "专家"):
+    for role in ("第三方", "专家"):
         assert seen[role] == ["首页", "我的工作台", "审核工作台"], (role, seen[role])
+    assert seen["镇街"] == ["首页", "我的工作台", "审核工作台", "数据看板"], seen["镇街"]  # its own town's figures
     city = seen["市工信"]
     assert {"首页", "我的工作台", "审核工作台", "上架产品"} <= set(city), city
     rest = set(city) - {"首页", "我的工作台", "审核工作台", "上架产品"}
     assert any("公告" in t for t in rest) and any("留言" in t for t in rest), city
+    assert {"数据看板", "申报窗口", "一企一档"} <= rest, city
     assert set(seen["市工信"]) < set(seen["Admin"]) and len(seen["Admin"]) > len(seen["市工信"])
