@@ -67,6 +67,9 @@ def create_app(test_config=None):
 
     guards.register(app)
     headers.register(app)
+    from . import benchhooks
+
+    benchhooks.register(app)  # off unless ZSDX_BENCH=1 (bench/run.py)
     if not app.config.get("REDIS_URL") and not app.config.get("TESTING"):
         from .jobs import start_inprocess_ticker
 

@@ -1,0 +1,86 @@
+"""Benchmark hooks (issue 12, bench/run.py): off unless the environment sets ZSDX_BENCH=1.
+
+When on:
+- every response carries `X-Bench-Statements` (the SQL statements the request sent: a
+  `before_cursor_execute` listener on the engine, as scripts/count_queries.py counts them) and
+  `X-Bench-Worker` ("<pid> <peak RSS KiB> <current RSS KiB>" of the worker that served it);
+- `/_bench/bare` is the bare page the app's pages are compared with: the newest 20 filings joined to their
+  organisation and town, one SQL statement (SQLAlchemy Core), a plain Jinja template, no FAB view, no login.
+
+When off (the default, and always in production), `register` returns at once: no listener, no header, no
+route.
+"""
+
+import os
+import resource
+
+from flask import Blueprint, g, has_app_context, render_template_string
+from sqlalchemy import event, text
+
+ENV_FLAG = "ZSDX_BENCH"
+
+BARE_ROWS = text(
+    """
+    SELECT f.id, f.filing_no, f.project_name, o.name AS org_name, t.name AS town, f.status, f.submitted_at
+    FROM zs_filing f
+    JOIN zs_organisation o ON o.id = f.organisation_id
+    LEFT JOIN zs_town t ON t.id = f.town_id
+    ORDER BY f.id DESC
+    LIMIT 20
+    """
+)
+BARE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>bench</title></head>
+<body><table class="table">
+<thead><tr><th>#</th><th>filing_no</th><th>organisation</th><th>project</th><th>town</th><th>status</th>
+<th>submitted_at</th></tr></thead>
+<tbody>
+{% for r in rows %}<tr data-id="{{ r.id }}"><td>{{ loop.index }}</td><td>{{ r.filing_no or "" }}</td>
+<td>{{ r.org_name }}</td><td>{{ r.project_name or "" }}</td><td>{{ r.town or "" }}</td><td>{{ r.status }}</td>
+<td>{{ r.submitted_at.strftime("%Y-%m-%d %H:%M") if r.submitted_at else "" }}</td></tr>
+{% endfor %}</tbody></table></body></html>"""
+
+
+def enabled():
+    return os.environ.get(ENV_FLAG) == "1"
+
+
+def _rss_kib():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def register(app):
+    """Install the hooks on `app` when ZSDX_BENCH=1; otherwise do nothing."""
+    if not enabled():
+        return
+    from .extensions import db
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if has_app_context():
+            g._bench_statements = g.get("_bench_statements", 0) + 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+
+    def report(response):
+        response.headers["X-Bench-Statements"] = str(g.get("_bench_statements", 0))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        response.headers["X-Bench-Worker"] = f"{os.getpid()} {peak} {_rss_kib()}"
+        return response
+
+    # index 0: Flask runs the app's after_request functions last-registered first, so this one runs last and
+    # also counts what the others (e.g. deliver_pending) send
+    app.after_request_funcs.setdefault(None, []).insert(0, report)
+
+    bp = Blueprint("zsdx_bench", __name__, url_prefix="/_bench")
+
+    @bp.route("/bare")
+    def bare():
+        rows = db.session.execute(BARE_ROWS).all()
+        return render_template_string(BARE_PAGE, rows=rows)
+
+    app.register_blueprint(bp)
