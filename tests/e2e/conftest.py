@@ -275,3 +275,36 @@ def page(browser, live_server, request):
         except PlaywrightError as exc:  # a dead page must not hide the test's own failure
             print(f"screenshot failed: {exc}")
     context.close()
+
+
+# --- the walkthroughs' demo users (tests/e2e/helpers.py Actors) -----------------------------------------
+@pytest.fixture(scope="module")
+def actors(browser, live_server):
+    """The module's demo users, each in a browser context of their own, logged in once for the module."""
+    from .helpers import Actors
+
+    registry = Actors(browser, live_server)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture()
+def watch_actors(request, actors):
+    """Each test reports the English and the 5xx it saw itself; a failed test leaves a screenshot of every
+    user's page (used by the walkthrough modules through `pytestmark`)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for user in actors.by_phone.values():
+        user.leaks.found.clear()
+    actors.server_errors.clear()
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.failed:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    for phone, user in actors.by_phone.items():
+        try:
+            user.page.screenshot(path=str(ARTIFACTS / f"{name}-{phone}.png"), full_page=True)
+        except PlaywrightError as exc:
+            print(f"screenshot of {phone} failed: {exc}")

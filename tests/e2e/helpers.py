@@ -217,3 +217,67 @@ class Leaks:
 
     def assert_none(self):
         assert not self.found, f"English UI text on the pages: { {u: sorted(w) for u, w in self.found.items()} }"
+
+
+# --- the demo users of the walkthroughs ----------------------------------------------------------------
+def follow(target):
+    """Click a link or a submit button and wait until the page it leads to has loaded: its scripts (the
+    modals, the tabs, the tooltips) are bound before the next click."""
+    with target.page.expect_navigation():
+        target.click()
+
+
+class Actor:
+    """One demo user in a browser context of their own."""
+
+    def __init__(self, browser, live_server, phone):
+        from zsdx.seed import DEMO_PASSWORD
+
+        self.phone = phone
+        self.context = browser.new_context(
+            viewport={"width": 1300, "height": 900},
+            locale="zh-CN",
+            base_url=live_server.base_url,
+            accept_downloads=True,
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.leaks = Leaks(self.page)
+        login(self.page, phone, DEMO_PASSWORD)
+        expect(self.page.locator("#zs-logout")).to_be_visible()
+
+    def check(self):
+        self.leaks.check()
+
+    def nav(self, label):
+        """Open a top menu entry by its text, as a user does."""
+        follow(self.page.locator("#zs-nav > li > a", has_text=label))
+        self.check()
+
+    def close(self):
+        self.context.close()
+
+
+class Actors:
+    """The demo users of one test module, logged in once each; every 5xx answer any of their pages receives is
+    noted in `server_errors` (the `actors` fixture of conftest.py)."""
+
+    def __init__(self, browser, live_server):
+        self.browser, self.live_server = browser, live_server
+        self.by_phone = {}
+        self.server_errors = []
+
+    def __call__(self, phone):
+        if phone not in self.by_phone:
+            user = Actor(self.browser, self.live_server, phone)
+            user.page.on("response", self._watch)
+            self.by_phone[phone] = user
+        return self.by_phone[phone]
+
+    def _watch(self, response):
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    def close(self):
+        for actor in self.by_phone.values():
+            actor.close()

@@ -27,7 +27,6 @@ import pytest
 from playwright.sync_api import expect
 
 from .test_project_walkthrough import (
-    ARTIFACTS,
     ENTERPRISE,
     INSTITUTION,
     INSTITUTION_NAME,
@@ -46,13 +45,12 @@ from .test_signing_walkthrough import (
     CONTRACTS,
     PROVIDER,
     PROVIDER_NAME,
-    WatchedActors,
     assert_clean,
     fill_page_1,
     signing_list_row,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("watch_actors")]
 
 # the demo provider's listed product (zsdx/seed.py _demo_products), 最高入库价格 10.8 万元
 DEMO_PRODUCT = "数智MES云平台"
@@ -102,36 +100,6 @@ RATING_TEXTS = {
     "after_sales": "售后问题当天处理",
 }
 RATING_STARS = {"product": 5, "overall": 4, "attitude": 5, "after_sales": 3}
-
-
-# --- the users (module-scoped, with the 5xx watch of test_signing_walkthrough) ----------------------------
-@pytest.fixture(scope="module")
-def actors(browser, live_server):
-    registry = WatchedActors(browser, live_server)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture(autouse=True)
-def _per_test(request, actors):
-    """Each test reports the English and the 5xx it saw itself; a failed test leaves a screenshot of every
-    user's page."""
-    for user in actors.by_phone.values():
-        user.leaks.found.clear()
-    actors.server_errors.clear()
-    yield
-    rep = getattr(request.node, "rep_call", None)
-    if rep is None or not rep.failed:
-        return
-    from playwright.sync_api import Error as PlaywrightError
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
-    for phone, user in actors.by_phone.items():
-        try:
-            user.page.screenshot(path=str(ARTIFACTS / f"{name}-{phone}.png"), full_page=True)
-        except PlaywrightError as exc:
-            print(f"screenshot of {phone} failed: {exc}")
 
 
 def fen(value):

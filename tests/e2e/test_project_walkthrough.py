@@ -23,12 +23,9 @@ from test_assessment_scoring import (
     MANUAL_SCENARIOS,
 )
 
-from zsdx.seed import DEMO_PASSWORD
+from .helpers import follow, has_cjk
 
-from .helpers import REPO, Leaks, has_cjk, login
-
-pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("watch_actors")]
 
 ENTERPRISE = "13800000001"  # 中山市示例智能制造有限公司, 小榄镇 (2010)
 TOWN = "13800000004"  # 小榄镇审核员
@@ -75,85 +72,6 @@ def tiny_pdf(text):
 
 def pdf_upload(name, text="zsdx e2e"):
     return {"name": name, "mimeType": "application/pdf", "buffer": tiny_pdf(text)}
-
-
-def follow(target):
-    """Click a link or a submit button and wait until the page it leads to has loaded: its scripts (the
-    modals, the tabs, the tooltips) are bound before the next click."""
-    with target.page.expect_navigation():
-        target.click()
-
-
-# --- the users ----------------------------------------------------------------------------------------
-class Actor:
-    """One demo user in a browser context of their own."""
-
-    def __init__(self, browser, live_server, phone):
-        self.phone = phone
-        self.context = browser.new_context(
-            viewport={"width": 1300, "height": 900},
-            locale="zh-CN",
-            base_url=live_server.base_url,
-            accept_downloads=True,
-        )
-        self.context.set_default_timeout(10_000)
-        self.page = self.context.new_page()
-        self.leaks = Leaks(self.page)
-        login(self.page, phone, DEMO_PASSWORD)
-        expect(self.page.locator("#zs-logout")).to_be_visible()
-
-    def check(self):
-        self.leaks.check()
-
-    def nav(self, label):
-        """Open a top menu entry by its text, as a user does."""
-        follow(self.page.locator("#zs-nav > li > a", has_text=label))
-        self.check()
-
-    def close(self):
-        self.context.close()
-
-
-class Actors:
-    def __init__(self, browser, live_server):
-        self.browser, self.live_server = browser, live_server
-        self.by_phone = {}
-
-    def __call__(self, phone):
-        if phone not in self.by_phone:
-            self.by_phone[phone] = Actor(self.browser, self.live_server, phone)
-        return self.by_phone[phone]
-
-    def close(self):
-        for actor in self.by_phone.values():
-            actor.close()
-
-
-@pytest.fixture(scope="module")
-def actors(browser, live_server):
-    registry = Actors(browser, live_server)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture(autouse=True)
-def _per_test(request, actors):
-    """Each test reports the English it saw itself; a failed test leaves a screenshot of every user's page."""
-    for actor in actors.by_phone.values():
-        actor.leaks.found.clear()
-    yield
-    rep = getattr(request.node, "rep_call", None)
-    if rep is None or not rep.failed:
-        return
-    from playwright.sync_api import Error as PlaywrightError
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
-    for phone, actor in actors.by_phone.items():
-        try:
-            actor.page.screenshot(path=str(ARTIFACTS / f"{name}-{phone}.png"), full_page=True)
-        except PlaywrightError as exc:
-            print(f"screenshot of {phone} failed: {exc}")
 
 
 def assert_no_leaks(actors):

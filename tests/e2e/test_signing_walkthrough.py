@@ -21,11 +21,9 @@ from playwright.sync_api import expect
 
 from .helpers import has_cjk
 from .test_project_walkthrough import (
-    ARTIFACTS,
     CITY,
     ENTERPRISE,
     TOWN,
-    Actors,
     assert_no_leaks,
     file_project,
     follow,
@@ -34,7 +32,7 @@ from .test_project_walkthrough import (
     unique_name,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("watch_actors")]
 
 PROVIDER = "13800000002"
 PROVIDER_NAME = "中山市数智云服务有限公司"
@@ -47,55 +45,6 @@ CONTRACTS = [
 ]
 TOTAL_AMOUNT = "120.6234"
 TOTAL_SUBSIDY = "100.3003"
-
-
-# --- the users (module-scoped, as in test_project_walkthrough) ------------------------------------------
-class WatchedActors(Actors):
-    """test_project_walkthrough's users, each page's 5xx answers noted in `server_errors`."""
-
-    def __init__(self, browser, live_server):
-        super().__init__(browser, live_server)
-        self.server_errors = []
-
-    def __call__(self, phone):
-        fresh = phone not in self.by_phone
-        user = super().__call__(phone)
-        if fresh:
-            user.page.on("response", self._watch)
-        return user
-
-    def _watch(self, response):
-        if response.status >= 500:
-            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
-
-
-@pytest.fixture(scope="module")
-def actors(browser, live_server):
-    registry = WatchedActors(browser, live_server)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture(autouse=True)
-def _per_test(request, actors):
-    """Each test reports the English and the 5xx it saw itself; a failed test leaves a screenshot of every
-    user's page."""
-    for user in actors.by_phone.values():
-        user.leaks.found.clear()
-    actors.server_errors.clear()
-    yield
-    rep = getattr(request.node, "rep_call", None)
-    if rep is None or not rep.failed:
-        return
-    from playwright.sync_api import Error as PlaywrightError
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
-    for phone, user in actors.by_phone.items():
-        try:
-            user.page.screenshot(path=str(ARTIFACTS / f"{name}-{phone}.png"), full_page=True)
-        except PlaywrightError as exc:
-            print(f"screenshot of {phone} failed: {exc}")
 
 
 def assert_clean(actors):

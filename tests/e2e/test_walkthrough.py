@@ -14,10 +14,12 @@ from zsdx.roles import ROLES
 from zsdx.seed import DEMO_PASSWORD, DEMO_USERS
 
 from .helpers import (
+    Actor,
     Leaks,
     admin_top_menus,
     category_children,
     claim_registry_entry,
+    follow,
     has_cjk,
     in_project_catalog,
     login,
@@ -26,7 +28,7 @@ from .helpers import (
     role_menus,
     zh,
 )
-from .test_project_walkthrough import CITY, Actor, follow, pdf_upload
+from .test_project_walkthrough import CITY, pdf_upload
 
 pytestmark = pytest.mark.e2e
 

@@ -40,30 +40,15 @@ from .test_project_walkthrough import (
     pdf_upload,
     unique_name,
 )
-from .test_signing_walkthrough import WatchedActors, assert_clean
+from .test_signing_walkthrough import assert_clean
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("watch_actors")]
 
 EXPERTS = ("13800000007", "13800000009")  # 验收专家, 验收专家二 (zsdx/seed.py)
 EXPERT_NAMES = ("验收专家", "验收专家二")
 REQUIRED_EVIDENCE = ("contract", "assessment_report", "invoice", "payment", "screenshot")
 SUMMARY = "车间设备联网与MES上线，实现生产过程数字化管理（入库修订）"
 RETURN_OPINION = "系统截图不清晰，请补充上线后的生产看板截图"
-
-
-@pytest.fixture(scope="module")
-def actors(browser, live_server):
-    registry = WatchedActors(browser, live_server)
-    yield registry
-    registry.close()
-
-
-@pytest.fixture(autouse=True)
-def _per_test(actors):
-    for user in actors.by_phone.values():
-        user.leaks.found.clear()
-    actors.server_errors.clear()
-    yield
 
 
 def warehousing_row(ent, project):
