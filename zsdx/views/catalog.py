@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
 from .. import catalog as rules
+from .. import xlsx
 from ..completion import provider_averages, stars_text
 from ..extensions import db
 from ..forms import ProductForm
@@ -261,12 +262,7 @@ class ProductAdminView(ScopedModelView):
     def export(self):
         """导出: every product the list's current search finds (not only the page), as .xlsx, written
         row by row (openpyxl write-only). Money stays Decimal: the cells hold the exact amounts."""
-        import datetime as dt
-        import io
-
-        from flask import send_file
         from flask_appbuilder.urltools import get_filter_args, get_order_args
-        from openpyxl import Workbook
 
         get_filter_args(self._filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
@@ -274,34 +270,24 @@ class ProductAdminView(ScopedModelView):
         _count, items = self.datamodel.query(
             joined, order_column or "updated_at", order_direction or "desc", page=0, page_size=self.EXPORT_LIMIT
         )
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(str(_("Product administration"))[:30])
         columns = ["code", "name", "organisation", "category", "scenarios", "max_price", "listed_price"]
         columns += ["purchase_mode", "status_label", "updated_at"]
         labels = {**self.label_columns, "scenarios": _l("Applicable scenarios")}
-        ws.append([str(labels[c]) for c in columns])
         categories, modes = dict(rules.CATEGORIES), dict(rules.PURCHASE_MODES)
-        for p in items:
-            ws.append(
-                [
-                    p.code or "",
-                    p.name,
-                    p.organisation.name if p.organisation else "",
-                    str(categories.get(p.category, p.category)),
-                    rules.scenario_names(p.scenarios),
-                    p.max_price,
-                    p.listed_price,
-                    str(modes.get(p.purchase_mode, p.purchase_mode)),
-                    p.status_label,
-                    p.updated_at.strftime("%Y-%m-%d %H:%M:%S") if p.updated_at else "",
-                ]
-            )
-        buf = io.BytesIO()
-        wb.save(buf)
-        buf.seek(0)
-        return send_file(
-            buf,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name=_("Product administration") + dt.datetime.now().strftime("-%Y%m%d%H%M") + ".xlsx",
+        rows = (
+            [
+                p.code or "",
+                p.name,
+                p.organisation.name if p.organisation else "",
+                str(categories.get(p.category, p.category)),
+                rules.scenario_names(p.scenarios),
+                p.max_price,
+                p.listed_price,
+                str(modes.get(p.purchase_mode, p.purchase_mode)),
+                p.status_label,
+                p.updated_at or "",
+            ]
+            for p in items
         )
+        sheet = xlsx.Sheet(_("Product administration"), [str(labels[c]) for c in columns], rows)
+        return xlsx.download(_("Product administration"), [sheet])

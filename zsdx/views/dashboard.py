@@ -1,72 +1,20 @@
 """数据看板 of 市工信 (the whole city, or one town chosen in the filter) and 镇街 (its own town only, whatever
 the address says): six sections, each a chart (ECharts, served from the app's own static folder), its table
 (the page works without JavaScript) and an 【导出（.xlsx）】 link. The figures come from zsdx/dashboard.py
-(four aggregate statements); nothing here loads a record.
+(four aggregate statements); nothing here loads a record."""
 
-`xlsx_download` writes any list as a streamed .xlsx (openpyxl write-only into a spooled temporary file,
-sent in chunks): other exports may use it.
-"""
-
-import datetime as dt
-import tempfile
-from decimal import Decimal
-
-from flask import abort, g, redirect, request, send_file, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
 from .. import dashboard as D
 from .. import roles as R
+from .. import xlsx
 from ..guards import id_arg
 from ..stages import STAGES
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
-
-
-# --- .xlsx ---------------------------------------------------------------------------------------------------
-def _cell_text(value):
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
-def xlsx_download(name, sheets):
-    """A .xlsx attachment `name` (without the extension, a time stamp is added) of `sheets`:
-    [(title, headers, rows)], a row a list of values; a Decimal is written as the exact number with 4
-    places (万元), text is cleaned of the control characters a worksheet refuses."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(_cell_text(str(title))[:31])
-        ws.append([str(h) for h in headers])
-        for row in rows:
-            out = []
-            for value in row:
-                if isinstance(value, Decimal):
-                    cell = WriteOnlyCell(ws, value=value.quantize(D.FOUR_PLACES))
-                    cell.number_format = "0.0000"
-                    out.append(cell)
-                elif isinstance(value, str):
-                    out.append(_cell_text(value))
-                elif isinstance(value, dt.datetime):
-                    out.append(value.strftime("%Y-%m-%d %H:%M:%S"))
-                else:
-                    out.append(value)
-            ws.append(out)
-    # send_file streams and closes it (in memory up to 8 MB, then on disk)
-    buf = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    wb.save(buf)
-    buf.seek(0)
-    return send_file(
-        buf,
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"{name}{dt.datetime.now():-%Y%m%d%H%M}.xlsx",
-    )
 
 
 # --- scope ---------------------------------------------------------------------------------------------------
@@ -242,7 +190,7 @@ class DashboardView(BaseView):
                 (_("Overdue per stage"), [_("Stage"), _("Overdue items")], [[label, n] for _k, label, n in counts]),
                 (_("Overdue items"), headers, rows),
             ]
-        return xlsx_download(name + "-" + dict(self._section_names())[section], sheets)
+        return xlsx.download(name + "-" + dict(self._section_names())[section], sheets)
 
     @staticmethod
     def _section_names():

@@ -3,15 +3,15 @@ registered stage (zsdx/stages.py), with filters, bulk 同意, .xlsx export and t
 (待分配). Nothing here knows a stage by name: labels, columns, partials and files come from the registry."""
 
 import datetime as dt
-import io
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import roles as R
+from .. import xlsx
 from ..extensions import db
 from ..files import serve
 from ..guards import id_arg
@@ -215,49 +215,24 @@ class ReviewQueueView(BaseView):
     @has_access
     def export(self):
         """The filtered pending queue as .xlsx (every row, not only the page)."""
-        from openpyxl import Workbook
-
         stage = _stage(request.args.get("subject") or "")
-        wb = Workbook()
-        ws = wb.active
-        ws.title = str(stage.label)[:30]
-        ws.append(
-            [
-                _("No."),
-                _("Enterprise name"),
-                str(stage.item_label or _("Project name")),
-                _("Town"),
-                _("Status"),
-                _("Submitted at"),
-                _("Overdue"),
-            ]
-        )
+        headers = [_("No."), _("Enterprise name"), str(stage.item_label or _("Project name")), _("Town")]
+        headers += [_("Status"), _("Submitted at"), _("Overdue")]
         records = _pending(stage).limit(50_000).all()
-        for i, row in enumerate(_rows(stage, records), start=1):
-            r = row["record"]
-            ws.append(
-                [
-                    i,
-                    row["enterprise"],
-                    row["item"],
-                    row["town"],
-                    row["status"],
-                    r.submitted_at.strftime("%Y-%m-%d %H:%M:%S") if r.submitted_at else "",
-                    _("Yes") if row["overdue"] else _("No"),
-                ]
-            )
-        for col, width in zip("ABCDEFG", (6, 36, 36, 18, 22, 20, 8)):
-            ws.column_dimensions[col].width = width
-        buf = io.BytesIO()
-        wb.save(buf)
-        buf.seek(0)
-        name = _("Review queue") + dt.datetime.now().strftime("-%Y%m%d%H%M") + ".xlsx"
-        return send_file(
-            buf,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name=name,
+        rows = (
+            [
+                i,
+                row["enterprise"],
+                row["item"],
+                row["town"],
+                row["status"],
+                row["record"].submitted_at or "",
+                _("Yes") if row["overdue"] else _("No"),
+            ]
+            for i, row in enumerate(_rows(stage, records), start=1)
         )
+        sheet = xlsx.Sheet(stage.label, headers, rows, widths=[6, 36, 36, 18, 22, 20, 8])
+        return xlsx.download(_("Review queue"), [sheet])
 
     @expose("/bulk", methods=["POST"])
     @has_access
