@@ -51,6 +51,19 @@ SQLALCHEMY_TRACK_MODIFICATIONS = False
 REDIS_URL = os.environ.get("REDIS_URL", "")
 RQ_QUEUE = os.environ.get("RQ_QUEUE", "zsdx")
 UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "var", "files"))
+# Where uploaded bytes live (zsdx/filestore.py, docs/deploy.md): "local" = UPLOAD_FOLDER (with several app
+# nodes: a shared mount), or "s3" = an S3-compatible object store (MinIO, Ceph RGW, a cloud's OSS/COS).
+FILE_STORE = os.environ.get("FILE_STORE", "local")
+FILE_STORE_S3_BUCKET = os.environ.get("FILE_STORE_S3_BUCKET", "")
+FILE_STORE_S3_ENDPOINT_URL = os.environ.get("FILE_STORE_S3_ENDPOINT_URL", "")  # empty: AWS itself
+FILE_STORE_S3_REGION = os.environ.get("FILE_STORE_S3_REGION", "")
+FILE_STORE_S3_PREFIX = os.environ.get("FILE_STORE_S3_PREFIX", "files/")
+# empty: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)
+FILE_STORE_S3_ACCESS_KEY = os.environ.get("FILE_STORE_S3_ACCESS_KEY", "")
+FILE_STORE_S3_SECRET_KEY = os.environ.get("FILE_STORE_S3_SECRET_KEY", "")
+# 一企一档 exports (progress and .zip, written by rq workers, read by web nodes): empty = `exports` beside
+# UPLOAD_FOLDER. With several nodes it must be a folder every node and worker shares (zsdx/dossier.py).
+DOSSIER_EXPORT_FOLDER = os.environ.get("DOSSIER_EXPORT_FOLDER", "")
 MAX_CONTENT_LENGTH = 105 * 1024 * 1024  # one file <= 100 MB plus form overhead
 MAX_FILE_BYTES = 100 * 1024 * 1024
 
@@ -91,6 +104,8 @@ AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "300 per minute")  # per IP:
 AUTH_LOGIN_NAME_RATE_LIMIT = os.environ.get("AUTH_LOGIN_NAME_RATE_LIMIT", "10 per minute")  # per login name
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+# a Redis that hangs (not only one that refuses) costs a limited request at most ~1 s, then the fallback below
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 RATELIMIT_HEADERS_ENABLED = True
 # a Redis outage must not block logins or reviews: fall back to per-process counting meanwhile
 RATELIMIT_SWALLOW_ERRORS = True

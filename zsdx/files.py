@@ -11,10 +11,11 @@ import unicodedata
 from urllib.parse import quote
 
 import filetype
-from flask import current_app, send_file
+from flask import current_app
 from flask_babel import gettext
 
 from .extensions import db
+from .filestore import get_store
 from .models import StoredFile
 
 PDF = ("pdf",)
@@ -60,10 +61,9 @@ def store_upload(storage, allowed, user_id=None):
         raise UploadError(gettext("Please choose a file"))
     name = clean_file_name(storage.filename)
     limit = current_app.config["MAX_FILE_BYTES"]
-    folder = current_app.config["UPLOAD_FOLDER"]
-    os.makedirs(folder, exist_ok=True)
+    store = get_store()
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    fd, tmp = tempfile.mkstemp(dir=store.staging_dir(), prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as out:
             head = b""
@@ -85,12 +85,7 @@ def store_upload(storage, allowed, user_id=None):
             wanted = "/".join(sorted({_LABELS[k] for k in allowed}))
             raise UploadError(gettext("The file content is not an allowed type (%(types)s)", types=wanted))
         sha = digest.hexdigest()
-        final = _path_for(sha)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
-        if os.path.exists(final):
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, final)
+        store.put_path(sha, tmp)  # the same bytes are stored once, whoever uploads them
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -116,13 +111,9 @@ def clean_file_name(raw, limit=MAX_NAME_CHARS):
     return name
 
 
-def _path_for(sha):
-    return os.path.join(current_app.config["UPLOAD_FOLDER"], sha[:2], sha)
-
-
 def serve(stored, inline=False):
-    """Stream a stored file with its original name (RFC 5987 filename*)."""
-    response = send_file(_path_for(stored.sha256), mimetype=stored.mime, conditional=True, max_age=0)
+    """Stream a stored file (from the file store, zsdx/filestore.py) with its original name (RFC 5987 filename*)."""
+    response = get_store().send(stored.sha256, stored.mime)  # a file missing from the store is a 404
     disposition = "inline" if inline and stored.mime == "application/pdf" else "attachment"
     # cleaned again: a name stored before names were cleaned may hold CR/LF, which no header may carry
     name = clean_file_name(stored.original_name) or f"file.{stored.mime.rsplit('/', 1)[-1]}"
