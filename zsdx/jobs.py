@@ -70,20 +70,11 @@ _worker_app = {}
 
 @_in_app
 def deliver_notification(notification_id):
-    """Send the SMS of one notification, once."""
-    from .extensions import db
-    from .models import Notification
-    from .sms import get_backend
+    """Send the SMS of one notification, once, even when two workers run it at the same time
+    (zsdx.notifications.deliver)."""
+    from .notifications import deliver
 
-    note = db.session.get(Notification, notification_id)
-    if note is None or note.delivered_at is not None or not note.send_sms:
-        return
-    note.delivery_attempts += 1
-    phone = note.user.phone
-    if phone:
-        get_backend().send(phone, note.text)
-    note.delivered_at = dt.datetime.now()
-    db.session.commit()
+    return deliver(notification_id)
 
 
 @_in_app

@@ -80,6 +80,50 @@ def deliver_pending(response=None):
     return response
 
 
+def deliver(notification_id):
+    """Send the SMS of one notification exactly once, however many workers run its job at the same time
+    (an id can be queued twice: `flask zsdx deliver-pending` on two nodes, or while the first job waits).
+
+    The conditional UPDATE claims the row (delivered_at IS NULL) and holds its lock through the send and
+    the commit: a second worker's UPDATE of the same row waits for that commit, then matches nothing and
+    sends nothing (PostgreSQL re-checks the WHERE on the committed row; SQLite has one writer at a time).
+    A worker that dies or a gateway that fails before the commit leaves the row undelivered: the job
+    fails and `deliver-pending` sends it later. Returns True when this call sent it."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from .models import ZsdxUser
+    from .sms import get_backend
+
+    claimed = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.delivered_at.is_(None),
+            Notification.send_sms.is_(True),
+        )
+        .values(delivered_at=dt.datetime.now(), delivery_attempts=Notification.delivery_attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    try:
+        phone, text = db.session.execute(
+            select(ZsdxUser.phone, Notification.text)
+            .join(ZsdxUser, ZsdxUser.id == Notification.user_id)
+            .where(Notification.id == notification_id)
+        ).one()
+        if phone:
+            get_backend().send(phone, text)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return True
+
+
 def unread_counts(user_id):
     """{kind: unread count} of the user's notifications, once per request (the bell and the panel share it)."""
     return _unread(user_id)[0]
