@@ -1720,15 +1720,16 @@ def _write_warehousing(w, conn, rng, now, items, ctx):
         ["id", "subject_type", "subject_id", "step", "actor_id", "action", "opinion", "created_at", "step_seconds"],
         ((ra_id0 + i,) + row for i, row in enumerate(action_rows)),
     )
-    # 申报窗口: open now (the drafts can be submitted), since before the first generated submission
+    # 申报窗口: open now (the drafts can be submitted), since before the first generated submission (a window
+    # opened later, e.g. today's, does not cover the generated history)
     windows_t = md["zs_submission_window"]
-    open_now = conn.execute(
+    first = min((row[6] for row in action_rows if row[4] == "submit"), default=now)
+    covering = conn.execute(
         select(windows_t.c.id)
-        .where(windows_t.c.chain_name == "warehousing", windows_t.c.opens_at <= now, windows_t.c.closes_at > now)
+        .where(windows_t.c.chain_name == "warehousing", windows_t.c.opens_at <= first, windows_t.c.closes_at > now)
         .limit(1)
     ).first()
-    if enabled and items and not open_now:
-        first = min((row[6] for row in action_rows if row[4] == "submit"), default=now)
+    if enabled and items and not covering:
         opens = dt.datetime.combine(min(first, now - dt.timedelta(days=30)).date(), dt.time())
         closes = dt.datetime.combine((now + dt.timedelta(days=90)).date(), dt.time(23, 59, 59))
         w.write(
