@@ -94,6 +94,24 @@ def test_static_files_stay_cacheable(client):
     assert "no-store" not in resp.headers.get("Cache-Control", "")
 
 
+def test_pages_link_versioned_static_files_cached_for_a_year(client):
+    """Every script and style sheet of a page (ours and FAB's) carries its version, and a versioned request is
+    cached for a year: a page costs no round trip per file; a changed file gets a new URL."""
+    import re
+
+    html = client.get("/login/").get_data(as_text=True)
+    urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert any("zsdx/zsdx.js" in u for u in urls) and any("appbuilder" in u for u in urls), urls
+    assert all(re.search(r"[?&]v=[0-9a-f]+-[0-9a-f]+", u) for u in urls), urls
+    for url in urls[:4]:
+        resp = client.get(url.replace("&amp;", "&"))
+        assert resp.status_code == 200, url
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+    # an unversioned or unknown file is not cached that way
+    assert "immutable" not in client.get("/static/zsdx/zsdx.js").headers.get("Cache-Control", "")
+    assert client.get("/static/zsdx/nothing.js?v=1-1").status_code == 404
+
+
 # --- through gunicorn ---------------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:
