@@ -38,6 +38,7 @@ from ..models import (
     ZsdxUser,
 )
 from ..phones import MAX_TYPED_PHONE, is_login_name, is_phone, normalise_phone
+from ..request_cache import per_request
 from ..security import (
     SESSION_EPOCH_KEY,
     PasswordRuleError,
@@ -56,9 +57,20 @@ from ..visibility import get_owned_or_404, owned
 from ..workflow import submit_record
 
 
+@per_request
+def town_rows():
+    """(id, name) of every town in display order: one statement per request, shared by every list that
+    shows or filters by town."""
+    return [(r.id, r.name) for r in db.session.query(Town.id, Town.name).order_by(Town.sort, Town.id)]
+
+
 def town_choices(blank=True):
-    rows = db.session.query(Town.id, Town.name).order_by(Town.sort, Town.id).all()
-    return ([(0, _("Please select"))] if blank else []) + [(r.id, r.name) for r in rows]
+    return ([(0, _("Please select"))] if blank else []) + list(town_rows())
+
+
+def town_name(town_id):
+    """A town's name by id from town_rows (no statement of its own); '' for none."""
+    return dict(town_rows()).get(town_id, "") if town_id else ""
 
 
 def industry_choices(blank=True):

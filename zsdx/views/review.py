@@ -36,7 +36,7 @@ from ..workflow import (
     timeline,
     users_with_role,
 )
-from .account import town_choices
+from .account import town_choices, town_name
 
 STATUS_FILTERS = [
     ("reviewing", _l("Under review")),
@@ -120,7 +120,7 @@ def _rows(stage, records, actions=None):
                 "status": _("To be assigned") if unassigned else stage.status_text(record),
                 "enterprise": stage.enterprise_name(record),
                 "item": stage.item_name(record),
-                "town": record.town.name if getattr(record, "town", None) else "",
+                "town": town_name(getattr(record, "town_id", None)),
                 "action": actions[i] if actions else None,
             }
         )
