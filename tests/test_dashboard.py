@@ -22,6 +22,7 @@ from zsdx.extensions import db
 from zsdx.models import (
     Contract,
     Filing,
+    Implementation,
     PostAssessment,
     PreDiagnosis,
     PreSubsidy,
@@ -34,6 +35,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scr
 import count_queries as cq
 
 SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
+
+
+@pytest.fixture(autouse=True)
+def counted_every_time(app):
+    """Every test counts afresh (the cache has tests of its own, which turn it on)."""
+    from zsdx import dashboard
+
+    saved = app.config.get("DASHBOARD_CACHE_SECONDS")
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    dashboard.clear_cache()
+    yield
+    app.config["DASHBOARD_CACHE_SECONDS"] = saved
+    dashboard.clear_cache()
 
 
 def _client(app, user):
@@ -343,3 +357,221 @@ def test_echarts_is_served_by_the_app(app, world):
         assert resp.status_code == 200, path
         resp.close()
     assert os.path.exists(os.path.join(app.static_folder, "vendor", "echarts", "LICENSE"))
+
+
+# --- the SQL against a naive recount -------------------------------------------------------------------------
+def _naive(town):
+    """The figures recounted record by record in Python (what the SQL of zsdx/dashboard.py must equal)."""
+    from zsdx import institution_reports as reports
+    from zsdx import workflow
+    from zsdx.dashboard import money
+    from zsdx.models import Completion, SigningStatus
+
+    def scoped(model):
+        query = db.session.query(model)
+        return query.filter(model.town_id == town) if town is not None else query
+
+    filings = {f.project_id: f for f in db.session.query(Filing)}
+    towns, industries = {}, {}
+
+    def add(key_town, key_industry, field, n=1):
+        for table, key in ((towns, key_town), (industries, key_industry)):
+            row = table.setdefault(key, {"projects": 0, "filed": 0, "signed": 0, "warehoused": 0, "total": Decimal(0)})
+            row[field] += n
+
+    for f in scoped(Filing):
+        add(f.town_id, f.industry_id, "projects")
+        if f.status == ReviewStatus.DONE:
+            add(f.town_id, f.industry_id, "filed")
+    contracts = subsidy = Decimal(0)
+    n_contracts = 0
+    for s in scoped(Signing).filter(Signing.status == SigningStatus.SIGNED):
+        industry = filings[s.project_id].industry_id if s.project_id in filings else None
+        add(s.town_id, industry, "signed")
+        for c in db.session.query(Contract).filter_by(signing_id=s.id):
+            n_contracts += 1
+            contracts += c.total_amount or 0
+            subsidy += c.subsidy_amount or 0
+            add(s.town_id, industry, "total", money(c.total_amount) if c.total_amount is not None else 0)
+    warehoused, proposed = 0, Decimal(0)
+    for w in scoped(Warehousing).filter(Warehousing.status == ReviewStatus.DONE):
+        f = filings.get(w.project_id)
+        add(w.town_id, f.industry_id if f else None, "warehoused")
+        warehoused += 1
+        proposed += w.proposed_subsidy or 0
+    approved = scoped(PreSubsidy).filter(PreSubsidy.status == ReviewStatus.DONE).all()
+    totals = {
+        "contracts": n_contracts,
+        "contract_total": money(contracts),
+        "contract_subsidy": money(subsidy),
+        "pre_subsidy_count": len(approved),
+        "pre_subsidy_amount": money(sum((c.subsidy_amount or 0 for p in approved for c in p.contracts), Decimal(0))),
+        "warehoused": warehoused,
+        "proposed_subsidy": money(proposed),
+    }
+    before, after = {}, {}
+    posts = {p.project_id: p for p in db.session.query(PostAssessment)}
+    for pre in scoped(PreDiagnosis):
+        done = pre.status == ReviewStatus.DONE or pre.diagnosed_at is not None
+        level = pre.level if done else None
+        before[level] = before.get(level, 0) + 1
+        post = posts.get(pre.project_id)
+        level = post.level if post and (post.status == ReviewStatus.DONE or post.assessed_at is not None) else None
+        after[level] = after.get(level, 0) + 1
+    overdue = {}
+    for model, stage, rule in (
+        (Filing, "filing", workflow.is_overdue),
+        (PreDiagnosis, "pre_diagnosis", reports.is_overdue),
+        (PreSubsidy, "pre_subsidy", workflow.is_overdue),
+        (PostAssessment, "post_assessment", reports.is_overdue),
+        (Warehousing, "warehousing", workflow.is_overdue),
+    ):
+        overdue[stage] = sum(1 for record in scoped(model) if rule(record))
+    sizes = {
+        stage: scoped(model).count()
+        for stage, model in (
+            ("filing", Filing),
+            ("pre_diagnosis", PreDiagnosis),
+            ("signing", Signing),
+            ("pre_subsidy", PreSubsidy),
+            ("implementation", Implementation),
+            ("post_assessment", PostAssessment),
+            ("completion", Completion),
+            ("warehousing", Warehousing),
+        )
+    }
+    return towns, industries, totals, before, after, overdue, sizes
+
+
+@pytest.mark.parametrize("scope", ["town", "city"])
+def test_the_sql_equals_a_naive_recount(app, world, scope):
+    """Every figure of the page (per town, per industry, money, levels, overdue, stage sizes) equals a record by
+    record recount, for a town and for the whole city; the page's short overdue list is the head of the full one."""
+    from zsdx import dashboard
+
+    town = world["town"]["id"] if scope == "town" else None
+    with app.test_request_context("/"):
+        towns, industries, totals, before, after, overdue, sizes = _naive(town)
+        figures = dashboard.figures(town, citywide=True)
+
+        def table(rows):
+            return {
+                r.key: {
+                    "projects": r.projects,
+                    "filed": r.filed,
+                    "signed": r.signed,
+                    "warehoused": r.warehoused,
+                    "total": r.contract_total,
+                }
+                for r in rows
+            }
+
+        listed_towns = table(figures.parts["towns"])
+        assert {k: v for k, v in listed_towns.items() if any(v.values())} == {
+            k: v for k, v in towns.items() if any(v.values())
+        }
+        assert table(figures.parts["industries"]) == {k: v for k, v in industries.items() if any(v.values())}
+        assert figures.totals == totals
+        names = dashboard.level_names()
+        levels = {label: (b, a) for label, b, a in figures.counts["levels"]}
+        for level in set(before) | set(after):
+            label = names.get(level, str(level)) if level is not None else "未评估"
+            assert levels[label] == (before.get(level, 0), after.get(level, 0)), level
+        assert {k: n for k, _l, n in figures.counts["overdue"]} == overdue
+        stage_sizes = {}
+        for row in figures.counts["stages"]:
+            stage_sizes[row.stage] = stage_sizes.get(row.stage, 0) + row.count
+        assert {k: v for k, v in sizes.items() if v} == stage_sizes
+        full = [(i.stage, i.id, i.since) for i in dashboard.overdue_items(town, limit=None)]
+        assert len(full) == sum(overdue.values())
+        assert full == sorted(full, key=lambda i: (i[2], i[0], i[1]))
+        for k in (1, 2, 3, dashboard.OVERDUE_LIST_LIMIT):
+            assert [(i.stage, i.id, i.since) for i in dashboard.overdue_items(town, limit=k)] == full[:k], k
+        assert [(i.stage, i.id) for i in figures.items] == [(s, i) for s, i, _ in full[: dashboard.OVERDUE_LIST_LIMIT]]
+
+
+def test_the_city_filter_lists_every_town(app, world):
+    """市工信 looking at one town can still choose any other in the filter."""
+    doc = _doc(_client(app, world["factory"].user("市工信")).get(f"/dashboard/?town={world['town']['id']}"))
+    options = doc.xpath('//select[@id="dash-town"]/option/@value')
+    assert str(world["town"]["id"]) in options and str(town_id(app, "2010")) in options
+
+
+# --- the cache of the figures ------------------------------------------------------------------------------
+def test_the_cache_is_per_scope(app, world):
+    """Filled as 市工信 for town A (and for the whole city), the 镇街 of town B gets B's own figures, never A's or the
+    city's; A's cached figures stay as counted until DASHBOARD_CACHE_SECONDS pass; the page says when they were
+    counted."""
+    from zsdx import dashboard
+
+    factory = world["factory"]
+    town_a = world["town"]
+    town_b = make_town(app)
+    _build_town(app, factory, town_b, f"乙镇{random.randint(0, 10**6)}")
+    reviewer_b = factory.user("镇街", town_code=town_b["code"])
+    city = _client(app, factory.user("市工信"))
+    fresh_b = _doc(_client(app, reviewer_b).get("/dashboard/"))  # counted afresh (the cache is off)
+    tables = ("table-stages", "table-towns", "table-industries", "table-levels", "table-money", "table-overdue")
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    dashboard.clear_cache()
+    page_a = _doc(city.get(f"/dashboard/?town={town_a['id']}"))
+    _doc(city.get("/dashboard/"))
+    stamp = page_a.xpath('//*[@id="dash-counted-at"]')[0].text_content().strip()
+    assert re.fullmatch(r"数据更新于 \d\d:\d\d:\d\d", stamp), stamp
+    for client in (_client(app, reviewer_b), _client(app, reviewer_b)):  # a miss, then a hit
+        own = _doc(client.get("/dashboard/"))
+        assert [r[0] for r in _table(own, "table-towns")] == [town_b["name"]]
+        assert town_a["name"] not in lxml.html.tostring(own, encoding="unicode")
+        for table in tables:
+            assert _table(own, table) == _table(fresh_b, table), table
+    # A's figures are kept: a new overdue filing in A shows once they expire (or the cache is cleared)
+    make_filing(
+        app,
+        world["data"]["ent"],
+        step="town",
+        project_name="缓存后逾期",
+        entered=dt.datetime.now() - dt.timedelta(days=9),
+    )
+    cached = _doc(city.get(f"/dashboard/?town={town_a['id']}"))
+    assert _table(cached, "table-overdue") == _table(page_a, "table-overdue")
+    dashboard.clear_cache()
+    counted = _doc(city.get(f"/dashboard/?town={town_a['id']}"))
+    assert _table(counted, "table-overdue") != _table(page_a, "table-overdue")
+    assert "缓存后逾期" in lxml.html.tostring(counted, encoding="unicode")
+
+
+def test_a_cached_page_costs_no_aggregate(app, world):
+    from zsdx import dashboard
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    dashboard.clear_cache()
+    with app.app_context():
+        counter = cq.StatementCounter(db.engine)
+    try:
+        c = _client(app, world["reviewer"])
+        c.get("/")
+        _status, first, _e, _p = cq.measure(c, counter, "/dashboard/")
+        status, again, _e, _p = cq.measure(c, counter, "/dashboard/")
+        assert status == 200 and again == first - 4, (first, again)
+    finally:
+        counter.close()
+
+
+def test_the_overdue_export_is_streamed(app, world, monkeypatch):
+    """The overdue .xlsx takes its rows from a generator over the database cursor, not a list built first."""
+    from zsdx import xlsx
+
+    seen = {}
+    real = xlsx.download
+
+    def spy(name, sheets):
+        sheets = list(sheets)
+        seen["rows"] = sheets[-1][2]
+        return real(name, sheets)
+
+    monkeypatch.setattr(xlsx, "download", spy)
+    city = world["factory"].user("市工信")  # (a new login: the city's own is near its login limit here)
+    resp = _client(app, city).get(f"/dashboard/export/overdue.xlsx?town={world['town']['id']}")
+    assert resp.status_code == 200
+    assert not isinstance(seen["rows"], list | tuple) and iter(seen["rows"]) is seen["rows"]

@@ -6,7 +6,13 @@ ALL), never by loading rows into Python to count them. A page costs four stateme
 2. `breakdown`: per town and per 细分行业 (projects, 已备案, 已签约, 已入库, 合同总金额) with the names of the
    towns and industries (one UNION ALL);
 3. `money`: contract and subsidy totals (one row of scalar subqueries; sums stay Decimal in SQL);
-4. `overdue_items`: the overdue records themselves, oldest first (limited).
+4. `overdue_items`: the overdue records themselves, oldest first (limited; `iter_overdue_items` streams them).
+
+`figures` runs the four for a page and keeps them DASHBOARD_CACHE_SECONDS per scope in the process (the page shows
+when they were counted): at 100,000 projects the four take a few hundred ms for the city, the page a few ms.
+Indexes for them (migration "dashboard indexes"): zs_filing (status, step_entered_at, current_step, town_id) for
+the overdue filings, (completed_at, project_id) for the overdue 事前诊断, (town_id, industry_id, status) for
+the per-town / per-industry counts; zs_contract (signing_id, total_amount, subsidy_amount) for the sums.
 
 Scope: `town` is a town id (a 镇街 user's own town, or 市工信's filter) or None (the whole city). Every select
 filters on the town column of the record it counts (the column the visibility layer scopes 镇街 by), so
@@ -19,11 +25,14 @@ the same rules as SQL conditions, and tests/test_dashboard.py checks them agains
 """
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -243,69 +252,89 @@ def _counts_statement(town, now):
 
 # --- 2. per town and per 细分行业 ----------------------------------------------------------------------
 def _breakdown_statement(town, citywide=False):
-    """(dim, key, name, sort, projects, filed, signed, warehoused, contract_total): aggregate rows per source,
-    summed per key by the caller (a handful of rows), plus the name rows of the towns and industries."""
+    """(dim, key, key2, name, sort, projects, filed, signed, warehoused, contract_total): the name rows of the
+    towns ("town_name", key) and industries ("industry_name", key), and aggregate rows per (town, 细分行业) of
+    each source ("agg", town id, industry id): one pass over each table, rolled up per town and per industry by
+    the caller (a few hundred rows at most)."""
     zero = _lit(0)
     no_money = cast(null(), MONEY)
     no_name = cast(null(), String)
+    no_key = cast(null(), Integer)
+    agg = _lit("agg")
     parts = [
         # the names: every town for the city (its filter and its table), only its own for a 镇街
-        select(_lit("town_name"), Town.id, Town.name, Town.sort, zero, zero, zero, zero, no_money).where(
-            _where_town(Town.id, town)
+        select(_lit("town_name"), Town.id, no_key, Town.name, Town.sort, zero, zero, zero, zero, no_money).where(
+            _where_town(Town.id, None if citywide else town)
         ),
-        select(_lit("industry_name"), Industry.id, Industry.name, Industry.sort, zero, zero, zero, zero, no_money),
+        select(
+            _lit("industry_name"), Industry.id, no_key, Industry.name, Industry.sort, zero, zero, zero, zero, no_money
+        ),
     ]
     filed = func.sum(case((Filing.status == ReviewStatus.DONE, 1), else_=0))
-    for dim, column in (("town", Filing.town_id), ("industry", Filing.industry_id)):
-        parts.append(
-            select(_lit(dim), column, no_name, zero, func.count(), filed, zero, zero, no_money)
-            .where(_where_town(Filing.town_id, town))
-            .group_by(column)
-        )
+    parts.append(
+        select(agg, Filing.town_id, Filing.industry_id, no_name, zero, func.count(), filed, zero, zero, no_money)
+        .where(_where_town(Filing.town_id, town))
+        .group_by(Filing.town_id, Filing.industry_id)
+    )
+    # 已签约 and 合同总金额 in one pass: each signed signing once, with the sum of its contracts
     signed = Signing.status == SigningStatus.SIGNED
-    for dim, column in (("town", Signing.town_id), ("industry", Filing.industry_id)):
-        parts.append(
-            select(_lit(dim), column, no_name, zero, zero, zero, func.count(), zero, no_money)
-            .select_from(Signing)
-            .join(Filing, Filing.project_id == Signing.project_id, isouter=True)
-            .where(signed, _where_town(Signing.town_id, town))
-            .group_by(column)
+    per_signing = (
+        select(Contract.signing_id.label("signing_id"), func.sum(Contract.total_amount).label("total"))
+        .group_by(Contract.signing_id)
+        .subquery()
+    )
+    parts.append(
+        select(
+            agg,
+            Signing.town_id,
+            Filing.industry_id,
+            no_name,
+            zero,
+            zero,
+            zero,
+            func.count(),
+            zero,
+            func.sum(per_signing.c.total),
         )
-        parts.append(
-            select(_lit(dim), column, no_name, zero, zero, zero, zero, zero, func.sum(Contract.total_amount))
-            .select_from(Contract)
-            .join(Signing, Signing.id == Contract.signing_id)
-            .join(Filing, Filing.project_id == Signing.project_id, isouter=True)
-            .where(signed, _where_town(Signing.town_id, town))
-            .group_by(column)
-        )
+        .select_from(Signing)
+        .join(per_signing, per_signing.c.signing_id == Signing.id, isouter=True)
+        .join(Filing, Filing.project_id == Signing.project_id, isouter=True)
+        .where(signed, _where_town(Signing.town_id, town))
+        .group_by(Signing.town_id, Filing.industry_id)
+    )
     done = Warehousing.status == ReviewStatus.DONE
-    for dim, column in (("town", Warehousing.town_id), ("industry", Filing.industry_id)):
-        parts.append(
-            select(_lit(dim), column, no_name, zero, zero, zero, zero, func.count(), no_money)
-            .select_from(Warehousing)
-            .join(Filing, Filing.project_id == Warehousing.project_id, isouter=True)
-            .where(done, _where_town(Warehousing.town_id, town))
-            .group_by(column)
-        )
+    parts.append(
+        select(agg, Warehousing.town_id, Filing.industry_id, no_name, zero, zero, zero, zero, func.count(), no_money)
+        .select_from(Warehousing)
+        .join(Filing, Filing.project_id == Warehousing.project_id, isouter=True)
+        .where(done, _where_town(Warehousing.town_id, town))
+        .group_by(Warehousing.town_id, Filing.industry_id)
+    )
     return union_all(*parts)
 
 
 # --- 3. money ---------------------------------------------------------------------------------------------
 def _money_statement(town):
+    """One row: the signed contracts' count and sums (one pass over the contracts), the approved 预奖补 and the
+    已入库 projects' counts and sums (each one small aggregate)."""
     signed = and_(Signing.status == SigningStatus.SIGNED, _where_town(Signing.town_id, town))
-
-    def contracts(expr):
-        return (
-            select(expr).select_from(Contract).join(Signing, Signing.id == Contract.signing_id).where(signed)
-        ).scalar_subquery()
-
+    contracts = (
+        select(
+            func.count(Contract.id).label("contracts"),
+            func.sum(Contract.total_amount).label("contract_total"),
+            func.sum(Contract.subsidy_amount).label("contract_subsidy"),
+        )
+        .select_from(Contract)
+        .join(Signing, Signing.id == Contract.signing_id)
+        .where(signed)
+        .subquery()
+    )
     approved = and_(PreSubsidy.status == ReviewStatus.DONE, _where_town(PreSubsidy.town_id, town))
     warehoused = and_(Warehousing.status == ReviewStatus.DONE, _where_town(Warehousing.town_id, town))
     return select(
-        contracts(func.count(Contract.id)).label("contracts"),
-        contracts(func.sum(Contract.total_amount)).label("contract_total"),
-        contracts(func.sum(Contract.subsidy_amount)).label("contract_subsidy"),
+        contracts.c.contracts,
+        contracts.c.contract_total,
+        contracts.c.contract_subsidy,
         select(func.count(PreSubsidy.id)).where(approved).scalar_subquery().label("pre_subsidy_count"),
         select(func.sum(Contract.subsidy_amount))
         .select_from(PreSubsidy)
@@ -316,12 +345,16 @@ def _money_statement(town):
         .label("pre_subsidy_amount"),
         select(func.count(Warehousing.id)).where(warehoused).scalar_subquery().label("warehoused"),
         select(func.sum(Warehousing.proposed_subsidy)).where(warehoused).scalar_subquery().label("proposed_subsidy"),
-    )
+    ).select_from(contracts)
 
 
 # --- 4. the overdue records ---------------------------------------------------------------------------------
 def _overdue_items_statement(town, now, limit):
-    """(stage, id, filing_id, project, town, since, step, end_date, created_at), oldest wait first."""
+    """(stage, id, filing_id, project, town, since, step, end_date), oldest wait first (since, stage, id).
+
+    With a small limit, each stage's select keeps only its own `limit` oldest (the `limit` oldest of all are among
+    them), so the database sorts a few rows instead of every overdue record; the town names are looked up for
+    the rows returned only."""
 
     def columns(stage, model):
         if stage == "pre_diagnosis":
@@ -338,15 +371,42 @@ def _overdue_items_statement(town, now, limit):
             model.id.label("id"),
             Filing.id.label("filing_id"),
             name.label("project"),
-            select(Town.name).where(Town.id == model.town_id).scalar_subquery().label("town"),
+            model.town_id.label("town_id"),
             since.label("since"),
             step.label("step"),
             (Signing.end_date if stage == "post_assessment" else cast(null(), Date)).label("end_date"),
         ]
 
-    united = union_all(*_overdue_selects(town, now, columns).values()).subquery()
-    query = select(united).order_by(united.c.since, united.c.stage, united.c.id)
-    return query.limit(limit) if limit else query
+    selects = list(_overdue_selects(town, now, columns).values())
+    if limit and limit <= 1000:  # the page's list (the export sorts once, all of them)
+        # a select of each stage's first `limit` (wrapped: SQLite takes no ORDER BY / LIMIT inside a UNION)
+        selects = [
+            select(sub).select_from(sub)
+            for sub in (
+                q.order_by(q.selected_columns.since, q.selected_columns.id).limit(limit).subquery() for q in selects
+            )
+        ]
+    united = union_all(*selects).subquery()
+    order = (united.c.since, united.c.stage, united.c.id)
+    first = select(united).order_by(*order)
+    if limit:
+        first = first.limit(limit)
+    first = first.subquery()
+    return (
+        select(
+            first.c.stage,
+            first.c.id,
+            first.c.filing_id,
+            first.c.project,
+            Town.name.label("town"),
+            first.c.since,
+            first.c.step,
+            first.c.end_date,
+        )
+        .select_from(first)
+        .join(Town, Town.id == first.c.town_id, isouter=True)
+        .order_by(first.c.since, first.c.stage, first.c.id)
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -488,18 +548,20 @@ def breakdown(town, citywide=False):
     the city-wide filter, else the scope's own)}."""
     names = {"town": {}, "industry": {}}
     sums = {"town": {}, "industry": {}}
-    for dim, key, name, sort, projects, filed, signed, warehoused, total in db.session.execute(
+    for dim, key, industry, name, sort, projects, filed, signed, warehoused, total in db.session.execute(
         _breakdown_statement(town, citywide)
     ):
         if dim.endswith("_name"):
             names[dim[: -len("_name")]][key] = (sort or 0, name)
             continue
-        row = sums[dim].setdefault(key, BreakdownRow(key, ""))
-        row.projects += int(projects or 0)
-        row.filed += int(filed or 0)
-        row.signed += int(signed or 0)
-        row.warehoused += int(warehoused or 0)
-        row.contract_total += money(total)
+        amount = money(total)
+        for dim_, key_ in (("town", key), ("industry", industry)):
+            row = sums[dim_].setdefault(key_, BreakdownRow(key_, ""))
+            row.projects += int(projects or 0)
+            row.filed += int(filed or 0)
+            row.signed += int(signed or 0)
+            row.warehoused += int(warehoused or 0)
+            row.contract_total += amount
     choices, towns = [], []
     for key, (_sort, name) in sorted(names["town"].items(), key=lambda item: (item[1][0], item[0])):
         choices.append((key, name))
@@ -583,15 +645,18 @@ def _date(value):
     return value
 
 
-def overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
+def iter_overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
+    """The overdue records of the scope, oldest wait first, as they come from the database (a server-side
+    cursor, `yield_per` rows at a time): the export writes 50,000 of them without holding them all."""
     now = now or dt.datetime.now()
-    out = []
-    for row in db.session.execute(_overdue_items_statement(town, now, limit)):
-        since = _datetime(row.since)
-        out.append(
-            OverdueItem(
+    labels = {key: str(label) for key, label in STAGE_LABELS.items()}  # translated once, not per row
+    result = db.session.execute(_overdue_items_statement(town, now, limit), execution_options={"yield_per": 1000})
+    try:
+        for row in result:
+            since = _datetime(row.since)
+            yield OverdueItem(
                 stage=row.stage,
-                stage_label=str(STAGE_LABELS[row.stage]),
+                stage_label=labels[row.stage],
                 id=row.id,
                 filing_id=row.filing_id,
                 project=row.project or "",
@@ -599,5 +664,58 @@ def overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
                 since=since,
                 deadline=_deadline(row.stage, since, row.step, _date(row.end_date)),
             )
-        )
-    return out
+    finally:
+        result.close()
+
+
+def overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
+    return list(iter_overdue_items(town, now, limit))
+
+
+# --- the figures of a page, kept a short while --------------------------------------------------------------
+@dataclass
+class Figures:
+    counted_at: dt.datetime
+    counts: dict
+    parts: dict
+    totals: dict
+    items: list
+
+
+# (app, locale, town, citywide) → (time.monotonic() when counted, Figures); in this process only (a request
+# never waits on another service), each worker counting at most once per scope per DASHBOARD_CACHE_SECONDS.
+_cache = {}
+_cache_lock = threading.Lock()
+CACHE_MAX_ENTRIES = 64
+
+
+def clear_cache():
+    with _cache_lock:
+        _cache.clear()
+
+
+def figures(town, citywide):
+    """The four aggregates of the page for a scope: `town` (a town id, 0 for none, None for the whole city) as
+    `citywide` (市工信, whose town list is the whole city's) or not (a 镇街, whose list is its own town). Kept
+    DASHBOARD_CACHE_SECONDS (0: counted every time) under a key of exactly that scope, so one scope's figures
+    are never handed to another; `counted_at` says when they were counted."""
+    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS") or 0
+    key = (id(current_app._get_current_object()), str(get_locale()), town, bool(citywide))
+    if seconds > 0:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < seconds:
+            return hit[1]
+    now = dt.datetime.now()
+    parts = breakdown(town, citywide)
+    value = Figures(now, counts(town, now), parts, totals(town), overdue_items(town, now))
+    known = town is None or not citywide or town in dict(parts["town_choices"])
+    if seconds > 0 and known:  # an id that is no town is not kept (the page sends the city back to the city)
+        stamp = time.monotonic()
+        with _cache_lock:
+            for old in [k for k, (t, _v) in _cache.items() if stamp - t >= seconds]:
+                del _cache[old]
+            while len(_cache) >= CACHE_MAX_ENTRIES:
+                del _cache[next(iter(_cache))]
+            _cache[key] = (stamp, value)
+    return value

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -79,6 +80,8 @@ class Contract(Model):
     """One 项目合同 of a signing (【添加合同】: any number, each a tab)."""
 
     __tablename__ = "zs_contract"
+    # 数据看板's contract sums per signing, from the index alone
+    __table_args__ = (Index("ix_zs_contract_signing_amounts", "signing_id", "total_amount", "subsidy_amount"),)
     id = Column(Integer, primary_key=True)
     signing_id = Column(Integer, ForeignKey("zs_signing.id"), nullable=False, index=True)
     signing = relationship(Signing, back_populates="contracts")
