@@ -640,7 +640,6 @@ def completion_rows(user):
         owned(Completion, user)
         .options(joinedload(Completion.assist))
         .order_by(Completion.created_at.desc(), Completion.id.desc())
-        .all()
     )
 
 

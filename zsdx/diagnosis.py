@@ -104,7 +104,6 @@ def pre_diagnosis_rows(user):
             joinedload(PreDiagnosis.report_file),
         )
         .order_by(PreDiagnosis.created_at.desc(), PreDiagnosis.id.desc())
-        .all()
     )
 
 

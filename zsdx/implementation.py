@@ -240,7 +240,6 @@ def implementation_rows(user):
         owned(Implementation, user)
         .options(joinedload(Implementation.assist))
         .order_by(Implementation.created_at.desc(), Implementation.id.desc())
-        .all()
     )
 
 

@@ -109,7 +109,6 @@ def post_assessment_rows(user):
             joinedload(PostAssessment.report_file),
         )
         .order_by(PostAssessment.created_at.desc(), PostAssessment.id.desc())
-        .all()
     )
 
 

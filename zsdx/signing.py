@@ -424,7 +424,6 @@ def signing_rows(user):
         owned(Signing, user)
         .options(joinedload(Signing.assist), joinedload(Signing.pre_subsidy))
         .order_by(Signing.created_at.desc(), Signing.id.desc())
-        .all()
     )
 
 

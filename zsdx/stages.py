@@ -118,7 +118,7 @@ class WorkbenchTab:
     label: object
     columns: list  # column headers (lazy strings)
     order: int
-    rows: Callable | None = None  # user -> rows (None: nothing yet)
+    rows: Callable | None = None  # user -> an ordered query of the rows (the workbench pages it; a list works too)
     template: str = "zsdx/_tab_generic.html"  # renders `rows` inside the workbench's table
     context: Callable | None = None  # user -> extra template context
     cells: Callable | None = None  # the generic template's (row) -> [cell, …] (Markup for links)

@@ -581,7 +581,7 @@ register_stage(
 def warehousing_rows(user):
     from .visibility import owned
 
-    return owned(Warehousing, user).order_by(Warehousing.created_at.desc(), Warehousing.id.desc()).all()
+    return owned(Warehousing, user).order_by(Warehousing.created_at.desc(), Warehousing.id.desc())
 
 
 def _tab_context(user):

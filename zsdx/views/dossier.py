@@ -17,11 +17,11 @@ from .. import dossier
 from .. import roles as R
 from ..guards import CONTROL, id_arg
 from ..models import Filing
+from ..paging import paginate
 from ..visibility import visible
 from .account import town_choices
 
 PAGE_SIZE = 20
-MAX_PAGE = 10_000
 
 
 def _city_only():
@@ -60,16 +60,9 @@ class DossierView(BaseView):
     def index(self):
         _city_only()
         query, f = _filtered()
-        total = query.order_by(None).count()
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages, MAX_PAGE)
-        filings = (
-            query.options(joinedload(Filing.town))
-            .order_by(Filing.id.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-            .all()
-        )
+        # counted up to COUNT_LIMIT ("超过 10000 条"): a search matching most projects stops counting early
+        page = paginate(query.options(joinedload(Filing.town)).order_by(Filing.id.desc()), per_page=PAGE_SIZE)
+        filings = page.items
         reached = dossier.reached_labels([f_.project_id for f_ in filings])
         args = {
             k: v
@@ -83,10 +76,8 @@ class DossierView(BaseView):
             towns=town_choices(blank=False),
             stages=dossier.REACHED,
             args=args,
-            total=total,
+            total=page.total,
             page=page,
-            pages=pages,
-            page_size=PAGE_SIZE,
         )
 
     @expose("/<int:pk>/download")

@@ -3,12 +3,11 @@ page (预览, download, 确认 / 退回修改) as a base class each kind's own v
 with the upload, and 市工信's assignment queue. Labels, institutions offered and links come from the kinds'
 declarations; nothing here names a kind."""
 
-import datetime as dt
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from sqlalchemy import case, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from .. import institution_reports as reports
@@ -16,6 +15,7 @@ from ..extensions import db
 from ..files import UploadError, serve
 from ..inputs import parse_decimal
 from ..models import Project
+from ..paging import COUNT_LIMIT, Page, count_rows, requested_page
 from ..visibility import get_in_scope_or_404, get_visible_or_404, in_scope, visible
 from ..workflow import WorkflowError, can_act, review, timeline
 
@@ -101,6 +101,45 @@ class InstitutionReportView(BaseView):
         return redirect(self.back())
 
 
+def _union_page(sources, columns, order, options):
+    """One page (zsdx.paging.Page of (kind, record)) of the records of several kinds as one list.
+
+    `sources`: [(kind, query of its visible records)]; `columns(kind, model)`: the sort columns of a kind
+    (labelled alike); `order(union)`: the ORDER BY over the union's columns (kind, id and those). One
+    bounded COUNT, one statement for the page's (kind, id)s, then one per kind for the page's records."""
+    parts = [
+        query.with_entities(literal(kind.key).label("kind"), kind.model.id.label("id"), *columns(kind, kind.model))
+        for kind, query in sources
+    ]
+    union = union_all(*[part.statement for part in parts]).subquery()
+    total = count_rows(select(union.c.id))
+    page = Page([], total, requested_page(), capped=total >= COUNT_LIMIT)
+    keys = (
+        db.session.execute(
+            select(union.c.kind, union.c.id).order_by(*order(union)).offset(page.offset).limit(page.per_page)
+        ).all()
+        if total
+        else []
+    )
+    loaded = {}
+    for kind, _query in sources:
+        ids = [pk for key, pk in keys if key == kind.key]
+        if ids:
+            model = kind.model
+            for record in db.session.query(model).options(*options(model)).filter(model.id.in_(ids)):
+                loaded[(kind.key, record.id)] = (kind, record)
+    page.items = [loaded[key] for key in map(tuple, keys) if key in loaded]
+    return page
+
+
+def _by_kind(page):
+    """[(kind, [its records on the page])] in the kinds' order."""
+    groups = {}
+    for kind, record in page:
+        groups.setdefault(kind.key, (kind, []))[1].append(record)
+    return list(groups.values())
+
+
 def _parse_report_form(kind):
     """(level, score, file, errors) of the institution's upload form."""
     errors = []
@@ -128,26 +167,25 @@ class InstitutionTaskView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        rows = []
-        for kind in reports.kinds():
-            model = kind.model
-            records = (
-                in_scope(model, "institution")
-                .options(joinedload(model.project).joinedload(Project.filing), joinedload(model.organisation))
-                .order_by(model.assigned_at.desc(), model.id.desc())
-                .limit(500)
-                .all()
-            )
-            returns = reports.last_returns(kind, records)
-            rows += [
-                (kind, r, reports.status_label(r), returns.get(r.id, ""), reports.editable_by_institution(r))
-                for r in records
-            ]
-        rows.sort(key=lambda row: row[1].assigned_at or dt.datetime.min, reverse=True)
+        # every kind's tasks in one list, newest assignment first, paged in SQL (20 a page)
+        page = _union_page(
+            [(kind, in_scope(kind.model, "institution")) for kind in reports.kinds()],
+            lambda kind, model: [model.assigned_at.label("at")],
+            lambda u: [u.c.at.desc().nullslast(), u.c.id.desc(), u.c.kind],
+            lambda model: [joinedload(model.project).joinedload(Project.filing), joinedload(model.organisation)],
+        )
+        returns = {}  # the last 退回修改 opinion of the page's returned tasks: one statement per kind at most
+        for kind, records in _by_kind(page):
+            returns.update({(kind.key, pk): text for pk, text in reports.last_returns(kind, records).items()})
+        rows = [
+            (kind, r, reports.status_label(r), returns.get((kind.key, r.id), ""), reports.editable_by_institution(r))
+            for kind, r in page
+        ]
         return self.render_template(
             "zsdx/institution_tasks.html",
             title=_("Diagnosis and assessment tasks"),
             rows=rows,
+            page=page,
             levels=reports.LEVELS,
         )
 
@@ -180,24 +218,31 @@ class DiagnosisAssignView(BaseView):
     @has_access
     def index(self):
         every = reports.institutions()
-        rows = []
-        for kind in reports.kinds():
-            model = kind.model
-            records = (
-                visible(model)
-                .options(*_options(model), joinedload(model.organisation))
-                .filter(model.method == reports.METHOD_CITY, model.started_at.isnot(None))
-                .order_by(model.institution_id.isnot(None), model.started_at.desc())
-                .limit(500)
-                .all()
-            )
-            offered = reports.institutions_for(kind, every)
-            rows += [(kind, r, reports.status_label(r), offered) for r in records]
-        # waiting ones first, then the newest
-        rows.sort(key=lambda row: row[1].started_at, reverse=True)
-        rows.sort(key=lambda row: row[1].institution_id is not None)
+        # waiting ones first, then the newest; every kind in one list, paged in SQL (20 a page)
+        page = _union_page(
+            [
+                (
+                    kind,
+                    visible(kind.model).filter(
+                        kind.model.method == reports.METHOD_CITY, kind.model.started_at.isnot(None)
+                    ),
+                )
+                for kind in reports.kinds()
+            ],
+            lambda kind, model: [
+                case((model.institution_id.is_(None), 0), else_=1).label("assigned"),
+                model.started_at.label("at"),
+            ],
+            lambda u: [u.c.assigned, u.c.at.desc(), u.c.id.desc(), u.c.kind],
+            lambda model: [*_options(model), joinedload(model.organisation)],
+        )
+        offered = {kind.key: reports.institutions_for(kind, every) for kind in reports.kinds()}
+        rows = [(kind, r, reports.status_label(r), offered[kind.key]) for kind, r in page]
         return self.render_template(
-            "zsdx/diagnosis_assign.html", title=_("Assign diagnosis and assessment institutions"), rows=rows
+            "zsdx/diagnosis_assign.html",
+            title=_("Assign diagnosis and assessment institutions"),
+            rows=rows,
+            page=page,
         )
 
     @expose("/<int:pk>", methods=["POST"])

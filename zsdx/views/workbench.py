@@ -14,6 +14,7 @@ from ..forms import MessageForm
 from ..guards import page_arg
 from ..models import Message, Notification, NotificationKind, Organisation, OrgKind, ZsdxUser
 from ..notifications import unread_counts, unread_messages
+from ..paging import paginate
 from ..stages import tabs_of
 from ..visibility import get_visible_or_404, owned, visible
 
@@ -86,7 +87,8 @@ class WorkbenchView(BaseView):
         )
         rows, extra = [], {}
         if org is not None and org.kind == OrgKind.ENTERPRISE:
-            rows = tab.rows(g.user) if tab.rows else []
+            # a tab's rows(user) is an ordered query: counted and paged in SQL, 20 a page (?page= in the URL)
+            rows = paginate(tab.rows(g.user) if tab.rows else [])
             extra = tab.context(g.user) if tab.context else {}
         return self.render_template(
             "zsdx/workbench.html",
