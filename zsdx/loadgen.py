@@ -1,7 +1,7 @@
 """`flask zsdx gen-load`: a realistic, repeatable (by seed) load of enterprises, projects, filings in every
 status, their audit trail, pre-diagnoses and notifications, written with bulk inserts.
 
-Used by scripts/bench_pages.py (issue 7, "Shared-layer speed") and by tests/test_loadgen.py at tiny sizes.
+Used by bench/run.py (the benchmark, docs/performance.md) and by tests/test_loadgen.py at tiny sizes.
 
 What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
 - enterprises (zs_organisation) spread over every reference town, one 企业 user each (ab_user +
