@@ -92,6 +92,49 @@ def test_delivery_happens_once(app, factory, sms, config):
     assert sms.texts(user["phone"]) == ["只发一次"]
 
 
+class _FlakyGateway:
+    """An SMS gateway that refuses one number (the others get through)."""
+
+    refused = None
+
+    def send(self, phone, text):
+        if phone == _FlakyGateway.refused:
+            raise ConnectionError("gateway down for this number")
+        import logging
+
+        logging.getLogger("zsdx.sms").info("SMS to %s: %s", phone, text)
+
+
+def test_a_delivery_batch_sends_each_once_and_goes_on_past_a_failure(app, factory, sms, config, monkeypatch):
+    """One job delivers a batch (one job per notification capped a worker far below 10,000 in 30 s): each is
+    sent once, a failure leaves only that row undelivered for deliver-pending, a repeat sends nothing."""
+    from zsdx.extensions import db
+    from zsdx.jobs import deliver_notifications
+    from zsdx.models import Notification
+
+    config(REDIS_URL="")
+    users = [factory.enterprise_user() for _ in range(3)]
+    with app.app_context():
+        ids = []
+        for i, user in enumerate(users):
+            note = Notification(user_id=user["id"], kind="review", text=f"批量{i}", send_sms=True)
+            db.session.add(note)
+            db.session.flush()
+            ids.append(note.id)
+        db.session.commit()
+    _FlakyGateway.refused = users[1]["phone"]
+    monkeypatch.setattr("zsdx.sms.get_backend", lambda: _FlakyGateway())
+    with app.app_context():
+        assert deliver_notifications(ids) == 2
+        assert deliver_notifications(ids) == 0  # the delivered ones are not sent again
+        undelivered = [
+            n.id for n in db.session.query(Notification).filter(Notification.id.in_(ids)) if not n.delivered_at
+        ]
+    assert undelivered == [ids[1]]
+    assert sms.texts(users[0]["phone"]) == ["批量0"] and sms.texts(users[2]["phone"]) == ["批量2"]
+    assert sms.texts(users[1]["phone"]) == []
+
+
 # --- with Redis --------------------------------------------------------------------------------------
 def _redis_url():
     url = os.environ.get("REDIS_URL")

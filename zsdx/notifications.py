@@ -5,7 +5,7 @@ from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import Notification, NotificationKind
+from .models import Notification, NotificationKind, ZsdxUser
 
 _PENDING_KEY = "zsdx_pending_notifications"
 
@@ -71,16 +71,26 @@ def _forget_rolled_back(session, previous_transaction):
 
 def deliver_pending(response=None):
     """Hand committed notifications to the job queue (after_request hook; call it in CLI/jobs)."""
-    from .jobs import deliver_notification, enqueue
+    from .jobs import batches, deliver_notifications, enqueue
 
     ids = list(g.pop("zsdx_deliver", [])) if has_request_context() else []
     ids += db.session.info.pop("zsdx_deliver_ids", [])
-    for nid in ids:
-        enqueue(deliver_notification, nid)
+    for batch in batches(ids):  # one job per request (per DELIVERY_BATCH), not one per notification
+        enqueue(deliver_notifications, batch)
     return response
 
 
-def deliver(notification_id):
+def contacts(notification_ids):
+    """{notification id: (phone, text)} of a batch, in one statement (deliver_notifications)."""
+    rows = db.session.execute(
+        select(Notification.id, ZsdxUser.phone, Notification.text)
+        .join(ZsdxUser, ZsdxUser.id == Notification.user_id)
+        .where(Notification.id.in_(list(notification_ids)))
+    )
+    return {nid: (phone, text) for nid, phone, text in rows}
+
+
+def deliver(notification_id, contact=None):
     """Send the SMS of one notification exactly once, however many workers run its job at the same time
     (an id can be queued twice: `flask zsdx deliver-pending` on two nodes, or while the first job waits).
 
@@ -88,12 +98,12 @@ def deliver(notification_id):
     the commit: a second worker's UPDATE of the same row waits for that commit, then matches nothing and
     sends nothing (PostgreSQL re-checks the WHERE on the committed row; SQLite has one writer at a time).
     A worker that dies or a gateway that fails before the commit leaves the row undelivered: the job
-    fails and `deliver-pending` sends it later. Returns True when this call sent it."""
+    fails and `deliver-pending` sends it later. `contact` is its (phone, text) when the caller read it
+    already (a batch reads all of them in one statement). Returns True when this call sent it."""
     import datetime as dt
 
     from sqlalchemy import update
 
-    from .models import ZsdxUser
     from .sms import get_backend
 
     claimed = db.session.execute(
@@ -110,11 +120,7 @@ def deliver(notification_id):
         db.session.rollback()
         return False
     try:
-        phone, text = db.session.execute(
-            select(ZsdxUser.phone, Notification.text)
-            .join(ZsdxUser, ZsdxUser.id == Notification.user_id)
-            .where(Notification.id == notification_id)
-        ).one()
+        phone, text = contact or contacts([notification_id])[notification_id]
         if phone:
             get_backend().send(phone, text)
     except BaseException:
