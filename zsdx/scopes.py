@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, or_, select, true
 
 from .extensions import db
 from .models import ReviewAction, ReviewAssignment, ReviewStatus, ZsdxUser
+from .request_cache import per_request, request_cache
 
 
 class Scope:
@@ -167,6 +168,19 @@ class ListedScope(Scope):
 ListedScope = register_scope(ListedScope())
 
 
+@per_request
+def step_assignments(subject_type, subject_id, step_key):
+    """The assignments of one record's step with their users, once per request (tuple, do not mutate)."""
+    from sqlalchemy.orm import joinedload
+
+    return tuple(
+        db.session.query(ReviewAssignment)
+        .options(joinedload(ReviewAssignment.user))
+        .filter_by(subject_type=subject_type, subject_id=subject_id, step=step_key)
+        .order_by(ReviewAssignment.id)
+    )
+
+
 class AssignedScope(Scope):
     """The users assigned to the record's step (验收专家): each must approve; a return resets them all.
 
@@ -188,6 +202,10 @@ class AssignedScope(Scope):
         return cond
 
     def may_act(self, user, record, step, stage):
+        if request_cache() is not None and step.key == record.current_step:
+            # the review page lists the same rows (workflow.assignees): one statement for both
+            rows = step_assignments(stage.type, record.id, step.key)
+            return any(a.user_id == user.id and a.approved_at is None for a in rows)
         return db.session.query(exists().where(*self._open(stage, record.id, step.key, user.id))).scalar()
 
     def act_clause(self, model, user, step, stage):

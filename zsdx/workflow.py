@@ -394,6 +394,7 @@ def _enter_step(record, step):
             .values(approved_at=None)
             .execution_options(synchronize_session=False)
         )
+        _assignments_changed()
     title = stage.title(record)
     for reviewer in reviewers_of(record, step):
         _todo(record, step, reviewer, _("You have a %(title)s to handle (%(step)s)", title=title, step=step.label))
@@ -527,6 +528,7 @@ def _approve_assignment(record, step, actor, now):
     db.session.query(ReviewAssignment).filter_by(
         subject_type=subject_type, subject_id=record.id, step=step.key, user_id=actor.id
     ).update({ReviewAssignment.approved_at: now}, synchronize_session=False)
+    _assignments_changed()
     left = (
         db.session.query(ReviewAssignment.id)
         .filter_by(subject_type=subject_type, subject_id=record.id, step=step.key, approved_at=None)
@@ -553,6 +555,7 @@ def assign(record, actor, users):
     )
     for user in users:
         db.session.add(ReviewAssignment(subject_type=stage.type, subject_id=record.id, step=step.key, user_id=user.id))
+    _assignments_changed()
     _audit(record, step.key, actor, "assign", "、".join(u.display_name for u in users))
     _close_todos(record, step.key)  # the assigners' 待分配 to-dos
     db.session.flush()
@@ -562,16 +565,18 @@ def assign(record, actor, users):
     db.session.flush()
 
 
+def _assignments_changed():
+    """The assignments just changed by a bulk statement: the request's cached copy is stale."""
+    from .scopes import step_assignments
+
+    step_assignments.forget()
+
+
 def assignees(record):
     """The users assigned to the record's current step, with whether each has approved."""
-    stage = stage_of(record)
-    return (
-        db.session.query(ReviewAssignment)
-        .options(joinedload(ReviewAssignment.user))
-        .filter_by(subject_type=stage.type, subject_id=record.id, step=record.current_step)
-        .order_by(ReviewAssignment.id)
-        .all()
-    )
+    from .scopes import step_assignments
+
+    return list(step_assignments(stage_of(record).type, record.id, record.current_step))
 
 
 def reopen(record, actor):
