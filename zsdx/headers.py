@@ -21,7 +21,7 @@ import os
 import secrets
 from functools import lru_cache
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
 
@@ -86,7 +86,39 @@ def _version_static_urls(endpoint, values):
         values["v"] = version
 
 
+def _memoise_static_urls(app):
+    """`url_for` of a static file (every page links ~20: FAB's CSS and JS, ours) answered from a dict after
+    the first build: the URL depends only on the endpoint, the file (its version is cached forever above
+    too) and the application root. Anything else goes to Flask's url_for unchanged."""
+    build = app.url_for
+    urls = {}
+
+    def url_for(endpoint, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
+        if (
+            endpoint in STATIC_ENDPOINTS
+            and len(values) == 1
+            and "filename" in values
+            and _anchor is None
+            and _method is None
+            and _scheme is None
+            and not _external
+            and has_request_context()
+        ):
+            key = (request.script_root, endpoint, values["filename"])
+            url = urls.get(key)
+            if url is None:
+                url = build(endpoint, **values)
+                if len(urls) < 4096:
+                    urls[key] = url
+            return url
+        return build(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values)
+
+    app.url_for = url_for
+    app.jinja_env.globals["url_for"] = url_for
+
+
 def register(app):
+    _memoise_static_urls(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request(add_security_headers)
     app.url_defaults(_version_static_urls)

@@ -8,15 +8,58 @@ page and about 30 on an admin list; `is_item_public` walks the Public role's per
 request (`zsdx.request_cache`). Builtin roles (FAB_ROLES) are still matched from the config with FAB's
 own `_has_access_builtin_roles`; Admin gets everything through its rows, as before. Outside a request
 (CLI, jobs, tests calling the manager directly) every method is FAB's unchanged.
+
+Across requests (issue 12): the pairs of a set of roles are also kept in the process, stamped with a
+version of the grants table (`grants_version_column`: count, highest id and sum of the ids of
+ab_permission_view_role) that the signed-in user's own load reads in the same statement. Any grant or
+revocation — through FAB's role screens, `flask fab`, `flask zsdx init` or plain SQL — inserts or deletes
+rows there (ids only grow), which changes the version, so the next request of every process reloads the
+pairs: a revoked permission never outlives the request that sees it revoked.
 """
 
+import functools
+
+from flask import g
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from sqlalchemy import Text as _Text
+from sqlalchemy import func, select
 
 from .request_cache import request_cache
+
+# role ids -> (grants version, pairs), for this process; a handful of role sets in practice
+_PAIRS = {}
+_PAIRS_MAX = 256
+_VERSION_KEY = "zsdx.grants_version"
 
 
 class PermissionCacheMixin:
     """Mix into a FAB SQLA SecurityManager (before it in the bases)."""
+
+    @staticmethod
+    @functools.cache
+    def grants_version_column():
+        """A scalar subquery: the version of the grants (ab_permission_view_role) as one string (built once:
+        the expression is immutable)."""
+        grants = assoc_permissionview_role
+        return (
+            select(
+                func.count().cast(_Text)
+                + ":"
+                + func.coalesce(func.max(grants.c.id), 0).cast(_Text)
+                + ":"
+                + func.coalesce(func.sum(grants.c.id), 0).cast(_Text)
+            )
+            .select_from(grants)
+            .scalar_subquery()
+        )
+
+    @staticmethod
+    def remember_grants_version(version):
+        """The grants version read in this request (with the user's load): process-kept pairs of that
+        version may answer this request."""
+        cache = request_cache()
+        if cache is not None and version:
+            cache[_VERSION_KEY] = version
 
     def role_permission_pairs(self, role_ids):
         """{(permission name, view_menu name)} granted to the roles `role_ids` through ab_permission_view_role."""
@@ -25,6 +68,11 @@ class PermissionCacheMixin:
         key = ("zsdx.permission_pairs", role_ids)
         if cache is not None and key in cache:
             return cache[key]
+        version = cache.get(_VERSION_KEY) if cache is not None else None
+        kept = _PAIRS.get(role_ids) if version else None
+        if kept is not None and kept[0] == version:
+            cache[key] = kept[1]
+            return kept[1]
         pairs = set()
         if role_ids:
             pv, perm, vm = self.permissionview_model, self.permission_model, self.viewmenu_model
@@ -42,6 +90,10 @@ class PermissionCacheMixin:
         pairs = frozenset(pairs)
         if cache is not None:
             cache[key] = pairs
+        if version:
+            if len(_PAIRS) >= _PAIRS_MAX:
+                _PAIRS.clear()
+            _PAIRS[role_ids] = (version, pairs)
         return pairs
 
     def get_public_role(self):
@@ -89,3 +141,27 @@ class PermissionCacheMixin:
         if db_role_ids:
             result.update(v for p, v in self.role_permission_pairs(db_role_ids) if p == permission_name)
         return result
+
+    def access_signature(self):
+        """What every `has_access` answer of this request depends on, hashable, or None when it cannot be
+        told from the session alone (an API-key or JWT caller). Two requests with the same signature get
+        the same answer to every check: the builtin roles (FAB_ROLES, fixed by the config) by name and the
+        (permission, view) pairs of the database roles — read in this request, so a role or permission
+        edited a moment ago changes the signature at once."""
+        from flask_jwt_extended import current_user as current_user_jwt
+        from flask_login import current_user
+
+        if request_cache() is None or getattr(g, "_api_key_user", False):
+            return None
+        if current_user.is_authenticated:
+            user = g.user
+            if not user.is_active:
+                return None
+            roles = self.get_user_roles(user)
+        elif current_user_jwt:
+            return None
+        else:
+            role = self.get_public_role()
+            return ("public", self.role_permission_pairs([role.id]) if role is not None else frozenset())
+        builtin = tuple(sorted({role.name for role in roles if role is not None and role.name in self.builtin_roles}))
+        return ("user", builtin, self.role_permission_pairs(self._db_role_ids(roles)))

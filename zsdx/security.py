@@ -336,18 +336,22 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         current_app.before_request(check_session_epoch)
 
     def _load_active_user(self, pk):
-        """The user with its roles and groups in one statement (FAB loads them one query each); the session
-        epoch is a column of the same row, so checking it costs nothing."""
+        """The user with its roles and groups in one statement (FAB loads them one query each), and the
+        version of the grants (PermissionCacheMixin.grants_version_column: the permission pairs kept in the
+        process serve the request only if they are of that version); the session epoch is a column of the
+        same row, so checking it costs nothing."""
         from sqlalchemy.orm import joinedload
 
         model = self.user_model
-        user = (
-            self.session.query(model)
+        row = (
+            self.session.query(model, self.grants_version_column())
             .options(joinedload(model.roles), joinedload(model.groups))
             .filter(model.id == int(pk))
-            .first()
+            .one_or_none()
         )
+        user, version = row if row else (None, None)
         if user and user.is_active:
+            self.remember_grants_version(version)
             return user
         return None
 

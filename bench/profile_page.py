@@ -1,0 +1,118 @@
+"""Profile one page in-process (issue 12): where a request's time goes, function by function.
+
+Builds the app on DATABASE_URL (a gen-load database, e.g. the one bench/run.py serves), signs in as PHONE
+through the login form (with its CSRF token), requests URL a few times to warm up, then N times under
+cProfile and prints the functions with the most cumulative and own time. The Werkzeug test client is used,
+so there is no socket and no gunicorn: what is printed is the app's own cost.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zsdx_bench \
+        .venv/bin/python bench/profile_page.py 13800000001 /workbench/ -n 200
+    ... bench/profile_page.py - /_bench/bare           # '-' = anonymous
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
+
+
+def show_statements(app, client, url):
+    """One more request, printing each SQL statement it sends and the time the database took (median of 5)."""
+    from sqlalchemy import event
+
+    from zsdx.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    runs = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["zsdx_t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        runs[-1].append(((time.perf_counter() - conn.info.pop("zsdx_t0")) * 1000, statement))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for _ in range(5):
+            runs.append([])
+            client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    for i, (_, statement) in enumerate(runs[0]):
+        times = sorted(run[i][0] for run in runs if len(run) > i)
+        print(f"  {times[len(times) // 2]:7.2f} ms  {' '.join(statement.split())[:220]}")
+    total = sorted(sum(t for t, _ in run) for run in runs)[len(runs) // 2]
+    print(f"  {total:7.2f} ms  in all ({len(runs[0])} statements)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("phone", help="the account to sign in as ('-' for anonymous)")
+    ap.add_argument("url")
+    ap.add_argument("-n", type=int, default=100, help="profiled requests")
+    ap.add_argument("--password", default="Zsdx@2026")
+    ap.add_argument("--top", type=int, default=45)
+    ap.add_argument("--sort", default="cumulative,tottime")
+    ap.add_argument("--sql", action="store_true", help="also print each statement of one request with its time")
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("ZSDX_BENCH", "1")
+    os.environ.setdefault("CAPTCHA_ENABLED", "0")
+    from zsdx import create_app
+
+    app = create_app()
+    client = app.test_client()
+    if args.phone != "-":
+        page = client.get("/login/").get_data(as_text=True)
+        token = CSRF.search(page).group(1)
+        resp = client.post(
+            "/login/",
+            data={
+                "pw-csrf_token": token,
+                "pw-mode": "password",
+                "mode": "password",
+                "pw-phone": args.phone,
+                "pw-password": args.password,
+                "pw-captcha": "",
+            },
+        )
+        if resp.status_code != 302:
+            raise SystemExit(f"login as {args.phone} failed: {resp.status_code}")
+    for _ in range(5):
+        resp = client.get(args.url)
+    print(f"{args.url}: HTTP {resp.status_code}, {resp.headers.get('X-Bench-Statements')} statements")
+
+    if args.sql:
+        show_statements(app, client, args.url)
+    t0 = time.perf_counter()
+    for _ in range(args.n):
+        client.get(args.url)
+    plain = (time.perf_counter() - t0) / args.n * 1000
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(args.n):
+        client.get(args.url)
+    prof.disable()
+    print(f"mean {plain:.2f} ms per request without the profiler ({args.n} requests)")
+    for key in args.sort.split(","):
+        out = io.StringIO()
+        stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats(key)
+        stats.print_stats(args.top)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
