@@ -152,21 +152,78 @@ def _unread(user_id):
     return cache[key]
 
 
-def _count_unread(user_id):
+def _unread_messages_column(user_id):
     from .models import Message, ZsdxUser
 
-    messages = (
+    return (
         select(func.count(Message.id))
         .join(ZsdxUser, ZsdxUser.organisation_id == Message.organisation_id)
         .where(ZsdxUser.id == user_id, Message.from_platform.is_(True), Message.read_by_enterprise.is_(False))
         .scalar_subquery()
     )
+
+
+def _count_unread(user_id):
     rows = db.session.execute(
         select(
             func.sum(case((Notification.kind == NotificationKind.TODO, 1), else_=0)),
             func.sum(case((Notification.kind == NotificationKind.REVIEW, 1), else_=0)),
-            messages,
+            _unread_messages_column(user_id),
         ).where(Notification.user_id == user_id, Notification.is_read.is_(False))
     ).one()
-    counts = {NotificationKind.TODO: int(rows[0] or 0), NotificationKind.REVIEW: int(rows[1] or 0)}
-    return counts, int(rows[2] or 0)
+    return _unread_result(user_id, *rows)
+
+
+def _unread_result(user_id, todo, review, messages):
+    counts = {NotificationKind.TODO: int(todo or 0), NotificationKind.REVIEW: int(review or 0)}
+    return counts, int(messages or 0)
+
+
+def unread_columns(user_id):
+    """Scalar subqueries for the signed-in user's own load (zsdx.security): its unread 待办事项, 审核通知 and
+    留言板 replies, so that the header badge costs no statement of its own (see `remember_unread`)."""
+    unread = (Notification.user_id == user_id, Notification.is_read.is_(False))
+    return [
+        select(func.count()).where(*unread, Notification.kind == kind).scalar_subquery()
+        for kind in (NotificationKind.TODO, NotificationKind.REVIEW)
+    ] + [_unread_messages_column(user_id)]
+
+
+def remember_unread(user_id, todo, review, messages):
+    """Keep what `unread_columns` read as this request's `unread_counts` / `unread_messages`. Read before the
+    view runs: a change to the user's notifications or messages flushed later in the request drops it
+    (`_forget_unread_on_change`), so a page never shows counts older than its own writes."""
+    from .request_cache import request_cache
+
+    cache = request_cache()
+    if cache is not None:
+        cache[("zsdx.unread", user_id)] = _unread_result(user_id, todo, review, messages)
+
+
+def _forget_unread():
+    from .request_cache import request_cache
+
+    cache = request_cache()
+    if cache:
+        for key in [k for k in cache if isinstance(k, tuple) and k and k[0] == "zsdx.unread"]:
+            del cache[key]
+
+
+def _counted(cls):
+    from .models import Message
+
+    return cls is Notification or cls is Message
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_unread_on_change(session, flush_context):
+    if any(_counted(type(obj)) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _forget_unread()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_unread_on_statement(state):
+    # session.execute(update(Notification) …) (closing to-dos, marking messages read) is no flush
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
+        if _counted(state.bind_mapper.class_):
+            _forget_unread()

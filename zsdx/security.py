@@ -338,20 +338,25 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
     def _load_active_user(self, pk):
         """The user with its roles and groups in one statement (FAB loads them one query each), and the
         version of the grants (PermissionCacheMixin.grants_version_column: the permission pairs kept in the
-        process serve the request only if they are of that version); the session epoch is a column of the
-        same row, so checking it costs nothing."""
+        process serve the request only if they are of that version) and its unread counts for the header
+        (zsdx.notifications.unread_columns); the session epoch is a column of the same row, so checking it
+        costs nothing."""
         from sqlalchemy.orm import joinedload
 
+        from .notifications import remember_unread, unread_columns
+
         model = self.user_model
+        pk = int(pk)
         row = (
-            self.session.query(model, self.grants_version_column())
+            self.session.query(model, self.grants_version_column(), *unread_columns(pk))
             .options(joinedload(model.roles), joinedload(model.groups))
-            .filter(model.id == int(pk))
+            .filter(model.id == pk)
             .one_or_none()
         )
-        user, version = row if row else (None, None)
+        user, version, *unread = row if row else (None, None)
         if user and user.is_active:
             self.remember_grants_version(version)
+            remember_unread(pk, *unread)
             return user
         return None
 
