@@ -33,7 +33,8 @@ def config(app):
 
 
 def _notify_in_a_request(app, user_id, text):
-    """What an action does: notify() in its transaction, commit, and the after_request hook hands it over."""
+    """What an action does: notify() in its transaction, commit, the after_request hook takes the ids, and the
+    server's close() of the sent response hands them over."""
     from zsdx.extensions import db
     from zsdx.models import ZsdxUser
     from zsdx.notifications import notify
@@ -44,6 +45,7 @@ def _notify_in_a_request(app, user_id, text):
         note_id = note.id
         response = app.process_response(Response("ok"))  # runs the after_request hooks
         assert response.status_code == 200
+    response.close()  # what the WSGI server does once the response is sent (outside the request's context)
     return note_id
 
 

@@ -56,7 +56,7 @@ def create_app(test_config=None):
     from .notifications import deliver_pending
 
     app.cli.add_command(zsdx_cli)
-    app.after_request(deliver_pending)
+    app.after_request(deliver_pending)  # takes the committed notifications; hands them over once it is sent
     from . import templating
 
     templating.register(app)

@@ -1,13 +1,18 @@
-"""待办事项 / 审核通知: rows written in the caller's transaction; SMS delivery queued once it commits."""
+"""待办事项 / 审核通知: rows written in the caller's transaction; SMS delivery queued once it commits (and, in a
+request, once the response has been sent)."""
 
-from flask import g, has_request_context
+import logging
+
+from flask import current_app, g, has_request_context
 from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.orm import Session
+from werkzeug.wsgi import ClosingIterator
 
 from .extensions import db
 from .models import Notification, NotificationKind, ZsdxUser
 
 _PENDING_KEY = "zsdx_pending_notifications"
+log = logging.getLogger(__name__)
 
 
 def notify(user, kind, text, link=None, send_sms=True, subject_type=None, subject_id=None, step=None):
@@ -70,14 +75,42 @@ def _forget_rolled_back(session, previous_transaction):
 
 
 def deliver_pending(response=None):
-    """Hand committed notifications to the job queue (after_request hook; call it in CLI/jobs)."""
-    from .jobs import batches, deliver_notifications, enqueue
+    """Hand committed notifications to the job queue: RQ, or in-process on the embedded default.
 
+    As the after_request hook (with the response) it only takes their ids: the hand-over runs once the
+    response has been sent (the WSGI server's close(), response.call_on_close), in an app context and a
+    session of its own, so a Redis that hangs (or, without Redis, a slow SMS gateway) never holds a response
+    up. A hand-over that fails, or never runs, leaves the rows undelivered for `flask zsdx deliver-pending`.
+    Called without a response (CLI, jobs, scripts) it hands them over at once."""
     ids = list(g.pop("zsdx_deliver", [])) if has_request_context() else []
     ids += db.session.info.pop("zsdx_deliver_ids", [])
+    if not ids:
+        return response
+    if response is None:
+        _hand_over(ids)
+        return None
+    app = current_app._get_current_object()
+
+    def hand_over_after_the_response():
+        try:
+            with app.app_context():
+                _hand_over(ids)
+        except Exception:  # after the response: nothing to tell the user; the rows wait for deliver-pending
+            log.exception("hand-over of notifications %s failed; deliver-pending will send them", ids)
+
+    if response.direct_passthrough:
+        # send_file: the server closes the file it streams, not the response; close our wrapper of it instead
+        response.response = ClosingIterator(response.response, hand_over_after_the_response)
+    else:
+        response.call_on_close(hand_over_after_the_response)
+    return response
+
+
+def _hand_over(ids):
+    from .jobs import batches, deliver_notifications, enqueue
+
     for batch in batches(ids):  # one job per request (per DELIVERY_BATCH), not one per notification
         enqueue(deliver_notifications, batch)
-    return response
 
 
 def contacts(notification_ids):
