@@ -11,11 +11,19 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
+_REDIS = {}  # REDIS_URL -> a client (its connection pool) kept for the process
+
+
 def _queue():
     from redis import Redis
     from rq import Queue
 
-    conn = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    url = current_app.config["REDIS_URL"]
+    conn = _REDIS.get(url)
+    if conn is None:
+        # one pool per process (redis-py starts a new one in a forked child by itself), not a new TCP
+        # connection per hand-over; a Redis that hangs holds the hand-over (after the response) 2 s at most
+        conn = _REDIS[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     return Queue(current_app.config["RQ_QUEUE"], connection=conn)
 
 

@@ -38,6 +38,7 @@ from .models import (
     ZsdxUser,
 )
 from .notifications import notify
+from .request_cache import per_request
 from .scopes import SCOPES, AssignedScope, scope
 from .stages import STAGES, link_of, stage_of
 
@@ -106,7 +107,14 @@ def _spec(name):
 
 
 def chain(name):
-    return [
+    """The steps of chain `name` (a new list each call; the Steps themselves are read once per request)."""
+    return list(_chain_steps(name))
+
+
+@per_request
+def _chain_steps(name):
+    # built from the config at most once per request: the queues ask for it several times a row (~25 µs each)
+    return tuple(
         Step(
             chain=name,
             key=s["key"],
@@ -119,7 +127,7 @@ def chain(name):
             assigner=s.get("assigner", R.CITY) if s["scope"] == "assigned" else None,
         )
         for s in _spec(name)["steps"]
-    ]
+    )
 
 
 def submit_guards(name):
