@@ -171,11 +171,15 @@ def filter_filings(query, town_id=None, text=None, reached=None):
     text = (text or "").strip()[:100]
     if text:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        # a text without upper or lower case (汉字, digits) matches the same rows with LIKE as with ILIKE,
+        # and LIKE is cheaper where no index can serve it (PostgreSQL: 1–2 characters, too short for the
+        # trigram indexes, which serve both)
+        match = "like" if text.lower() == text.upper() else "ilike"
         query = query.filter(
             or_(
-                Filing.ent_name.ilike(pattern, escape="\\"),
-                Filing.project_name.ilike(pattern, escape="\\"),
-                Filing.filing_no.ilike(pattern, escape="\\"),
+                getattr(Filing.ent_name, match)(pattern, escape="\\"),
+                getattr(Filing.project_name, match)(pattern, escape="\\"),
+                getattr(Filing.filing_no, match)(pattern, escape="\\"),
             )
         )
     clause = reached_clause(reached) if reached else None

@@ -91,11 +91,11 @@ def paginate(rows, page=None, per_page=PAGE_SIZE, param="page"):
         return result
     total = count_rows(rows)
     result = Page([], total, number, per_page, capped=total >= COUNT_LIMIT, param=param)
-    result.items = _rows_of_page(rows, result.offset, per_page) if total else []
+    result.items = rows_of_page(rows, result.offset, per_page) if total else []
     return result
 
 
-def _rows_of_page(query, offset, limit):
+def rows_of_page(query, offset, limit):
     """The rows of one page, in one statement. The page's keys are chosen first, without the eager joins
     (`JOIN (SELECT id … ORDER BY … LIMIT 20 OFFSET n) ON id = …`), so that the joins run for those 20 rows,
     not for every row before the sort (a semi-join `IN (…)` let PostgreSQL join every row first)."""

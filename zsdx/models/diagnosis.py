@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -60,6 +61,16 @@ class PreDiagnosis(ReviewableMixin, Model):
     level_source = Column(String(16), nullable=True)  # self | institution: a self-assessment never counts as on-site
     diagnosed_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=now)
+
+
+# 分配评估机构 (zsdx/views/institution_reports.py): the waiting and the assigned ones, each newest first
+Index(
+    "ix_zs_pre_diagnosis_city_assign",
+    PreDiagnosis.method,
+    PreDiagnosis.started_at,
+    PreDiagnosis.id,
+    PreDiagnosis.institution_id,
+)
 
 
 class AssessmentResult(Model):

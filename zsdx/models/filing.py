@@ -99,6 +99,27 @@ class Filing(ReviewableMixin, Model):
 Index("ix_zs_filing_overdue", Filing.status, Filing.step_entered_at, Filing.current_step, Filing.town_id)
 Index("ix_zs_filing_completed", Filing.completed_at, Filing.project_id)
 Index("ix_zs_filing_breakdown", Filing.town_id, Filing.industry_id, Filing.status)
+# the review queue of one town (a 镇街 reviewer's scope, the 镇街 filter, with 逾期): its page's ids in order,
+# counted and chosen from the index alone (zsdx/views/review.py, zsdx/paging.py)
+Index(
+    "ix_zs_filing_town_queue",
+    Filing.status,
+    Filing.current_step,
+    Filing.town_id,
+    Filing.submitted_at,
+    Filing.id,
+    Filing.step_entered_at,
+)
+# 一企一档's name / 备案号 search (LIKE / ILIKE '%…%', zsdx/dossier.py): trigram GIN indexes on PostgreSQL (the
+# migration creates the pg_trgm extension); elsewhere they are plain indexes
+for _column in (Filing.ent_name, Filing.project_name, Filing.filing_no):
+    Index(
+        f"ix_zs_filing_{_column.key}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.key: "gin_trgm_ops"},
+    )
+del _column
 
 
 class FilingRevision(Model):

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -106,6 +107,16 @@ class PostAssessment(ReviewableMixin, Model):
     score = Column(Numeric(8, 4), nullable=True)
     assessed_at = Column(DateTime, nullable=True)  # the enterprise confirmed
     created_at = Column(DateTime, nullable=False, default=now)
+
+
+# 分配评估机构 (zsdx/views/institution_reports.py): the waiting and the assigned ones, each newest first
+Index(
+    "ix_zs_post_assessment_city_assign",
+    PostAssessment.method,
+    PostAssessment.started_at,
+    PostAssessment.id,
+    PostAssessment.institution_id,
+)
 
 
 class CompletionStatus:

@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import case, literal, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from .. import institution_reports as reports
@@ -101,19 +101,33 @@ class InstitutionReportView(BaseView):
         return redirect(self.back())
 
 
-def _union_page(sources, columns, order, options):
+def _union_page(sources, columns, order, options, presort=None):
     """One page (zsdx.paging.Page of (kind, record)) of the records of several kinds as one list.
 
-    `sources`: [(kind, query of its visible records)]; `columns(kind, model)`: the sort columns of a kind
-    (labelled alike); `order(union)`: the ORDER BY over the union's columns (kind, id and those). One
-    bounded COUNT, one statement for the page's (kind, id)s, then one per kind for the page's records."""
+    `sources`: [(kind, query of its visible records, *extra)] (a kind may come more than once, e.g. split
+    by a condition); `columns(kind, model, *extra)`: the sort columns of a source (labelled alike);
+    `order(union)`: the ORDER BY over the union's columns (kind, id and those). One bounded COUNT, one
+    statement for the page's (kind, id)s, then one per kind for the page's records.
+
+    `presort(kind, model)`, if given, is the order of each source's rows that `order` keeps within that
+    source (e.g. `order` is (a constant of the source, started_at DESC, id DESC, kind) and `presort` is
+    (started_at DESC, id DESC)): each source then gives only its first offset + 20 rows in that order, read
+    from an index, instead of the whole union being sorted for one page."""
     parts = [
-        query.with_entities(literal(kind.key).label("kind"), kind.model.id.label("id"), *columns(kind, kind.model))
-        for kind, query in sources
+        query.with_entities(
+            literal(kind.key).label("kind"), kind.model.id.label("id"), *columns(kind, kind.model, *extra)
+        )
+        for kind, query, *extra in sources
     ]
     union = union_all(*[part.statement for part in parts]).subquery()
     total = count_rows(select(union.c.id))
     page = Page([], total, requested_page(), capped=total >= COUNT_LIMIT)
+    if presort is not None:
+        heads = [
+            part.order_by(*presort(kind, kind.model)).limit(page.offset + page.per_page).subquery()
+            for (kind, *_rest), part in zip(sources, parts)
+        ]
+        union = union_all(*[select(*head.c) for head in heads]).subquery()
     keys = (
         db.session.execute(
             select(union.c.kind, union.c.id).order_by(*order(union)).offset(page.offset).limit(page.per_page)
@@ -122,7 +136,7 @@ def _union_page(sources, columns, order, options):
         else []
     )
     loaded = {}
-    for kind, _query in sources:
+    for kind in {source[0].key: source[0] for source in sources}.values():
         ids = [pk for key, pk in keys if key == kind.key]
         if ids:
             model = kind.model
@@ -219,22 +233,26 @@ class DiagnosisAssignView(BaseView):
     def index(self):
         every = reports.institutions()
         # waiting ones first, then the newest; every kind in one list, paged in SQL (20 a page)
+        # each kind twice, waiting and assigned, so that each part is read in order from the index
+        # (method, started_at, id, institution_id) and only its first rows up to the page are sorted
         page = _union_page(
             [
                 (
                     kind,
                     visible(kind.model).filter(
-                        kind.model.method == reports.METHOD_CITY, kind.model.started_at.isnot(None)
+                        kind.model.method == reports.METHOD_CITY,
+                        kind.model.started_at.isnot(None),
+                        kind.model.institution_id.is_(None) if assigned == 0 else kind.model.institution_id.isnot(None),
                     ),
+                    assigned,
                 )
+                for assigned in (0, 1)
                 for kind in reports.kinds()
             ],
-            lambda kind, model: [
-                case((model.institution_id.is_(None), 0), else_=1).label("assigned"),
-                model.started_at.label("at"),
-            ],
+            lambda kind, model, assigned: [literal(assigned).label("assigned"), model.started_at.label("at")],
             lambda u: [u.c.assigned, u.c.at.desc(), u.c.id.desc(), u.c.kind],
             lambda model: [*_options(model), joinedload(model.organisation)],
+            presort=lambda kind, model: [model.started_at.desc(), model.id.desc()],
         )
         offered = {kind.key: reports.institutions_for(kind, every) for kind in reports.kinds()}
         rows = [(kind, r, reports.status_label(r), offered[kind.key]) for kind, r in page]

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..files import serve
 from ..guards import id_arg
 from ..models import ReviewStatus, ZsdxUser
+from ..paging import rows_of_page
 from ..stages import STAGES
 from ..visibility import get_visible_or_404, visible
 from ..workflow import (
@@ -206,7 +207,7 @@ class ReviewQueueView(BaseView):
         query = _pending(stage)
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), COUNT_LIMIT // PAGE_SIZE)
         total = count_bounded(query, stage.model.id, COUNT_LIMIT)
-        records = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+        records = rows_of_page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE) if total else []
         return self.render_template(
             "zsdx/review_queue.html",
             subject=stage.type,
