@@ -459,16 +459,36 @@ def role_label(name):
     return name
 
 
+def _request_labels():
+    """The screen and operation labels of this request, each translated once (the 角色列表 shows every
+    role's permissions: a few hundred rows naming the same hundred screens)."""
+    from flask import g
+
+    cache = g.get("_zsdx_permission_labels")
+    if cache is None:
+        cache = g._zsdx_permission_labels = ({}, {}, _menu_labels())
+    return cache
+
+
 def grouped_permissions(pvs):
     """[(screen, [operation, …]), …] sorted by screen, operations in PERMISSION_LABELS' order."""
-    menu_labels = _menu_labels()
+    screens, operations, menu_labels = _request_labels()
     groups = {}
     for pv in pvs or []:
-        groups.setdefault(view_label(pv.view_menu.name, menu_labels), []).append(pv.permission.name)
-    return [
-        (screen, [permission_label(p) for p in sorted(set(perms), key=lambda p: (PERMISSION_ORDER.get(p, 999), p))])
-        for screen, perms in sorted(groups.items())
-    ]
+        name = pv.view_menu.name
+        screen = screens.get(name)
+        if screen is None:
+            screen = screens[name] = view_label(name, menu_labels)
+        groups.setdefault(screen, set()).add(pv.permission.name)
+    out = []
+    for screen, perms in sorted(groups.items()):
+        labels = []
+        for p in sorted(perms, key=lambda p: (PERMISSION_ORDER.get(p, 999), p)):
+            if p not in operations:
+                operations[p] = permission_label(p)
+            labels.append(operations[p])
+        out.append((screen, labels))
+    return out
 
 
 def _permissions_html(pvs):
