@@ -41,6 +41,10 @@ class Project(Model):
     warehousing = relationship("Warehousing", back_populates="project", uselist=False)
 
 
+# the owner's list (我的工作台 tab): WHERE organisation_id = ? ORDER BY created_at DESC, id DESC from the index
+Index("ix_zs_project_owner_list", Project.organisation_id, Project.created_at, Project.id)
+
+
 class Filing(ReviewableMixin, Model):
     """项目备案 (manual 02, SPEC §3.2): enterprise part and project part; chain 镇街 → 第三方 → 市工信."""
 

@@ -67,6 +67,10 @@ class Implementation(Model):
         return self.project_name or ""
 
 
+# the owner's list (我的工作台 tab): WHERE organisation_id = ? ORDER BY created_at DESC, id DESC from the index
+Index("ix_zs_implementation_owner_list", Implementation.organisation_id, Implementation.created_at, Implementation.id)
+
+
 class ImplementationIndicator(Model):
     """One 维度指标 of 改造中: ticked or not (不涉及), with its 指标数据（改造前）."""
 
@@ -160,6 +164,10 @@ class Completion(Model):
     @property
     def display_name(self):
         return self.project_name or ""
+
+
+# the owner's list (我的工作台 tab): WHERE organisation_id = ? ORDER BY created_at DESC, id DESC from the index
+Index("ix_zs_completion_owner_list", Completion.organisation_id, Completion.created_at, Completion.id)
 
 
 class CompletionIndicator(Model):

@@ -43,7 +43,12 @@ class ReviewableMixin:
     @declared_attr.directive
     def __table_args__(cls):
         # the pending queue: WHERE status = 'reviewing' AND current_step = ? ORDER BY submitted_at DESC, id DESC
-        return (Index(f"ix_{cls.__tablename__}_queue", "status", "current_step", "submitted_at", "id"),)
+        args = [Index(f"ix_{cls.__tablename__}_queue", "status", "current_step", "submitted_at", "id")]
+        if "organisation_id" in cls.__dict__ and "created_at" in cls.__dict__:
+            # the owner's list (我的工作台 tab, visibility.owned): WHERE organisation_id = ? ORDER BY created_at
+            # DESC, id DESC — the page's 20 ids from the index instead of sorting all the enterprise's rows
+            args.append(Index(f"ix_{cls.__tablename__}_owner_list", "organisation_id", "created_at", "id"))
+        return tuple(args)
 
 
 class ReviewAction(Model):

@@ -76,6 +76,10 @@ class Signing(Model):
         return self.project_name or ""
 
 
+# the owner's list (我的工作台 tab): WHERE organisation_id = ? ORDER BY created_at DESC, id DESC from the index
+Index("ix_zs_signing_owner_list", Signing.organisation_id, Signing.created_at, Signing.id)
+
+
 class Contract(Model):
     """One 项目合同 of a signing (【添加合同】: any number, each a tab)."""
 
