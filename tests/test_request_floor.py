@@ -89,3 +89,20 @@ def test_counts_read_with_the_user_are_dropped_when_the_request_changes_them(app
         )
         assert unread_counts(user["id"])[NotificationKind.TODO] == 0
         db.session.rollback()
+
+
+def test_translations_follow_the_request_and_force_locale(app):
+    """zsdx.templating speeds up Flask-Babel's context lookup and the templates' `_()`: the answers stay
+    Flask-Babel's — the request's language, force_locale inside it, the msgid outside any context."""
+    import flask_babel
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        assert flask_babel.gettext("Log out") == "退出登录"
+        assert render_template_string("{{ _('Log out') }}") == "退出登录"
+        with flask_babel.force_locale("en"):
+            assert flask_babel.gettext("Log out") == "Log out"
+            assert render_template_string("{{ _('Log out') }}") == "Log out"
+        assert render_template_string("{{ _('Log out') }}") == "退出登录"
+        assert str(flask_babel.lazy_gettext("Log out")) == "退出登录"
+    assert flask_babel.gettext("Log out") == "Log out"  # no application context: the msgid, as Flask-Babel
