@@ -7,7 +7,9 @@ here loads a record. The exports count afresh, the overdue list streamed from th
 from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from .. import dashboard as D
 from .. import roles as R
@@ -122,6 +124,12 @@ def _chart_data(counts, parts, totals):
     }
 
 
+# (id of the counted Figures, citywide, town, language) -> (those Figures, the page's rendered content): the
+# content is rendered once per counting (dashboard.figures keeps it DASHBOARD_CACHE_SECONDS), not per request;
+# the Figures object is kept beside it so that a new counting (a new object) never matches an old entry
+_BODIES = {}
+
+
 class DashboardView(BaseView):
     route_base = "/dashboard"
     default_view = "index"
@@ -134,26 +142,35 @@ class DashboardView(BaseView):
         parts, counts, totals, items = figures.parts, figures.counts, figures.totals, figures.items
         if citywide and town is not None and town not in dict(parts["town_choices"]):
             return redirect(url_for("DashboardView.index"))  # a town id that is no town: the whole city
+        key = (id(figures), citywide, town, str(get_locale()))
+        kept = _BODIES.get(key)
+        if kept is not None and kept[0] is figures:
+            return self.render_template("zsdx/dashboard.html", title=_("Dashboard"), body=kept[1])
         town_name = dict(parts["town_choices"]).get(town, "") if town else ""
-        return self.render_template(
-            "zsdx/dashboard.html",
-            title=_("Dashboard"),
-            citywide=citywide,
-            town=town,
-            town_name=town_name,
-            town_choices=parts["town_choices"],
-            counts=counts,
-            parts=parts,
-            totals=totals,
-            money_rows=_money_rows(totals),
-            items=[(item, _link(item, citywide)) for item in items],
-            overdue_total=sum(n for _k, _l, n in counts["overdue"]),
-            chart_data=_chart_data(counts, parts, totals),
-            export_args={"town": town} if citywide and town else {},
-            breakdown_headers=_breakdown_headers,
-            sections=SECTIONS,
-            counted_at=figures.counted_at,
+        body = Markup(
+            self.render_template(
+                "zsdx/_dashboard_body.html",
+                citywide=citywide,
+                town=town,
+                town_name=town_name,
+                town_choices=parts["town_choices"],
+                counts=counts,
+                parts=parts,
+                totals=totals,
+                money_rows=_money_rows(totals),
+                items=[(item, _link(item, citywide)) for item in items],
+                overdue_total=sum(n for _k, _l, n in counts["overdue"]),
+                chart_data=_chart_data(counts, parts, totals),
+                export_args={"town": town} if citywide and town else {},
+                breakdown_headers=_breakdown_headers,
+                sections=SECTIONS,
+                counted_at=figures.counted_at,
+            )
         )
+        if len(_BODIES) >= D.CACHE_MAX_ENTRIES:
+            _BODIES.clear()
+        _BODIES[key] = (figures, body)
+        return self.render_template("zsdx/dashboard.html", title=_("Dashboard"), body=body)
 
     @expose("/export/<section>.xlsx")
     @has_access
