@@ -21,6 +21,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from run import login_form  # noqa: E402  (bench/run.py: the same form the benchmark's clients post)
 
 CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
 
@@ -77,17 +80,7 @@ def main(argv=None):
     if args.phone != "-":
         page = client.get("/login/").get_data(as_text=True)
         token = CSRF.search(page).group(1)
-        resp = client.post(
-            "/login/",
-            data={
-                "pw-csrf_token": token,
-                "pw-mode": "password",
-                "mode": "password",
-                "pw-phone": args.phone,
-                "pw-password": args.password,
-                "pw-captcha": "",
-            },
-        )
+        resp = client.post("/login/", data=login_form(token, args.phone, args.password))
         if resp.status_code != 302:
             raise SystemExit(f"login as {args.phone} failed: {resp.status_code}")
     for _ in range(5):

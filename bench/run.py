@@ -183,6 +183,18 @@ class Answer:
         return tuple(int(x) for x in parts) if len(parts) == 3 else None
 
 
+def login_form(token, phone, password=PASSWORD):
+    """The fields of the password login form (the captcha is off: CAPTCHA_ENABLED=0)."""
+    return {
+        "pw-csrf_token": token,
+        "pw-mode": "password",
+        "mode": "password",
+        "pw-phone": phone,
+        "pw-password": password,
+        "pw-captcha": "",
+    }
+
+
 class Client:
     """One browser: its cookies, plain http.client (gunicorn's sync workers close each connection)."""
 
@@ -220,15 +232,7 @@ class Client:
         m = re.search(r'name="pw-csrf_token"[^>]*value="([^"]+)"', page.text)
         if page.status != 200 or not m:
             raise SystemExit(f"no login form on /login/ ({page.status})")
-        form = {
-            "pw-csrf_token": m.group(1),
-            "pw-mode": "password",
-            "mode": "password",
-            "pw-phone": self.phone,
-            "pw-password": PASSWORD,
-            "pw-captcha": "",
-        }
-        answer = self.request("POST", "/login/", form)
+        answer = self.request("POST", "/login/", login_form(m.group(1), self.phone))
         if answer.status != 302 or "/login" in answer.headers.get("location", ""):
             raise SystemExit(f"login of {self.phone} failed ({answer.status})")
         return self
