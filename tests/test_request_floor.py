@@ -105,4 +105,9 @@ def test_translations_follow_the_request_and_force_locale(app):
             assert render_template_string("{{ _('Log out') }}") == "Log out"
         assert render_template_string("{{ _('Log out') }}") == "退出登录"
         assert str(flask_babel.lazy_gettext("Log out")) == "退出登录"
+        # as Jinja's newstyle gettext: variables escaped, `{% trans %}` through the same function
+        shown = render_template_string(
+            "{{ _('Data updated at %(time)s', time='<b>') }}|{% trans %}Log out{% endtrans %}"
+        )
+        assert shown == "数据更新于 &lt;b&gt;|退出登录"
     assert flask_babel.gettext("Log out") == "Log out"  # no application context: the msgid, as Flask-Babel

@@ -4,6 +4,8 @@ from types import SimpleNamespace
 
 import flask_babel
 from flask.globals import _cv_app
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 # navbar_menu(): (language, access signature) -> the rendered menu items; a few entries per role in practice
 _MENUS = {}
@@ -50,6 +52,17 @@ def _speed_up_flask_babel():
         flask_babel._get_current_context = _babel_context
 
 
+@pass_eval_context
+def _template_gettext(eval_ctx, string, **variables):
+    """`_()` / `gettext()` / `{% trans %}` of the templates: what Jinja's newstyle gettext does (translate,
+    Markup when autoescaping, always `%` the variables) in one call, instead of its alias resolving `gettext`
+    from the context and calling through Context.call twice (~10 µs a string; ~140 on a 工作台 page)."""
+    rv = current_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
 def _install_fast_gettext(app):
     """The templates' `_()`/`ngettext()`: Flask-Babel's callables with current_translations()."""
     app.jinja_env.install_gettext_callables(
@@ -59,6 +72,7 @@ def _install_fast_gettext(app):
         pgettext=lambda c, s: current_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _template_gettext
 
 
 def register(app):
@@ -94,7 +108,6 @@ def register(app):
         Rendering it cost ~16 permission checks and ~5 ms of every page."""
         from flask import current_app
         from flask_babel import get_locale
-        from markupsafe import Markup
 
         appbuilder = current_app.appbuilder
         signature = appbuilder.sm.access_signature()
