@@ -47,11 +47,28 @@ def app():
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
+    app.test_client_class = ServerLikeClient
     with app.app_context():
         upgrade()
         init_security()
         seed_reference()
     yield app
+
+
+def _server_like_client():
+    from flask.testing import FlaskClient
+
+    class ServerLikeClient(FlaskClient):
+        """The test client, closing each response once it has read it, as a WSGI server does once it has sent
+        it: what the app hands over in `call_on_close` (committed notifications) runs, as in production."""
+
+        def open(self, *args, buffered=True, **kwargs):
+            return super().open(*args, buffered=buffered, **kwargs)
+
+    return ServerLikeClient
+
+
+ServerLikeClient = _server_like_client()
 
 
 @pytest.fixture()

@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import servers
 
 pytestmark = pytest.mark.slow
 
@@ -69,30 +69,6 @@ def _needs_postgres_and_redis():
         pytest.skip("DATABASE_URL is not PostgreSQL: several nodes share a PostgreSQL server")
     if not os.environ.get("REDIS_URL"):
         pytest.skip("REDIS_URL is not set: several nodes share Redis (CI's production shape)")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc, timeout=15):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
-def _tail(path, n=4000):
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")[-n:]
-    except OSError:
-        return ""
 
 
 # --- the proxy -----------------------------------------------------------------------------------------
@@ -182,34 +158,6 @@ class Cluster:
         return proc, log_path
 
 
-def _run(cmd, env, log_path):
-    with open(log_path, "ab") as log:
-        log.write(f"\n$ {' '.join(map(str, cmd))}\n".encode())
-        log.flush()
-        result = subprocess.run(cmd, check=False, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=300)
-    if result.returncode:
-        pytest.fail(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{_tail(log_path)}")
-
-
-def _wait_until_up(proc, url, log_path):
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"gunicorn exited ({proc.returncode}):\n{_tail(log_path)}")
-        try:
-            with urllib.request.urlopen(url + "/login/", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{url} did not answer within {START_TIMEOUT} s:\n{_tail(log_path)}")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def cluster():
     _needs_postgres_and_redis()
@@ -242,13 +190,13 @@ def cluster():
     )
     setup_log = os.path.join(tmp, "setup.log")
     for args in (["db", "upgrade"], ["zsdx", "init"], ["zsdx", "seed-demo"]):
-        _run([BIN / "flask", *args], env, setup_log)
+        servers.run([BIN / "flask", *args], env, setup_log)
 
     procs, nodes, logs = [], {}, {"setup": setup_log}
     proxy = None
     try:
         for name in ("a", "b"):
-            port = _free_port()
+            port = servers.free_port()
             log_path = os.path.join(tmp, f"node-{name}.log")
             with open(log_path, "ab") as log:
                 proc = subprocess.Popen(
@@ -262,7 +210,7 @@ def cluster():
             nodes[name] = ("127.0.0.1", port)
             logs[name] = log_path
         for name, proc in zip(("a", "b"), procs, strict=True):
-            _wait_until_up(proc, "http://{}:{}".format(*nodes[name]), logs[name])
+            servers.wait_until_up(proc, "http://{}:{}/login/".format(*nodes[name]), logs[name], START_TIMEOUT)
         proxy = make_proxy(nodes)
         c = Cluster(tmp, env, database_url, f"http://127.0.0.1:{proxy.server_address[1]}", nodes, logs)
         yield c
@@ -273,7 +221,7 @@ def cluster():
             proxy.shutdown()
             proxy.server_close()
         for proc in procs:
-            _stop(proc)
+            servers.stop(proc)
         _drop_queue(env["REDIS_URL"], env["RQ_QUEUE"])
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -477,13 +425,13 @@ def test_two_workers_deliver_every_message_exactly_once(cluster):
             if not left and len(queue) == 0 and StartedJobRegistry(queue=queue).count == 0:
                 break
             for proc, log_path in workers:
-                assert proc.poll() is None, _tail(log_path)
+                assert proc.poll() is None, servers.tail(log_path)
             if time.monotonic() > deadline:
-                pytest.fail(f"{left} not delivered within 180 s:\n" + "\n".join(_tail(p) for _, p in workers))
+                pytest.fail(f"{left} not delivered within 180 s:\n" + "\n".join(servers.tail(p) for _, p in workers))
             time.sleep(0.3)
     finally:
         for proc, _ in workers:
-            _stop(proc, timeout=30)
+            servers.stop(proc, timeout=30)
 
     with cluster.db().connect() as conn:
         rows = conn.execute(

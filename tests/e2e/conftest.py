@@ -14,17 +14,15 @@ import fcntl
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+import servers
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -87,32 +85,6 @@ def _compile_catalog(env):
             stderr=subprocess.DEVNULL,
             check=False,
         )
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _run(cmd, env, log_path):
-    with open(log_path, "ab") as log:
-        log.write(f"\n$ {' '.join(map(str, cmd))}\n".encode())
-        log.flush()
-        result = subprocess.run(cmd, check=False, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=120)
-    if result.returncode:
-        pytest.fail(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{Path(log_path).read_text()[-4000:]}")
-
-
-def _stop(proc, timeout=10):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 class LiveServer:
@@ -184,9 +156,9 @@ def live_server(request):
 
     _compile_catalog(env)
     for args in (["db", "upgrade"], ["zsdx", "init"], ["zsdx", "seed-demo"]):
-        _run([BIN / "flask", *args], env, log_path)
+        servers.run([BIN / "flask", *args], env, log_path)
 
-    port = _free_port()
+    port = servers.free_port()
     base_url = f"http://127.0.0.1:{port}"
     procs = []
     with open(log_path, "ab") as log:
@@ -217,32 +189,16 @@ def live_server(request):
                 stderr=subprocess.STDOUT,
             )
             procs.append(server)
-            _wait_until_up(server, base_url, log_path)
+            servers.wait_until_up(server, base_url + "/", log_path, START_TIMEOUT)
             yield LiveServer(base_url, log_path, env)
         finally:
             for proc in reversed(procs):
-                _stop(proc)
+                servers.stop(proc)
     if request.session.testsfailed:
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copy(log_path, ARTIFACTS / f"server-{WORKER}.log")
     if not os.environ.get("ZSDX_E2E_KEEP"):
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _wait_until_up(server, base_url, log_path):
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited ({server.returncode}):\n{Path(log_path).read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(base_url + "/", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"the app did not answer GET / within {START_TIMEOUT} s:\n{Path(log_path).read_text()[-4000:]}")
-        time.sleep(0.2)
 
 
 # --- the browser ------------------------------------------------------------------------------------
