@@ -1110,7 +1110,9 @@ def _write_implementation(w, conn, rng, now, signed, ctx):
         count("implementations", state)
         s["state"] = state
         pid, signed_at = s["project_id"], s["signed"]
-        r = s["r"] = random.Random(f"{ctx['seed']}:implementation:{pid}")
+        # seeded by the project's place in this generation, not its id: the ids depend on what the database held
+        # before, and the data generated must not (the same seed gives the same projects in any database)
+        r = s["r"] = random.Random(f"{ctx['seed']}:implementation:{pid - ctx['project_id0']}")
         updated, submitted, assist = signed_at, None, None
         if state == "partial":
             updated = later(r, signed_at, 0.05, 0.9)
@@ -2293,6 +2295,7 @@ def generate(
     ictx = {
         "enabled": implementation,
         "seed": seed,
+        "project_id0": project_id0,
         "pd": pd_done,
         "provider_user": ctx["provider_user"],
         "provider_names": {p[0]: p[2] for p in providers},
