@@ -27,7 +27,7 @@ from zsdx.seed import DEMO_PASSWORD
 
 # 1,000 filings: enough submitted 改造完成 for every 项目入库 state; a notification size below what the histories
 # imply keeps one 第三方 and one 市工信 reviewer (the demo ones) and trims read notes first, open to-dos last
-SIZES = {"enterprises": 20, "filings": 1000, "notifications": 5000, "products": 30}
+SIZES = {"enterprises": 20, "filings": 2000, "notifications": 10000, "products": 30}
 
 
 @pytest.fixture(scope="module")
