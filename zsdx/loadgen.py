@@ -1611,7 +1611,9 @@ def _write_warehousing(w, conn, rng, now, items, ctx):
         owner = ctx["user_id0"] + s["org"]
         state = (states[n] if n < len(states) else rng.choices(states, weights=weights)[0]) if enabled else None
         # 1–3 experts (2–3 where some have approved and one is still to)
-        picked = rng.sample(experts, min(len(experts), rng.randint(1 + (state == "expert"), 3))) if enabled else []
+        wanted = rng.randint(1 + (state == "expert"), 3) if enabled else 0
+        # experts: the database's, so picked with a stream of their own (rng.sample's draws vary with their number)
+        picked = random.Random(f"{n}:{len(experts)}").sample(experts, min(len(experts), wanted)) if enabled else []
         events, windows, fin = [], [], {"status": "draft"}
         if state not in (None, "draft_unsaved", "draft"):
             events, windows, fin = _wh_history(rng, state, len(picked))
@@ -2224,7 +2226,10 @@ def generate(
         if method != "self" and age > 3 * DAY and r < 0.8:
             started = completed_at + dt.timedelta(seconds=rng.uniform(600, 10 * DAY))
             if institutions and (method == "institution" or r < 0.65):
-                institution = rng.choice(institutions)
+                # one draw whatever the number of institutions (rng.choice draws more or fewer bits with the
+                # list's length, and the list holds the database's institutions: the rest of the stream, and so
+                # the data generated, would depend on what the database held before)
+                institution = institutions[int(rng.random() * len(institutions))]
                 assigned = started + dt.timedelta(seconds=rng.uniform(0, 3 * DAY))
                 if age > 30 * DAY and r < 0.55:
                     rlevel = rng.choice([1, 2, 2, 3])
