@@ -216,3 +216,54 @@ def test_the_menu_is_kept_per_role_not_per_user(app, factory):
         assert 'href="/review/"' in town.get("/").get_data(as_text=True)
         html = enterprise.get("/").get_data(as_text=True)
         assert 'href="/review/"' not in html and 'href="/workbench/"' in html
+
+
+def test_a_revocation_and_a_grant_in_one_edit_count_even_if_the_row_id_is_reused(app, factory):
+    """A role edit that removes one grant and adds another deletes a row and inserts one; SQLite gives the new
+    row the id of the deleted one when it was the highest, so the table's count, highest id and id sum stay
+    the same — the grants' version must still change, or every process keeps the old permissions."""
+    from sqlalchemy import text
+
+    from zsdx.extensions import db
+
+    client = new_client(app)
+    login(client, factory.user("镇街", town_code="2010"))
+    pv_of = (
+        "SELECT pv.id FROM ab_permission_view pv JOIN ab_view_menu vm ON vm.id = pv.view_menu_id"
+        " JOIN ab_permission p ON p.id = pv.permission_id WHERE vm.name = :view AND p.name = :permission"
+    )
+    with app.app_context():
+        queue_pv = db.session.execute(text(pv_of), {"view": "ReviewQueueView", "permission": "can_queue"}).scalar()
+        other_pv = db.session.execute(text(pv_of), {"view": "TownView", "permission": "can_list"}).scalar()
+        role_id = db.session.execute(text("SELECT id FROM ab_role WHERE name = '镇街'")).scalar()
+    assert (
+        queue_pv is not None
+        and other_pv is not None
+        and (queue_pv, role_id) in _grants_of(app, "镇街", ["ReviewQueueView"])
+    )
+    _set_grants(app, [(queue_pv, role_id)], present=False)  # re-inserted: now the highest id of the table
+    _set_grants(app, [(queue_pv, role_id)], present=True)
+    try:
+        assert client.get("/review/").status_code == 200
+        assert client.get("/townview/list/").status_code != 200
+        with app.app_context():  # one edit: the queue revoked, the town list granted
+            db.session.execute(
+                text("DELETE FROM ab_permission_view_role WHERE permission_view_id = :pv AND role_id = :role"),
+                {"pv": queue_pv, "role": role_id},
+            )
+            db.session.execute(
+                text("INSERT INTO ab_permission_view_role (permission_view_id, role_id) VALUES (:pv, :role)"),
+                {"pv": other_pv, "role": role_id},
+            )
+            db.session.commit()
+        assert_denied(client.get("/review/"), "/review/")
+        assert client.get("/townview/list/").status_code == 200
+    finally:
+        _set_grants(app, [(other_pv, role_id)], present=False)
+        with app.app_context():
+            present = db.session.execute(
+                text("SELECT 1 FROM ab_permission_view_role WHERE permission_view_id = :pv AND role_id = :role"),
+                {"pv": queue_pv, "role": role_id},
+            ).first()
+        if not present:
+            _set_grants(app, [(queue_pv, role_id)], present=True)

@@ -10,8 +10,8 @@ own `_has_access_builtin_roles`; Admin gets everything through its rows, as befo
 (CLI, jobs, tests calling the manager directly) every method is FAB's unchanged.
 
 Across requests (issue 12): the pairs of a set of roles are also kept in the process, stamped with a
-version of the grants table (`grants_version_column`: count, highest id and sum of the ids of
-ab_permission_view_role) that the signed-in user's own load reads in the same statement. Any grant or
+version of the grants table (`grants_version_column`: count, highest id, sum of the ids and a checksum of
+every row's (id, permission view, role) of ab_permission_view_role) that the signed-in user's own load reads in the same statement. Any grant or
 revocation — through FAB's role screens, `flask fab`, `flask zsdx init` or plain SQL — inserts or deletes
 rows there (ids only grow), which changes the version, so the next request of every process reloads the
 pairs: a revoked permission never outlives the request that sees it revoked.
@@ -21,8 +21,8 @@ import functools
 
 from flask import g
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy import Text as _Text
-from sqlalchemy import func, select
 
 from .request_cache import request_cache
 
@@ -41,6 +41,13 @@ class PermissionCacheMixin:
         """A scalar subquery: the version of the grants (ab_permission_view_role) as one string (built once:
         the expression is immutable)."""
         grants = assoc_permissionview_role
+        # each row's (id, permission_view_id, role_id) folded into a number below a prime, summed: a row deleted
+        # and another inserted with the same id (SQLite reuses the highest rowid) still changes the sum
+        row = (
+            cast(grants.c.id, BigInteger) * 2654435761
+            + cast(grants.c.permission_view_id, BigInteger) * 40503
+            + cast(grants.c.role_id, BigInteger) * 69069
+        ) % 2147483647
         return (
             select(
                 func.count().cast(_Text)
@@ -48,6 +55,8 @@ class PermissionCacheMixin:
                 + func.coalesce(func.max(grants.c.id), 0).cast(_Text)
                 + ":"
                 + func.coalesce(func.sum(grants.c.id), 0).cast(_Text)
+                + ":"
+                + func.coalesce(func.sum(row), 0).cast(_Text)
             )
             .select_from(grants)
             .scalar_subquery()
