@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from flask import current_app, g, has_request_context, request
 
+from .request_cache import ProcessMemo
+
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
 
 
@@ -91,7 +93,7 @@ def _memoise_static_urls(app):
     the first build: the URL depends only on the endpoint, the file (its version is cached forever above
     too) and the application root. Anything else goes to Flask's url_for unchanged."""
     build = app.url_for
-    urls = {}
+    urls = ProcessMemo(4096)
 
     def url_for(endpoint, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
         if (
@@ -106,11 +108,7 @@ def _memoise_static_urls(app):
         ):
             key = (request.script_root, endpoint, values["filename"])
             url = urls.get(key)
-            if url is None:
-                url = build(endpoint, **values)
-                if len(urls) < 4096:
-                    urls[key] = url
-            return url
+            return url if url is not None else urls.keep(key, build(endpoint, **values))
         return build(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values)
 
     app.url_for = url_for

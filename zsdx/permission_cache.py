@@ -11,10 +11,11 @@ own `_has_access_builtin_roles`; Admin gets everything through its rows, as befo
 
 Across requests (issue 12): the pairs of a set of roles are also kept in the process, stamped with a
 version of the grants table (`grants_version_column`: count, highest id, sum of the ids and a checksum of
-every row's (id, permission view, role) of ab_permission_view_role) that the signed-in user's own load reads in the same statement. Any grant or
-revocation — through FAB's role screens, `flask fab`, `flask zsdx init` or plain SQL — inserts or deletes
-rows there (ids only grow), which changes the version, so the next request of every process reloads the
-pairs: a revoked permission never outlives the request that sees it revoked.
+every row's (id, permission view, role) of ab_permission_view_role) that the signed-in user's own load
+reads in the same statement. Any grant or revocation — through FAB's role screens, `flask fab`, `flask zsdx
+init` or plain SQL — inserts or deletes rows there, which changes the version (even when SQLite reuses a
+deleted row's id), so the next request of every process reloads the pairs: a revoked permission never
+outlives the request that sees it revoked.
 """
 
 import functools
@@ -24,11 +25,10 @@ from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy import Text as _Text
 
-from .request_cache import request_cache
+from .request_cache import ProcessMemo, request_cache
 
 # role ids -> (grants version, pairs), for this process; a handful of role sets in practice
-_PAIRS = {}
-_PAIRS_MAX = 256
+_PAIRS = ProcessMemo()
 _VERSION_KEY = "zsdx.grants_version"
 
 
@@ -100,9 +100,7 @@ class PermissionCacheMixin:
         if cache is not None:
             cache[key] = pairs
         if version:
-            if len(_PAIRS) >= _PAIRS_MAX:
-                _PAIRS.clear()
-            _PAIRS[role_ids] = (version, pairs)
+            _PAIRS.keep(role_ids, (version, pairs))
         return pairs
 
     def get_public_role(self):

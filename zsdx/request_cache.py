@@ -50,3 +50,18 @@ def per_request(fn):
     wrapper.forget = forget
     wrapper.uncached = fn
     return wrapper
+
+
+class ProcessMemo(dict):
+    """A dict kept for the life of the process (rendered menus, permission pairs, static URLs, 数据看板
+    content), emptied when it reaches `limit` entries so that it can never grow without bound."""
+
+    def __init__(self, limit=256):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value

@@ -7,9 +7,10 @@ from flask.globals import _cv_app
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from .request_cache import ProcessMemo
+
 # navbar_menu(): (language, access signature) -> the rendered menu items; a few entries per role in practice
-_MENUS = {}
-_MENUS_MAX = 256
+_MENUS = ProcessMemo()
 
 
 def current_translations():
@@ -117,9 +118,7 @@ def register(app):
             template = current_app.jinja_env.get_template("appbuilder/navbar_menu.html")
             html = Markup(template.render(menu=appbuilder.menu))
             if signature is not None:
-                if len(_MENUS) >= _MENUS_MAX:
-                    _MENUS.clear()
-                _MENUS[key] = html
+                _MENUS.keep(key, html)
         return html
 
     @app.template_global("unread_notifications")

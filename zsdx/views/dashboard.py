@@ -15,6 +15,7 @@ from .. import dashboard as D
 from .. import roles as R
 from .. import xlsx
 from ..guards import id_arg
+from ..request_cache import ProcessMemo
 from ..stages import STAGES
 
 SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
@@ -127,7 +128,7 @@ def _chart_data(counts, parts, totals):
 # (id of the counted Figures, citywide, town, language) -> (those Figures, the page's rendered content): the
 # content is rendered once per counting (dashboard.figures keeps it DASHBOARD_CACHE_SECONDS), not per request;
 # the Figures object is kept beside it so that a new counting (a new object) never matches an old entry
-_BODIES = {}
+_BODIES = ProcessMemo(D.CACHE_MAX_ENTRIES)
 
 
 class DashboardView(BaseView):
@@ -167,9 +168,7 @@ class DashboardView(BaseView):
                 counted_at=figures.counted_at,
             )
         )
-        if len(_BODIES) >= D.CACHE_MAX_ENTRIES:
-            _BODIES.clear()
-        _BODIES[key] = (figures, body)
+        _BODIES.keep(key, (figures, body))
         return self.render_template("zsdx/dashboard.html", title=_("Dashboard"), body=body)
 
     @expose("/export/<section>.xlsx")
