@@ -462,12 +462,14 @@ def role_label(name):
 def _request_labels():
     """The screen and operation labels of this request, each translated once (the 角色列表 shows every
     role's permissions: a few hundred rows naming the same hundred screens)."""
-    from flask import g
+    from ..request_cache import request_cache
 
-    cache = g.get("_zsdx_permission_labels")
-    if cache is None:
-        cache = g._zsdx_permission_labels = ({}, {}, _menu_labels())
-    return cache
+    cache = request_cache()
+    if cache is None:  # outside a request: fresh labels
+        return {}, {}, _menu_labels()
+    if "zsdx.permission_labels" not in cache:
+        cache["zsdx.permission_labels"] = ({}, {}, _menu_labels())
+    return cache["zsdx.permission_labels"]
 
 
 def grouped_permissions(pvs):
