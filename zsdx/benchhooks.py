@@ -5,7 +5,10 @@ When on:
   `before_cursor_execute` listener on the engine, as scripts/count_queries.py counts them) and
   `X-Bench-Worker` ("<pid> <peak RSS KiB> <current RSS KiB>" of the worker that served it);
 - `/_bench/bare` is the bare page the app's pages are compared with: the newest 20 filings joined to their
-  organisation and town, one SQL statement (SQLAlchemy Core), a plain Jinja template, no FAB view, no login.
+  organisation and town, one SQL statement (SQLAlchemy Core), a plain Jinja template, no FAB view, no login;
+- `/_bench/layout` is the same table inside the app's layout (zsdx/base.html: header, menu, unread badge,
+  footer) for whoever is signed in (the same user load as every page): the floor of a page of the app, a
+  second reference printed beside the first.
 
 When off (the default, and always in production), `register` returns at once: no listener, no header, no
 route.
@@ -89,5 +92,15 @@ def register(app):
             template = current_app.jinja_env.from_string(BARE_PAGE)
         rows = db.session.execute(BARE_ROWS).all()
         return template.render(rows=rows)
+
+    @bp.route("/layout")
+    def layout():
+        from flask import render_template
+
+        appbuilder = current_app.appbuilder
+        rows = db.session.execute(BARE_ROWS).all()
+        return render_template(
+            "zsdx/_bench_layout.html", rows=rows, base_template=appbuilder.base_template, appbuilder=appbuilder
+        )
 
     app.register_blueprint(bp)

@@ -10,6 +10,7 @@
 - `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`.
 - `Cache-Control: no-store` on every response except static files: pages of signed-in users must not stay
   in a shared or back-button cache after logout; zsdx/files.py sends its own `private, no-store`.
+- `url_for` of a relative URL is built once per process (`_memoise_urls`).
 - Static files are versioned: `url_for('static' | 'appbuilder.static', filename=…)` adds `?v=<size-mtime>` of the
   file, and a versioned request is cached for a year (`immutable`), so a page costs no round trip per script
   and style sheet; a changed file gets a new URL.
@@ -88,27 +89,34 @@ def _version_static_urls(endpoint, values):
         values["v"] = version
 
 
-def _memoise_static_urls(app):
-    """`url_for` of a static file (every page links ~20: FAB's CSS and JS, ours) answered from a dict after
-    the first build: the URL depends only on the endpoint, the file (its version is cached forever above
-    too) and the application root. Anything else goes to Flask's url_for unchanged."""
+def _memo_key(endpoint, values):
+    """The memo key of a relative URL, or None when the URL is not memoised: a blueprint-relative endpoint
+    (its blueprint is the request's), or a value other than a short string or an integer (a long search
+    text would make the memo hold it)."""
+    if endpoint.startswith("."):
+        return None
+    for value in values.values():
+        kind = type(value)
+        if not (kind is int or (kind is str and len(value) <= 64)):
+            return None
+    return (request.script_root, endpoint, *values.items())
+
+
+def _memoise_urls(app):
+    """`url_for` answered from a dict after the first build. A relative URL depends only on the endpoint, the
+    values (the only URL-defaults function, `_version_static_urls`, depends on nothing else either) and the
+    application root, so a page's links (every static file, ~20, and the links of each list row) are built
+    by Werkzeug once per process. External URLs, anchors, methods and schemes go to Flask's url_for
+    unchanged."""
     build = app.url_for
-    urls = ProcessMemo(4096)
+    urls = ProcessMemo(8192)
 
     def url_for(endpoint, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
-        if (
-            endpoint in STATIC_ENDPOINTS
-            and len(values) == 1
-            and "filename" in values
-            and _anchor is None
-            and _method is None
-            and _scheme is None
-            and not _external
-            and has_request_context()
-        ):
-            key = (request.script_root, endpoint, values["filename"])
-            url = urls.get(key)
-            return url if url is not None else urls.keep(key, build(endpoint, **values))
+        if _anchor is None and _method is None and _scheme is None and not _external and has_request_context():
+            key = _memo_key(endpoint, values)
+            if key is not None:
+                url = urls.get(key)
+                return url if url is not None else urls.keep(key, build(endpoint, **values))
         return build(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values)
 
     app.url_for = url_for
@@ -116,7 +124,7 @@ def _memoise_static_urls(app):
 
 
 def register(app):
-    _memoise_static_urls(app)
+    _memoise_urls(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request(add_security_headers)
     app.url_defaults(_version_static_urls)

@@ -214,7 +214,8 @@ def _unread_result(user_id, todo, review, messages):
 
 def unread_columns(user_id):
     """Scalar subqueries for the signed-in user's own load (zsdx.security): its unread 待办事项, 审核通知 and
-    留言板 replies, so that the header badge costs no statement of its own (see `remember_unread`)."""
+    留言板 replies, so that the header badge costs no statement of its own (see `remember_unread`). `user_id` is
+    an id or a bind parameter (the user load's statement is built once, zsdx.security)."""
     unread = (Notification.user_id == user_id, Notification.is_read.is_(False))
     return [
         select(func.count()).where(*unread, Notification.kind == kind).scalar_subquery()

@@ -11,6 +11,9 @@ from .request_cache import ProcessMemo
 
 # navbar_menu(): (language, access signature) -> the rendered menu items; a few entries per role in practice
 _MENUS = ProcessMemo()
+# _template_gettext: (translations, msgid, autoescape, no variables) -> the translated text (Markup when
+# autoescaping), `%`-ed already when it has no variables; a few thousand msgids at most
+_TEXTS = ProcessMemo(16384)
 
 
 def current_translations():
@@ -57,11 +60,22 @@ def _speed_up_flask_babel():
 def _template_gettext(eval_ctx, string, **variables):
     """`_()` / `gettext()` / `{% trans %}` of the templates: what Jinja's newstyle gettext does (translate,
     Markup when autoescaping, always `%` the variables) in one call, instead of its alias resolving `gettext`
-    from the context and calling through Context.call twice (~10 µs a string; ~140 on a 工作台 page)."""
-    rv = current_translations().ugettext(string)
-    if eval_ctx.autoescape:
-        rv = Markup(rv)
-    return rv % variables
+    from the context and calling through Context.call twice (~10 µs a string; ~140 on a 工作台 page). The
+    translated text is kept per process for each catalog (one per language), so a text costs a dict look-up."""
+    translations = current_translations()
+    if type(string) is not str:  # a lazy string or another object: translated each time
+        rv = Markup(translations.ugettext(string)) if eval_ctx.autoescape else translations.ugettext(string)
+        return rv % variables
+    key = (translations, string, eval_ctx.autoescape, not variables)
+    rv = _TEXTS.get(key)
+    if rv is None:
+        rv = translations.ugettext(string)
+        if eval_ctx.autoescape:
+            rv = Markup(rv)
+        if not variables:  # the text with no variable is the same every time: `%` it once
+            rv = rv % variables
+        rv = _TEXTS.keep(key, rv)
+    return rv % variables if variables else rv
 
 
 def _install_fast_gettext(app):

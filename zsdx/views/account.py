@@ -68,9 +68,14 @@ def town_choices(blank=True):
     return ([(0, _("Please select"))] if blank else []) + list(town_rows())
 
 
+@per_request
+def _town_names():
+    return dict(town_rows())
+
+
 def town_name(town_id):
     """A town's name by id from town_rows (no statement of its own); '' for none."""
-    return dict(town_rows()).get(town_id, "") if town_id else ""
+    return _town_names().get(town_id, "") if town_id else ""
 
 
 def industry_choices(blank=True):
