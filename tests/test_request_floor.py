@@ -111,3 +111,34 @@ def test_translations_follow_the_request_and_force_locale(app):
         )
         assert shown == "数据更新于 &lt;b&gt;|退出登录"
     assert flask_babel.gettext("Log out") == "Log out"  # no application context: the msgid, as Flask-Babel
+
+
+def test_badges_stop_counting_at_99_plus(app, factory):
+    """A reviewer with thousands of unread 待办事项 costs the page no more than one with a hundred: the
+    counts stop at 100 and every badge (header, panel, 查看更多) shows 99+."""
+    from zsdx.notifications import UNREAD_SHOWN
+
+    user = factory.enterprise_user()
+    client = new_client(app)
+    login(client, user)
+    _notify(app, user["id"], UNREAD_SHOWN + 50, kind="todo")
+    _notify(app, user["id"], 2, kind="review")
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="zs-unread">99+<' in home
+    panel = client.get("/workbench/").get_data(as_text=True)
+    assert 'id="unread-todo">99+<' in panel and 'id="unread-review">2<' in panel
+    listing = client.get("/notifications/?kind=todo").get_data(as_text=True)
+    assert '<span class="badge">99+</span>' in listing and '<span class="badge">2</span>' in listing
+    assert "共 150 条" in listing  # the list's own total is counted, up to 10,000
+
+
+def test_the_notification_list_pages_through_everything(app, factory):
+    user = factory.enterprise_user()
+    client = new_client(app)
+    login(client, user)
+    _notify(app, user["id"], 25, kind="todo")
+    first = client.get("/notifications/?kind=todo").get_data(as_text=True)
+    second = client.get("/notifications/?kind=todo&page=2").get_data(as_text=True)
+    texts = set(re.findall(r">(通知\d+)<", first)) | set(re.findall(r">(通知\d+)<", second))
+    assert len(re.findall(r">(通知\d+)<", first)) == 20 and texts == {f"通知{i}" for i in range(25)}
+    assert "page=2" in first and "page=1" in second

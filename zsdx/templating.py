@@ -146,6 +146,12 @@ def register(app):
             return 0
         return sum(unread_counts(current_user.id).values())
 
+    @app.template_filter("badge")
+    def badge(count):
+        """An unread count as a badge shows it: 1..99, then "99+" (zsdx.notifications counts no further than
+        UNREAD_SHOWN, 100)."""
+        return count if count < 100 else "99+"
+
     @app.template_filter("fromjson")
     def from_json(value):
         import json

@@ -227,7 +227,7 @@ class ReviewQueueView(BaseView):
         names = R.role_names(g.user)
         if names & {R.CITY, R.THIRD_PARTY, R.EXPERT, R.ADMIN} or g.user.town_id is None:
             return town_choices(blank=False)
-        return [(g.user.town_id, g.user.town.name)]
+        return [(g.user.town_id, town_name(g.user.town_id))]  # from the rows' town names: no statement of its own
 
     @expose("/export.xlsx")
     @has_access
