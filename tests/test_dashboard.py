@@ -191,8 +191,9 @@ def test_the_figures_of_a_known_town(app, world):
 
 
 def test_sql_overdue_matches_the_stage_rules(app, world):
-    """The SQL of 事前诊断 / 事后评估 overdue (zsdx/dashboard.py) agrees with institution_reports.is_overdue, and
-    the chain stages' with workflow.is_overdue, record by record."""
+    """The SQL of 事前诊断 / 事后评估 overdue (their dashboard parts: institution_reports.overdue_clause with
+    diagnosis.past_deadline / post_assessment.past_deadline) agrees with institution_reports.is_overdue, and the
+    chain stages' (workflow.overdue_clause) with workflow.is_overdue, record by record."""
     from zsdx import dashboard, workflow
     from zsdx import institution_reports as reports
 
@@ -231,6 +232,99 @@ def test_the_town_reviewer_sees_its_town_as_the_city_does(app, world):
     for table in ("table-stages", "table-towns", "table-industries", "table-levels", "table-money", "table-overdue"):
         assert _table(own, table) == _table(city, table), table
     assert not own.xpath('//form[@id="dash-filters"]')  # no town filter for a 镇街
+
+
+def test_the_rows_are_the_registered_parts(app, world):
+    """The stages and the overdue figures are the registry's rows (each registered by its stage module), in the
+    lifecycle's order."""
+    from zsdx.dashboard_parts import overdue_parts, parts
+
+    assert [p.key for p in parts()] == [
+        "filing",
+        "pre_diagnosis",
+        "signing",
+        "pre_subsidy",
+        "implementation",
+        "post_assessment",
+        "completion",
+        "warehousing",
+    ]
+    assert [p.key for p in overdue_parts()] == [
+        "filing",
+        "pre_diagnosis",
+        "pre_subsidy",
+        "post_assessment",
+        "warehousing",
+    ]
+    doc = _doc(_client(app, world["city"]).get("/dashboard/"))
+    assert [tr.get("data-stage") for tr in doc.xpath('//table[@id="table-overdue"]/tbody/tr')] == [
+        p.key for p in overdue_parts()
+    ]
+
+
+def test_a_new_stage_is_its_registration_alone(app, world):
+    """DoD 6: a stage's rows come from its own registration, with no change to the dashboard: a throwaway part (the
+    filings once more, under a key of its own, between 项目备案 and 事前诊断, with the engine's overdue rule) shows in
+    the stages table, the overdue table, the overdue list (opening its review page) and the chart, and the page
+    costs the same statements."""
+    import json
+
+    from zsdx import filing
+    from zsdx.dashboard_parts import (
+        REVIEW_RANKS,
+        DashboardPart,
+        chain_overdue,
+        register_dashboard_part,
+        step_if_reviewing,
+        unregister_dashboard_part,
+    )
+
+    town = world["town"]["id"]
+    url = f"/dashboard/?town={town}"
+    c = _client(app, world["city"])
+    c.get("/")
+    with app.app_context():
+        counter = cq.StatementCounter(db.engine)
+    try:
+        _status, before, _e, _p = cq.measure(c, counter, url)
+        register_dashboard_part(
+            DashboardPart(
+                key="throwaway",
+                order=15,
+                label="临时阶段",
+                model=Filing,
+                status=Filing.status,
+                step=step_if_reviewing(Filing),
+                status_text=filing.status_label,
+                ranks=REVIEW_RANKS,
+                overdue=chain_overdue(Filing),
+            )
+        )
+        status, after, _e, _p = cq.measure(c, counter, url)
+        assert status == 200 and after == before, (before, after)
+        doc = _doc(c.get(url))
+    finally:
+        unregister_dashboard_part("throwaway")
+        counter.close()
+    stages = _table(doc, "table-stages")
+    filings = [r for r in stages if r[0] == "项目备案"]
+    copies = [r for r in stages if r[0] == "临时阶段"]
+    assert copies and [r[1:] for r in copies] == [r[1:] for r in filings]
+    keys = [tr.get("data-stage") for tr in doc.xpath('//table[@id="table-stages"]/tbody/tr')]
+    assert keys.index("throwaway") == len(filings) and keys[len(filings) + len(copies)] == "pre_diagnosis"
+    overdue = {
+        tr.get("data-stage"): int(tr.xpath("./td")[1].text_content())
+        for tr in doc.xpath('//table[@id="table-overdue"]/tbody/tr')
+    }
+    assert overdue["throwaway"] == overdue["filing"] == 1
+    items = doc.xpath('//table[@id="table-overdue-items"]/tbody/tr[@data-stage="throwaway"]')
+    assert [int(tr.get("data-id")) for tr in items] == [world["data"]["b"]]
+    assert items[0].xpath(".//a/@href") == [f"/review/filing/{world['data']['b']}"]
+    data = json.loads(doc.xpath('//script[@id="zs-dashboard-data"]')[0].text)
+    assert data["stages"]["categories"][:3] == ["项目备案", "临时阶段", "事前诊断"]
+    assert "临时阶段" in data["overdue"]["categories"]
+    after_page = _doc(c.get(url))  # gone again
+    assert not after_page.xpath('//table[@id="table-stages"]/tbody/tr[@data-stage="throwaway"]')
 
 
 def _xlsx_rows(resp):

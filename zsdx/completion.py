@@ -668,3 +668,19 @@ register_tab(
         context=_tab_context,
     )
 )
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from .dashboard_parts import DashboardPart, register_dashboard_part  # noqa: E402
+
+register_dashboard_part(
+    DashboardPart(
+        key="completion",
+        order=70,
+        label=_l("Implementation - completed"),
+        model=Completion,
+        status=Completion.status,
+        status_text=status_text,
+        ranks={CompletionStatus.PENDING: 0, CompletionStatus.SUBMITTED: 6},
+    )
+)

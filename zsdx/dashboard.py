@@ -18,10 +18,12 @@ Scope: `town` is a town id (a 镇街 user's own town, or 市工信's filter) or 
 filters on the town column of the record it counts (the column the visibility layer scopes 镇街 by), so
 nothing of another town is ever read into a figure.
 
-Overdue (是否逾期) is the engine's `workflow.overdue_clause` for records under review in a chain (项目备案,
-预奖补, 项目入库); 事前诊断 and 事后评估 have deadlines of their own (`diagnosis.deadline`,
-`post_assessment.deadline`, which compute one record's in Python): `_pre_overdue` / `_post_overdue` are
-the same rules as SQL conditions, and tests/test_dashboard.py checks them against `institution_reports.is_overdue`.
+The stages (项目数 per stage and status, 是否逾期 per stage, the overdue list) are the rows of the registry of
+zsdx/dashboard_parts.py, which each stage module fills with its own part: its label, its status as SQL and
+how its list names and orders them, and its overdue rule as SQL (the twin of its Python rule: the engine's
+`workflow.overdue_clause` for records in a review chain, `diagnosis.past_deadline` / `post_assessment.past_deadline`
+beside their `deadline`), with the deadline of a listed record by the Python rule itself. Nothing here names a
+stage of those rows; tests/test_dashboard.py checks the SQL against the Python rules record by record.
 """
 
 import datetime as dt
@@ -29,12 +31,10 @@ import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Date,
     Integer,
@@ -44,22 +44,18 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal_column,
     null,
-    or_,
     select,
     union_all,
 )
 from sqlalchemy import true as sql_true
 
+from .dashboard_parts import constant as _lit
+from .dashboard_parts import overdue_parts, parts
 from .extensions import db
 from .models import (
-    Completion,
-    CompletionStatus,
     Contract,
     Filing,
-    Implementation,
-    ImplementationStatus,
     Industry,
     PostAssessment,
     PreDiagnosis,
@@ -77,163 +73,66 @@ ZERO = Decimal("0.0000")
 MONEY = Numeric(18, 4)
 OVERDUE_LIST_LIMIT = 20
 EXPORT_LIMIT = 50_000
-
-# The stages of the 项目总览, in the lifecycle's order (SPEC §3).
-STAGE_LABELS = {
-    "filing": _l("Project filing"),
-    "pre_diagnosis": _l("Pre-diagnosis"),
-    "signing": _l("Project signing"),
-    "pre_subsidy": _l("Pre-subsidy application"),
-    "implementation": _l("Implementation - in progress"),
-    "post_assessment": _l("Post-assessment"),
-    "completion": _l("Implementation - completed"),
-    "warehousing": _l("Project warehousing"),
-}
-# Stages with a deadline (是否逾期), in the same order.
-OVERDUE_STAGES = ("filing", "pre_diagnosis", "pre_subsidy", "post_assessment", "warehousing")
-# The report kinds' status categories (institution_reports.status_label), in the order of ReportKind.statuses.
-REPORT_CATEGORIES = ("todo", "progress", "confirm", "done")
 LEVELS = (1, 2, 3, 4)
 
 
-def _lit(value):
-    """A constant of the statement (not a bind parameter: PostgreSQL must see the same text in GROUP BY)."""
-    if isinstance(value, str):
-        return literal_column("'" + value.replace("'", "''") + "'", String)
-    return literal_column(str(int(value)), Integer)
+def stage_labels():
+    """{row key: label} of the stages, in the lifecycle's order (the registry's)."""
+    return {part.key: part.label for part in parts()}
 
 
 def _where_town(column, town):
     return sql_true() if town is None else column == town
 
 
-def _step_if_reviewing(model):
-    """The current step while under review (the list shows 审核中（step）), else NULL."""
-    return case((model.status == ReviewStatus.REVIEWING, model.current_step), else_=null())
-
-
-def _report_category(model, done_column):
-    """institution_reports.status_label as SQL: 待诊断 / 诊断中 / 待确认 / 已诊断 (and the 事后评估 names)."""
-    return case(
-        (or_(model.status == ReviewStatus.DONE, done_column.isnot(None)), _lit("done")),
-        (model.status == ReviewStatus.REVIEWING, _lit("confirm")),
-        (
-            or_(model.institution_id.isnot(None), and_(model.method == "city", model.started_at.isnot(None))),
-            _lit("progress"),
-        ),
-        else_=_lit("todo"),
-    )
-
-
-def _report_done(model, done_column):
-    return or_(model.status == ReviewStatus.DONE, done_column.isnot(None))
-
-
 # --- 是否逾期 --------------------------------------------------------------------------------------
-def _pre_overdue(now):
-    """diagnosis.deadline as SQL (with PreDiagnosis joined to its Filing): not diagnosed PRE_DIAGNOSIS_DEADLINE_DAYS
-    after 已备案."""
-    days = current_app.config["PRE_DIAGNOSIS_DEADLINE_DAYS"]
-    return and_(
-        ~_report_done(PreDiagnosis, PreDiagnosis.diagnosed_at),
-        Filing.completed_at.isnot(None),
-        Filing.completed_at < now - dt.timedelta(days=days),
-    )
-
-
-def _post_overdue(now):
-    """post_assessment.deadline as SQL (with PostAssessment outer-joined to its Signing): not assessed
-    POST_ASSESSMENT_DEADLINE_DAYS after the later of its opening and the end of the planned 改造实施结束时间."""
-    limit = now - dt.timedelta(days=current_app.config["POST_ASSESSMENT_DEADLINE_DAYS"])
-    return and_(
-        ~_report_done(PostAssessment, PostAssessment.assessed_at),
-        PostAssessment.created_at < limit,
-        or_(Signing.end_date.is_(None), Signing.end_date < limit.date()),
-    )
-
-
 def _overdue_selects(town, now, columns):
-    """One select per stage with a deadline: `columns(stage, model)` → the select list; filtered to the
-    overdue records of the scope. Returns {stage: select}."""
-    from .workflow import overdue_clause
-
-    out = {
-        "filing": select(*columns("filing", Filing)).where(overdue_clause(Filing, now)),
-        "pre_subsidy": select(*columns("pre_subsidy", PreSubsidy))
-        .select_from(PreSubsidy)
-        .join(Signing, Signing.id == PreSubsidy.signing_id)
-        .join(Filing, Filing.project_id == Signing.project_id, isouter=True)
-        .where(overdue_clause(PreSubsidy, now)),
-        "warehousing": select(*columns("warehousing", Warehousing))
-        .select_from(Warehousing)
-        .join(Filing, Filing.project_id == Warehousing.project_id, isouter=True)
-        .where(overdue_clause(Warehousing, now)),
-    }
-    for key, model in (("filing", Filing), ("pre_subsidy", PreSubsidy), ("warehousing", Warehousing)):
-        out[key] = out[key].where(_where_town(model.town_id, town))
-    out["pre_diagnosis"] = (
-        select(*columns("pre_diagnosis", PreDiagnosis))
-        .select_from(PreDiagnosis)
-        .join(Filing, Filing.project_id == PreDiagnosis.project_id)
-        .where(_pre_overdue(now), _where_town(PreDiagnosis.town_id, town))
-    )
-    out["post_assessment"] = (
-        select(*columns("post_assessment", PostAssessment))
-        .select_from(PostAssessment)
-        .join(Signing, Signing.project_id == PostAssessment.project_id, isouter=True)
-        .join(Filing, Filing.project_id == PostAssessment.project_id, isouter=True)
-        .where(_post_overdue(now), _where_town(PostAssessment.town_id, town))
-    )
-    return {key: out[key] for key in OVERDUE_STAGES}
+    """One select per row with a deadline: `columns(part)` → the select list, from the row's table joined as its
+    rule needs, filtered to the overdue records of the scope. In the rows' order."""
+    out = []
+    for part in overdue_parts():
+        rule = part.overdue
+        query = rule.joins(select(*columns(part)).select_from(part.model))
+        out.append(query.where(rule.where(now), _where_town(part.model.town_id, town)))
+    return out
 
 
 # --- 1. stages and statuses, levels, overdue counts ----------------------------------------------------
 def _counts_statement(town, now):
     """(kind, key, detail, n): kind "stage" (key stage, detail status[:step]), "before"/"after" (key level or
     NULL), "overdue" (key stage)."""
-    parts = []
+    from .institution_reports import done_clause, kind_of
 
-    def status_part(stage, model, status_expr, step_expr=None):
+    selects = []
+    for part in parts():
         inner = select(
-            status_expr.label("status"), (step_expr if step_expr is not None else null()).label("step")
-        ).where(_where_town(model.town_id, town))
+            part.status.label("status"), (part.step if part.step is not None else null()).label("step")
+        ).where(_where_town(part.model.town_id, town))
         inner = inner.subquery()
-        parts.append(
+        selects.append(
             select(
                 _lit("stage").label("kind"),
-                _lit(stage).label("key"),
+                _lit(part.key).label("key"),
                 func.coalesce(inner.c.status, _lit("")).label("detail"),
                 cast(inner.c.step, String).label("step"),
                 func.count().label("n"),
             ).group_by(inner.c.status, inner.c.step)
         )
 
-    status_part("filing", Filing, Filing.status, _step_if_reviewing(Filing))
-    status_part("pre_diagnosis", PreDiagnosis, _report_category(PreDiagnosis, PreDiagnosis.diagnosed_at))
-    status_part("signing", Signing, Signing.status)
-    status_part("pre_subsidy", PreSubsidy, PreSubsidy.status, _step_if_reviewing(PreSubsidy))
-    status_part("implementation", Implementation, Implementation.status)
-    status_part("post_assessment", PostAssessment, _report_category(PostAssessment, PostAssessment.assessed_at))
-    status_part("completion", Completion, Completion.status)
-    status_part("warehousing", Warehousing, Warehousing.status)
-
     # 改造前: the 事前诊断's level once diagnosed; 改造后: the confirmed 事后评估 level, over the same projects
     # (every 已备案 project has its 事前诊断), so the two bars of a level compare like with like.
-    before = select(
-        case((_report_done(PreDiagnosis, PreDiagnosis.diagnosed_at), PreDiagnosis.level), else_=null()).label("level")
-    ).where(_where_town(PreDiagnosis.town_id, town))
+    pre_done, post_done = done_clause(kind_of(PreDiagnosis)), done_clause(kind_of(PostAssessment))
+    before = select(case((pre_done, PreDiagnosis.level), else_=null()).label("level")).where(
+        _where_town(PreDiagnosis.town_id, town)
+    )
     after = (
-        select(
-            case((_report_done(PostAssessment, PostAssessment.assessed_at), PostAssessment.level), else_=null()).label(
-                "level"
-            )
-        )
+        select(case((post_done, PostAssessment.level), else_=null()).label("level"))
         .select_from(PreDiagnosis)
         .join(PostAssessment, PostAssessment.project_id == PreDiagnosis.project_id, isouter=True)
         .where(_where_town(PreDiagnosis.town_id, town))
     )
     for kind, inner in (("before", before.subquery()), ("after", after.subquery())):
-        parts.append(
+        selects.append(
             select(
                 _lit(kind),
                 _lit(""),
@@ -243,11 +142,11 @@ def _counts_statement(town, now):
             ).group_by(inner.c.level)
         )
 
-    def overdue_columns(stage, model):
-        return [_lit("overdue"), _lit(stage), _lit(""), cast(null(), String), func.count()]
+    def overdue_columns(part):
+        return [_lit("overdue"), _lit(part.key), _lit(""), cast(null(), String), func.count()]
 
-    parts.extend(_overdue_selects(town, now, overdue_columns).values())
-    return union_all(*parts)
+    selects.extend(_overdue_selects(town, now, overdue_columns))
+    return union_all(*selects)
 
 
 # --- 2. per town and per 细分行业 ----------------------------------------------------------------------
@@ -356,28 +255,20 @@ def _overdue_items_statement(town, now, limit):
     them), so the database sorts a few rows instead of every overdue record; the town names are looked up for
     the rows returned only."""
 
-    def columns(stage, model):
-        if stage == "pre_diagnosis":
-            since, step = Filing.completed_at, cast(null(), String)
-        elif stage == "post_assessment":
-            since, step = PostAssessment.created_at, cast(null(), String)
-        else:
-            since, step = model.step_entered_at, model.current_step
-        name = Filing.project_name
-        if model is Warehousing:
-            name = func.coalesce(Warehousing.project_name, Filing.project_name)
+    def columns(part):
+        rule = part.overdue
         return [
-            _lit(stage).label("stage"),
-            model.id.label("id"),
-            Filing.id.label("filing_id"),
-            name.label("project"),
-            model.town_id.label("town_id"),
-            since.label("since"),
-            step.label("step"),
-            (Signing.end_date if stage == "post_assessment" else cast(null(), Date)).label("end_date"),
+            _lit(part.key).label("stage"),
+            part.model.id.label("id"),
+            Filing.id.label("filing_id"),  # the project's 项目备案: its name, and the page a 镇街 may open
+            (rule.project if rule.project is not None else Filing.project_name).label("project"),
+            part.model.town_id.label("town_id"),
+            rule.since.label("since"),
+            (rule.step if rule.step is not None else cast(null(), String)).label("step"),
+            (rule.end_date if rule.end_date is not None else cast(null(), Date)).label("end_date"),
         ]
 
-    selects = list(_overdue_selects(town, now, columns).values())
+    selects = _overdue_selects(town, now, columns)
     if limit and limit <= 1000:  # the page's list (the export sorts once, all of them)
         # a select of each stage's first `limit` (wrapped: SQLite takes no ORDER BY / LIMIT inside a UNION)
         selects = [
@@ -417,70 +308,6 @@ def money(value):
     return Decimal(str(value)).quantize(FOUR_PLACES)
 
 
-def _status_label(stage, status, step):
-    """The status as the stage's own list shows it (each stage module's rule, fed the grouped values)."""
-    from . import completion, filing, implementation, presubsidy, signing
-    from .institution_reports import KINDS
-
-    record = SimpleNamespace(status=status, current_step=step)
-    if stage == "filing":
-        return filing.status_label(record)
-    if stage == "pre_subsidy":
-        return presubsidy.status_text(record)
-    if stage in ("pre_diagnosis", "post_assessment"):
-        kind = KINDS["pre" if stage == "pre_diagnosis" else "post"]
-        return str(kind.statuses[REPORT_CATEGORIES.index(status)])
-    if stage == "signing":
-        return signing.status_text(SimpleNamespace(status=status))
-    if stage == "implementation":
-        return implementation.status_text(record)
-    if stage == "completion":
-        return completion.status_text(record)
-    return {  # 项目入库: 待提交 / 待审核 / 退回修改 / 已入库 (its list's names)
-        ReviewStatus.DRAFT: _("To be submitted"),
-        ReviewStatus.REVIEWING: _("Pending review"),
-        ReviewStatus.RETURNED: _("Returned for revision"),
-        ReviewStatus.DONE: _("Warehoused"),
-        ReviewStatus.REJECTED: _("Not approved"),
-    }.get(status, status)
-
-
-def _status_order(stage, status, step):
-    """Rows of a stage in the workflow's order: drafts, each review step in chain order, returned, done."""
-    from .workflow import chain
-
-    order = {
-        "draft": 0,
-        "pending": 0,
-        "todo": 0,
-        "progress": 1,
-        "reviewing": 2,
-        "confirm": 2,
-        "returned": 5,
-        "submitted": 6,
-        "signed": 6,
-        "done": 6,
-        "rejected": 7,
-    }
-    position = 0
-    if step:
-        chains = {"filing": "filing", "pre_subsidy": "pre_subsidy", "warehousing": "warehousing"}
-        keys = [s.key for s in chain(chains[stage])] if stage in chains else []
-        position = keys.index(step) if step in keys else len(keys)
-    return (order.get(status, 4), position)
-
-
-def _known_status(stage, status):
-    allowed = {
-        "signing": (SigningStatus.PENDING, SigningStatus.SIGNED),
-        "implementation": (ImplementationStatus.PENDING, ImplementationStatus.SUBMITTED),
-        "completion": (CompletionStatus.PENDING, CompletionStatus.SUBMITTED),
-        "pre_diagnosis": REPORT_CATEGORIES,
-        "post_assessment": REPORT_CATEGORIES,
-    }.get(stage, ReviewStatus.ALL)
-    return status in allowed
-
-
 @dataclass
 class StageRow:
     stage: str
@@ -499,10 +326,11 @@ def level_names():
 def counts(town, now=None):
     """{"stages": [StageRow], "levels": [(label, before, after)], "overdue": [(stage, label, n)]}."""
     now = now or dt.datetime.now()
+    by_key = {part.key: part for part in parts()}
     stages, before, after, overdue = [], {}, {}, {}
     for kind, key, detail, step, n in db.session.execute(_counts_statement(town, now)):
         if kind == "stage":
-            step = step if detail == ReviewStatus.REVIEWING and key in ("filing", "pre_subsidy") else None
+            step = step if detail == ReviewStatus.REVIEWING and by_key[key].step is not None else None
             stages.append((key, detail, step, int(n)))
         elif kind in ("before", "after"):
             level = int(detail) if detail not in (None, "") else None
@@ -511,13 +339,13 @@ def counts(town, now=None):
             overdue[key] = int(n)
     rows, merged = [], {}
     for key, status, step, n in stages:  # a status known to no rule is shown raw, never a 500
-        label = _status_label(key, status, step) if _known_status(key, status) else status
+        label = by_key[key].label_of(status, step)
         merged[(key, status, step, label)] = merged.get((key, status, step, label), 0) + n
-    order = list(STAGE_LABELS)
+    order = list(by_key)
     for (key, status, step, label), n in sorted(
-        merged.items(), key=lambda item: (order.index(item[0][0]), _status_order(*item[0][:3]))
+        merged.items(), key=lambda item: (order.index(item[0][0]), by_key[item[0][0]].rank(*item[0][1:3]))
     ):
-        rows.append(StageRow(key, str(STAGE_LABELS[key]), status, str(label), n))
+        rows.append(StageRow(key, str(by_key[key].label), status, str(label), n))
     names = level_names()
     levels = []
     extra = sorted(k for k in set(before) | set(after) if k is not None and k not in LEVELS)
@@ -527,7 +355,7 @@ def counts(town, now=None):
     return {
         "stages": rows,
         "levels": levels,
-        "overdue": [(key, str(STAGE_LABELS[key]), overdue.get(key, 0)) for key in OVERDUE_STAGES],
+        "overdue": [(part.key, str(part.label), overdue.get(part.key, 0)) for part in overdue_parts()],
     }
 
 
@@ -611,20 +439,11 @@ class OverdueItem:
     deadline: dt.datetime | None
 
 
-def _deadline(stage, since, step, end_date):
-    """The deadline, by the stage's own rule (fed the selected values)."""
-    from . import diagnosis, post_assessment
-    from .workflow import deadline_of
-
+def _deadline(part, since, step, end_date):
+    """The deadline, by the row's own rule (fed the selected values)."""
     if since is None:
         return None
-    if stage == "pre_diagnosis":
-        return diagnosis.deadline(SimpleNamespace(project=SimpleNamespace(filing=SimpleNamespace(completed_at=since))))
-    if stage == "post_assessment":
-        signing = SimpleNamespace(end_date=end_date)
-        return post_assessment.deadline(SimpleNamespace(created_at=since, project=SimpleNamespace(signing=signing)))
-    record = SimpleNamespace(status=ReviewStatus.REVIEWING, step_entered_at=since, current_step=step, chain_name=stage)
-    return deadline_of(record)
+    return part.overdue.deadline(since, step, end_date)
 
 
 def _datetime(value):
@@ -649,7 +468,8 @@ def iter_overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
     """The overdue records of the scope, oldest wait first, as they come from the database (a server-side
     cursor, `yield_per` rows at a time): the export writes 50,000 of them without holding them all."""
     now = now or dt.datetime.now()
-    labels = {key: str(label) for key, label in STAGE_LABELS.items()}  # translated once, not per row
+    by_key = {part.key: part for part in overdue_parts()}
+    labels = {key: str(part.label) for key, part in by_key.items()}  # translated once, not per row
     result = db.session.execute(_overdue_items_statement(town, now, limit), execution_options={"yield_per": 1000})
     try:
         for row in result:
@@ -662,7 +482,7 @@ def iter_overdue_items(town, now=None, limit=OVERDUE_LIST_LIMIT):
                 project=row.project or "",
                 town=row.town or "",
                 since=since,
-                deadline=_deadline(row.stage, since, row.step, _date(row.end_date)),
+                deadline=_deadline(by_key[row.stage], since, row.step, _date(row.end_date)),
             )
     finally:
         result.close()

@@ -43,6 +43,16 @@ def deadline(record):
     return filing.completed_at + dt.timedelta(days=current_app.config["PRE_DIAGNOSIS_DEADLINE_DAYS"])
 
 
+def past_deadline(now):
+    """`deadline` as SQL (PreDiagnosis joined to its Filing): `now` is past it (the 数据看板's 是否逾期)."""
+    from sqlalchemy import and_
+
+    from .models import Filing
+
+    days = current_app.config["PRE_DIAGNOSIS_DEADLINE_DAYS"]
+    return and_(Filing.completed_at.isnot(None), Filing.completed_at < now - dt.timedelta(days=days))
+
+
 def bindable_results(org_id):
     """The enterprise's submitted self-assessment results, newest first."""
     return (
@@ -189,3 +199,29 @@ register_kind(
 )
 
 COMPREHENSIVE = InstitutionType.COMPREHENSIVE
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from types import SimpleNamespace  # noqa: E402
+
+from .dashboard_parts import register_dashboard_part  # noqa: E402
+from .institution_reports import dashboard_part, kind_of  # noqa: E402
+from .models import Filing  # noqa: E402
+
+
+def _deadline_of_listed(since, step, end_date):
+    """`deadline` of an overdue item (`since`: its filing's completion)."""
+    return deadline(SimpleNamespace(project=SimpleNamespace(filing=SimpleNamespace(completed_at=since))))
+
+
+register_dashboard_part(
+    dashboard_part(
+        kind_of(PreDiagnosis),
+        key="pre_diagnosis",
+        order=20,
+        past_deadline=past_deadline,
+        since=Filing.completed_at,
+        deadline=_deadline_of_listed,
+        joins=lambda query: query.join(Filing, Filing.project_id == PreDiagnosis.project_id),
+    )
+)

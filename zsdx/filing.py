@@ -355,3 +355,27 @@ register_tab(
         template="zsdx/_tab_filing.html",
     )
 )
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from .dashboard_parts import (  # noqa: E402
+    REVIEW_RANKS,
+    DashboardPart,
+    chain_overdue,
+    register_dashboard_part,
+    step_if_reviewing,
+)
+
+register_dashboard_part(
+    DashboardPart(
+        key="filing",
+        order=10,
+        label=_l("Project filing"),
+        model=Filing,
+        status=Filing.status,
+        step=step_if_reviewing(Filing),
+        status_text=status_label,
+        ranks=REVIEW_RANKS,
+        overdue=chain_overdue(Filing),
+    )
+)

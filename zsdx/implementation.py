@@ -308,3 +308,19 @@ def form_rows(record):
         data = indicator.before if indicator.ticked else _("Not involved")
         rows.append([f"{mark} {label}", str(DIMENSION_EXAMPLES.get(indicator.dimension, "")), _text(data)])
     return rows
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from .dashboard_parts import DashboardPart, register_dashboard_part  # noqa: E402
+
+register_dashboard_part(
+    DashboardPart(
+        key="implementation",
+        order=50,
+        label=_l("Implementation - in progress"),
+        model=Implementation,
+        status=Implementation.status,
+        status_text=status_text,
+        ranks={ImplementationStatus.PENDING: 0, ImplementationStatus.SUBMITTED: 6},
+    )
+)

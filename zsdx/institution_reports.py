@@ -121,6 +121,14 @@ def is_overdue(record, now=None):
     return limit is not None and not kind_of(record).done(record) and (now or dt.datetime.now()) > limit
 
 
+def overdue_clause(kind, past_deadline):
+    """is_overdue as SQL: a record of `kind` not done whose deadline is past (`past_deadline`: the kind's
+    `deadline` rule as a SQL condition, kept next to it in the stage module)."""
+    from sqlalchemy import and_
+
+    return and_(~done_clause(kind), past_deadline)
+
+
 def editable_by_institution(record):
     """The institution may upload (again): not submitted to the enterprise, not confirmed."""
     return record.status in ReviewStatus.EDITABLE and not kind_of(record).done(record)
@@ -272,3 +280,69 @@ def confirmed_values(record):
         "score": record.reported_score,
         kind_of(record).done_column: dt.datetime.now(),
     }
+
+
+# --- the same rules as SQL (数据看板: zsdx/dashboard_parts.py) ---------------------------------------------
+# status_label's categories, in the order of ReportKind.statuses, ranked in the dashboard's rows
+CATEGORIES = ("todo", "progress", "confirm", "done")
+CATEGORY_RANKS = {"todo": 0, "progress": 1, "confirm": 2, "done": 6}
+
+
+def done_clause(kind):
+    """ReportKind.done as SQL."""
+    from sqlalchemy import or_
+
+    model = kind.model
+    return or_(model.status == ReviewStatus.DONE, getattr(model, kind.done_column).isnot(None))
+
+
+def category_clause(kind):
+    """status_label as SQL: a record's category ("todo" 待诊断, "progress" 诊断中, "confirm" 待确认, "done" 已诊断)."""
+    from sqlalchemy import and_, case, or_
+
+    from .dashboard_parts import constant
+
+    model = kind.model
+    return case(
+        (done_clause(kind), constant("done")),
+        (model.status == ReviewStatus.REVIEWING, constant("confirm")),
+        (
+            or_(model.institution_id.isnot(None), and_(model.method == METHOD_CITY, model.started_at.isnot(None))),
+            constant("progress"),
+        ),
+        else_=constant("todo"),
+    )
+
+
+def category_label(kind, category):
+    """The kind's name of a category (category_clause's value): 待诊断 / 诊断中 / 待确认 / 已诊断."""
+    return kind.statuses[CATEGORIES.index(category)]
+
+
+def dashboard_part(kind, key, order, past_deadline, since, deadline, joins, end_date=None):
+    """The 数据看板 row of a kind: its projects per status and its overdue records (is_overdue, from the stage
+    module's `deadline` rule: `past_deadline` (now -> its SQL twin), `since` (the column the wait counts from),
+    `deadline` ((since, step, end_date) -> the Python rule fed those), `joins` (what the twin reads)). The overdue
+    list opens a record on its report page for 市工信 (who assigns the institutions), else on the project's
+    filing."""
+    from flask import url_for
+
+    from .dashboard_parts import DashboardPart, Overdue
+
+    return DashboardPart(
+        key=key,
+        order=order,
+        label=kind.label,
+        model=kind.model,
+        status=category_clause(kind),
+        status_text=lambda record: category_label(kind, record.status),
+        ranks=CATEGORY_RANKS,
+        overdue=Overdue(
+            where=lambda now: overdue_clause(kind, past_deadline(now)),
+            since=since,
+            deadline=deadline,
+            joins=joins,
+            end_date=end_date,
+            link=lambda item, citywide: url_for(kind.endpoint("report"), pk=item.id) if citywide else None,
+        ),
+    )

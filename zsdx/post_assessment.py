@@ -51,6 +51,17 @@ def deadline(record):
     return start + dt.timedelta(days=current_app.config["POST_ASSESSMENT_DEADLINE_DAYS"])
 
 
+def past_deadline(now):
+    """`deadline` as SQL (PostAssessment outer-joined to its project's Signing): `now` is past it, counted from the
+    later of its opening and the end of the planned 改造实施结束时间 (the 数据看板's 是否逾期)."""
+    from sqlalchemy import and_, or_
+
+    from .models import Signing
+
+    limit = now - dt.timedelta(days=current_app.config["POST_ASSESSMENT_DEADLINE_DAYS"])
+    return and_(PostAssessment.created_at < limit, or_(Signing.end_date.is_(None), Signing.end_date < limit.date()))
+
+
 def pre_institution(record):
     """The institution of the project's 事前诊断 (事前诊断机构名称), or None."""
     pre = record.project.pre_diagnosis
@@ -190,5 +201,35 @@ register_tab(
         rows=post_assessment_rows,
         template="zsdx/_tab_post_assessment.html",
         context=_tab_context,
+    )
+)
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from types import SimpleNamespace  # noqa: E402
+
+from .dashboard_parts import register_dashboard_part  # noqa: E402
+from .institution_reports import dashboard_part  # noqa: E402
+from .models import Filing, Signing  # noqa: E402
+
+
+def _deadline_of_listed(since, step, end_date):
+    """`deadline` of an overdue item (`since`: its opening, `end_date`: its signing's 改造实施结束时间)."""
+    signing = SimpleNamespace(end_date=end_date)
+    return deadline(SimpleNamespace(created_at=since, project=SimpleNamespace(signing=signing)))
+
+
+register_dashboard_part(
+    dashboard_part(
+        KIND,
+        key="post_assessment",
+        order=60,
+        past_deadline=past_deadline,
+        since=PostAssessment.created_at,
+        deadline=_deadline_of_listed,
+        joins=lambda query: query.join(Signing, Signing.project_id == PostAssessment.project_id, isouter=True).join(
+            Filing, Filing.project_id == PostAssessment.project_id, isouter=True
+        ),
+        end_date=Signing.end_date,
     )
 )

@@ -455,3 +455,19 @@ register_tab(
         context=_tab_context,
     )
 )
+
+
+# --- 数据看板 -------------------------------------------------------------------------------------------------
+from .dashboard_parts import DashboardPart, register_dashboard_part  # noqa: E402
+
+register_dashboard_part(
+    DashboardPart(
+        key="signing",
+        order=30,
+        label=_l("Project signing"),
+        model=Signing,
+        status=Signing.status,
+        status_text=status_text,
+        ranks={SigningStatus.PENDING: 0, SigningStatus.SIGNED: 6},
+    )
+)

@@ -14,9 +14,9 @@ from markupsafe import Markup
 from .. import dashboard as D
 from .. import roles as R
 from .. import xlsx
+from ..dashboard_parts import PARTS
 from ..guards import id_arg
 from ..request_cache import ProcessMemo
-from ..stages import STAGES
 
 SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
 
@@ -33,14 +33,12 @@ def _scope(user):
 
 
 def _link(item, citywide):
-    """Where an overdue item opens: its review page (a chain stage), the report page (事前诊断 / 事后评估 for
-    市工信, who assigns them), else the project's 项目备案 (which a 镇街 may read)."""
-    if item.stage in ("filing", "pre_subsidy", "warehousing") and item.stage in STAGES:
-        return url_for("ReviewQueueView.detail", subject=item.stage, pk=item.id)
-    if citywide and item.stage == "pre_diagnosis":
-        return url_for("DiagnosisView.report", pk=item.id)
-    if citywide and item.stage == "post_assessment":
-        return url_for("PostAssessmentView.report", pk=item.id)
+    """Where an overdue item opens: where its row's rule says (a chain stage's review page; 事前诊断 / 事后评估's
+    report page for 市工信, who assigns them), else the project's 项目备案 (which a 镇街 may read)."""
+    rule = PARTS[item.stage].overdue if item.stage in PARTS else None
+    link = rule.link(item, citywide) if rule is not None and rule.link is not None else None
+    if link is not None:
+        return link
     return url_for("FilingView.detail", pk=item.filing_id) if item.filing_id else None
 
 
@@ -67,14 +65,15 @@ def _breakdown_headers(first):
 
 def _chart_data(counts, parts, totals):
     """What dashboard.js draws: labels already translated, amounts as exact strings."""
-    stage_names = [str(label) for label in D.STAGE_LABELS.values()]
+    labels = D.stage_labels()
+    stage_names = [str(label) for label in labels.values()]
     statuses = []
     for row in counts["stages"]:
         if row.label not in statuses:
             statuses.append(row.label)
     stacked = {label: [0] * len(stage_names) for label in statuses}
     for row in counts["stages"]:
-        stacked[row.label][list(D.STAGE_LABELS).index(row.stage)] += row.count
+        stacked[row.label][list(labels).index(row.stage)] += row.count
     series_names = [_("Projects"), _("Filed"), _("Signed"), _("Warehoused")]
 
     def bars(rows):
