@@ -3,7 +3,7 @@ and drive the real endpoints)."""
 
 import lxml.html
 import pytest
-from conftest import csrf_from
+from conftest import PASSWORD, csrf_from, get_csrf
 
 
 def page(resp):
@@ -101,6 +101,29 @@ def industry_id(app):
         return db.session.query(Industry.id).order_by(Industry.sort, Industry.id).first()[0]
 
 
+def registration_form(app, phone, code, **over):
+    """The 【注册】 form of an enterprise as a user fills it, with `over` changed (None leaves a field out)."""
+    data = {
+        "kind": "enterprise",
+        "phone": phone,
+        "sms_code": code,
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "org_name": "中山市注册测试智能科技有限公司",
+        "town_id": str(town_id(app, "2015")),
+        "contact_name": "王五",
+        "industry_id": str(industry_id(app)),
+    }
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def register(client, data):
+    """Post the 【注册】 form `data` with the page's CSRF token."""
+    data = dict(data, csrf_token=get_csrf(client, "/register/"))
+    return client.post("/register/", data=data)
+
+
 def user_row(app, phone):
     """(id, username, phone, password hash, role names, organisation id) of the account with that phone."""
     from zsdx.extensions import db
@@ -117,6 +140,23 @@ def user_row(app, phone):
             "password": u.password,
             "roles": sorted(r.name for r in u.roles),
             "org_id": u.organisation_id,
+        }
+
+
+def org_row(app, org_id):
+    """The fields of an organisation that 信息变更 may change."""
+    from zsdx.extensions import db
+    from zsdx.models import Organisation
+
+    with app.app_context():
+        o = db.session.get(Organisation, org_id)
+        return {
+            "name": o.name,
+            "credit_code": o.credit_code,
+            "town_id": o.town_id,
+            "industry_id": o.industry_id,
+            "contact_name": o.contact_name,
+            "contact_phone": o.contact_phone,
         }
 
 

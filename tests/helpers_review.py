@@ -5,6 +5,7 @@ need "a filing waiting at step X" insert it directly (`make_filing`) to stay fas
 to records it creates: the database is shared by all tests of a process.
 """
 
+import io
 import itertools
 import random
 import re
@@ -83,6 +84,21 @@ def make_filing(app, ent, step="third_party", project_name=None, entered=None):
         filing = sample_filing(org, ent["id"], step=step, project_name=name, entered=entered)
         db.session.commit()
         return filing.id
+
+
+def post_info_change(client, **fields):
+    """Send the enterprise's 企业信息变更 form as it fills it: the page's CSRF token, 行业 1, a contact, a business
+    licence (PDF) attached, and `fields` (name, credit_code, town_id…) as typed."""
+    html = client.get("/info-change/").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_from(html),
+        "industry_id": "1",
+        "contact_name": "联系人",
+        "contact_phone": "13912345678",
+        "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
+    }
+    data.update({name: str(value) for name, value in fields.items()})
+    return client.post("/info-change/", data=data)
 
 
 def filing_state(app, pk):

@@ -7,6 +7,7 @@ from helpers import (
     assert_denied,
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
     logout,
+    org_row,
     page,
     user_row,
 )
@@ -89,24 +90,8 @@ def _info_changes(app, org_id):
         return db.session.query(InfoChangeRequest).filter_by(organisation_id=org_id).count()
 
 
-def _org(app, org_id):
-    from zsdx.extensions import db
-    from zsdx.models import Organisation
-
-    with app.app_context():
-        o = db.session.get(Organisation, org_id)
-        return {
-            "name": o.name,
-            "credit_code": o.credit_code,
-            "town_id": o.town_id,
-            "industry_id": o.industry_id,
-            "contact_name": o.contact_name,
-            "contact_phone": o.contact_phone,
-        }
-
-
 def _info_change_data(app, factory, org_id, **over):
-    data = dict(_org(app, org_id), name="中山市变更测试有限公司", credit_code=factory.credit_code())
+    data = dict(org_row(app, org_id), name="中山市变更测试有限公司", credit_code=factory.credit_code())
     data["industry_id"] = data["industry_id"] or 0
     data.update(over)
     return {k: str(v) for k, v in data.items()}

@@ -8,6 +8,7 @@ from helpers import (
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
     is_logged_in,
     logout,
+    org_row,
     password_login,
     send_code,
     user_row,
@@ -203,22 +204,6 @@ def test_forgot_password_for_an_unregistered_phone(client):
 
 
 # --- 信息变更 -----------------------------------------------------------------------------------------
-def _org(app, org_id):
-    from zsdx.extensions import db
-    from zsdx.models import Organisation
-
-    with app.app_context():
-        o = db.session.get(Organisation, org_id)
-        return {
-            "name": o.name,
-            "credit_code": o.credit_code,
-            "town_id": o.town_id,
-            "industry_id": o.industry_id,
-            "contact_name": o.contact_name,
-            "contact_phone": o.contact_phone,
-        }
-
-
 def _requests(app, org_id):
     from zsdx.extensions import db
     from zsdx.models import InfoChangeRequest
@@ -266,7 +251,7 @@ def test_info_change_form_is_prefilled(app, client, factory):
     login(client, user)
     resp = client.get("/info-change/")
     assert resp.status_code == 200
-    org = _org(app, user["org_id"])
+    org = org_row(app, user["org_id"])
     assert value_of(resp, "name") == org["name"]
     assert value_of(resp, "credit_code") == org["credit_code"]
     assert value_of(resp, "town_id") == str(org["town_id"])
@@ -274,7 +259,7 @@ def test_info_change_form_is_prefilled(app, client, factory):
 
 def test_info_change_creates_a_pending_request_and_leaves_the_organisation(app, client, factory):
     user = factory.enterprise_user()
-    before = _org(app, user["org_id"])
+    before = org_row(app, user["org_id"])
     login(client, user)
     typed = _typed(app, factory, user)
     resp = _submit_change(client, typed)
@@ -285,7 +270,7 @@ def test_info_change_creates_a_pending_request_and_leaves_the_organisation(app, 
     assert req["town_id"] == int(typed["town_id"]) and req["industry_id"] == int(typed["industry_id"])
     assert req["status"] in ("pending", "reviewing")  # waiting for 市工信
     assert req["requester_id"] == user["id"]
-    assert _org(app, user["org_id"]) == before  # applied only after approval
+    assert org_row(app, user["org_id"]) == before  # applied only after approval
     assert 'id="pending-change"' in client.get("/info-change/").get_data(as_text=True)
 
 
@@ -311,7 +296,7 @@ def test_info_change_keeps_a_real_pdf_with_its_chinese_name(app, client, factory
 
 def test_info_change_refuses_a_fake_pdf(app, client, factory):
     user = factory.enterprise_user()
-    before = _org(app, user["org_id"])
+    before = org_row(app, user["org_id"])
     login(client, user)
     typed = _typed(app, factory, user)
     resp = _submit_change(client, typed, files=[("证明.pdf", b"MZ\x90\x00 this is not a PDF at all" * 10)])
@@ -319,7 +304,7 @@ def test_info_change_refuses_a_fake_pdf(app, client, factory):
     assert error_of(resp, "attachments")
     assert value_of(resp, "name") == typed["name"]  # what was typed is still there
     assert _requests(app, user["org_id"]) == []
-    assert _org(app, user["org_id"]) == before
+    assert org_row(app, user["org_id"]) == before
 
 
 def test_info_change_refuses_a_bad_file_among_good_ones(app, client, factory):
@@ -345,7 +330,7 @@ def test_info_change_refuses_another_enterprises_credit_code(app, client, factor
     user = factory.enterprise_user()
     other = factory.org("enterprise")
     login(client, user)
-    typed = dict(_typed(app, factory, user), credit_code=_org(app, other)["credit_code"])
+    typed = dict(_typed(app, factory, user), credit_code=org_row(app, other)["credit_code"])
     resp = _submit_change(client, typed)
     assert resp.status_code == 200 and error_of(resp, "credit_code")
     assert _requests(app, user["org_id"]) == []

@@ -10,13 +10,13 @@ from conftest import PASSWORD, fresh_phone, get_csrf, login
 from helpers import (
     error_of,
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
-    industry_id,
     is_logged_in,
     meta_csrf,
     password_login,
+    register,
+    registration_form,
     send_code,
     sms_login,
-    town_id,
     user_row,
 )
 
@@ -162,31 +162,12 @@ def test_phones_that_are_not_eleven_digits_are_refused(client, sms, phone):
     assert sms.messages == []
 
 
-def _register(client, app, factory, phone, code):
-    token = get_csrf(client, "/register/")
-    return client.post(
-        "/register/",
-        data={
-            "csrf_token": token,
-            "kind": "enterprise",
-            "org_name": "中山市全角测试有限公司",
-            "credit_code": factory.credit_code(),
-            "town_id": town_id(app),
-            "industry_id": industry_id(app),
-            "contact_name": "张三",
-            "phone": phone,
-            "sms_code": code,
-            "password": PASSWORD,
-            "confirm": PASSWORD,
-            "agree": "y",
-        },
-    )
-
-
 def test_a_full_width_phone_registers_as_the_ascii_phone(app, client, factory, sms):
     phone = fresh_phone()
     assert send_code(client, _full_width(phone), "register").status_code == 200
-    resp = _register(client, app, factory, _full_width(phone), sms.last_code(phone))
+    resp = register(
+        client, registration_form(app, _full_width(phone), sms.last_code(phone), credit_code=factory.credit_code())
+    )
     assert resp.status_code == 302, error_of(resp, "phone")
     row = user_row(app, phone)
     assert row["phone"] == phone and row["username"] == phone

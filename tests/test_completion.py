@@ -10,9 +10,10 @@ from decimal import Decimal
 import lxml.html
 import pytest
 from conftest import csrf_from
+from helpers_completion import TODAY, fill_completion, open_completion
+from helpers_forms import form_values, get_page, post_as_shown, problem_list
 from helpers_implementation import make_implementation
 from helpers_review import EXE_BYTES, PDF_BYTES, PNG_BYTES, client_for, make_town
-from helpers_signing import store_pdf
 
 from zsdx.extensions import db
 from zsdx.models import (
@@ -25,70 +26,23 @@ from zsdx.models import (
     PaymentVoucher,
     ProviderRating,
     Revision,
-    Signing,
     StoredFile,
     Warehousing,
 )
 
-SIGNED = dt.datetime(2025, 3, 1, 10, 0)  # the project's signing was submitted then
-TODAY = dt.date.today()
-
-
-def _page(client, url):
-    resp = client.get(url)
-    assert resp.status_code == 200, (url, resp.status_code)
-    html = resp.get_data(as_text=True)
-    return html, lxml.html.fromstring(html)
-
-
-def _form_values(doc, form_id="completion-form"):
-    """What a browser would post from the form as shown (text, checked boxes and radios, textareas)."""
-    form = doc.get_element_by_id(form_id)
-    data = {}
-    for el in form.iter("input", "select", "textarea"):
-        name = el.get("name")
-        if not name or el.get("type") in ("file", "submit") or el.tag == "button":
-            continue
-        if el.get("type") in ("radio", "checkbox"):
-            if el.get("checked") is not None:
-                data[name] = el.get("value") or "y"
-            continue
-        if el.tag == "select":
-            chosen = [o.get("value") for o in el.iter("option") if o.get("selected") is not None]
-            data[name] = chosen[0] if chosen else ""
-            continue
-        data[name] = (el.text or "") if el.tag == "textarea" else el.get("value") or ""
-    return data
-
 
 def _post(client, url, action, drop=(), **fields):
-    """The page's form as shown, with `fields` changed (None removes a field), posted with `action`."""
-    html, doc = _page(client, url)
-    data = _form_values(doc)
-    for name in drop:
-        data.pop(name, None)
-    for name, value in fields.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    data["action"] = action
-    return client.post(url, data=data, content_type="multipart/form-data")
+    return post_as_shown(client, url, action, "completion-form", drop=drop, **fields)
 
 
 def _submit(client, pk):
-    html, doc = _page(client, f"/completion/{pk}/preview")
+    html, doc = get_page(client, f"/completion/{pk}/preview")
     return client.post(f"/completion/{pk}/submit", data={"csrf_token": csrf_from(html)})
 
 
 def _error(doc, anchor):
     el = doc.xpath(f"//*[@id='{anchor}-error']")
     return el[0].text_content().strip() if el else ""
-
-
-def _problems(resp):
-    doc = lxml.html.fromstring(resp.get_data(as_text=True))
-    return {li.get("data-anchor"): li.text_content().strip() for li in doc.xpath("//*[@id='problem-list']//li")}
 
 
 def _state(app, pk):
@@ -118,50 +72,6 @@ def _state(app, pk):
         }
 
 
-def _ready(app, factory, ent, level_after=3, provider_org=None):
-    """A project of `ent` whose 改造完成 is open: 事后评估 confirmed at `level_after`, signed on SIGNED."""
-    ids = make_implementation(app, factory, ent, submitted=True, provider_org=provider_org)
-    with app.app_context():
-        db.session.get(Completion, ids["completion"]).level_after = level_after
-        db.session.get(Signing, ids["signing"]).submitted_at = SIGNED
-        db.session.commit()
-    return ids
-
-
-def _complete(app, ids, ent, invoices=1):
-    """Fill the record straight in the database so that it can be submitted (tests then break one thing)."""
-    pdf = store_pdf(app, ent["id"], name="佐证.pdf")
-    with app.app_context():
-        c = db.session.get(Completion, ids["completion"])
-        c.assisted = False
-        for r in c.results:
-            r.ticked, r.after, r.evidence_file_id = True, f"{r.dimension}改造后数据", pdf
-        db.session.add(
-            ProviderRating(
-                completion_id=c.id,
-                provider_id=ids["provider_org"],
-                **{f"{k}_stars": 4 for k in ("product", "overall", "attitude", "after_sales")},
-                **{f"{k}_text": "很好" for k in ("product", "overall", "attitude", "after_sales")},
-            )
-        )
-        c.quotation_file_id = c.invoice_file_id = c.payment_file_id = pdf
-        for n in range(invoices):
-            inv = Invoice(completion_id=c.id, position=n, number=f"NO{c.id}-{n}", issued_on=TODAY, seller="销售方")
-            db.session.add(inv)
-            db.session.flush()
-            line = InvoiceLine(
-                invoice_id=inv.id,
-                name="服务器",
-                amount=Decimal("100.00"),
-                tax=Decimal("13.00"),
-                total=Decimal("113.00"),
-            )
-            db.session.add(line)
-            db.session.add(PaymentVoucher(invoice_id=inv.id, paid_on=TODAY, amount=Decimal("113.00"), file_id=pdf))
-        db.session.commit()
-    return pdf
-
-
 @pytest.fixture()
 def ent(factory):
     return factory.enterprise_user()
@@ -169,15 +79,15 @@ def ent(factory):
 
 # --- the whole record, as the manual walks it ---------------------------------------------------------------
 def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
     c = client_for(app, ent)
-    html, doc = _page(c, "/workbench/?group=projects&tab=completed")
+    html, doc = get_page(c, "/workbench/?group=projects&tab=completed")
     row = doc.xpath(f"//tr[@data-completion='{pk}']")[0].text_content()
     assert "待提交" in row and "未选择协助" in row and "详情" in row and "编辑" in row
     # page 1: 否, the levels from 事前诊断 / 事后评估, innovation filled, quality unticked
     edit = f"/completion/{pk}/edit"
-    html, doc = _page(c, edit)
+    html, doc = get_page(c, edit)
     assert doc.get_element_by_id("level_before").text_content().strip() == "二级"
     assert doc.get_element_by_id("level_after").text_content().strip() == "三级"
     assert "注意：以下维度指标至少选择一项填写和上传佐证材料。不涉及的维度指标可点击取消勾选。" in html
@@ -203,7 +113,7 @@ def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission
         ("quality", False, None, False),
     ]
     # page 2: a rating row per provider of the contracts, created when the page opens; stars and texts
-    html, doc = _page(c, edit + "?page=2")
+    html, doc = get_page(c, edit + "?page=2")
     ratings = _state(app, pk)["ratings"]
     assert [r[1] for r in ratings] == [ids["provider_org"]]
     rid = ratings[0][0]
@@ -261,7 +171,7 @@ def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission
         (Decimal("1000.05"), Decimal("60.00"), Decimal("1060.05")),
         (Decimal("0.10"), Decimal("0.20"), Decimal("0.30")),
     ]
-    html, doc = _page(c, page3)
+    html, doc = get_page(c, page3)
     assert doc.get_element_by_id("total-amount").text == "1500.25"
     assert doc.get_element_by_id("total-tax").text == "125.21"
     assert doc.get_element_by_id("total-sum").text == "1625.46"
@@ -291,7 +201,7 @@ def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission
     # 【预览】 saves and shows the whole record read-only; 【提交】 there
     resp = _post(c, page3, "preview")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/completion/{pk}/preview")
-    html, doc = _page(c, f"/completion/{pk}/preview")
+    html, doc = get_page(c, f"/completion/{pk}/preview")
     assert doc.get_element_by_id("total-sum").text == "1625.46"
     assert "数控化率 85%" in html and "00312002" in html and "★★★★★" in html and "报价单.pdf" in html
     assert not doc.xpath("//form[@id='completion-form']")  # read-only
@@ -306,28 +216,28 @@ def test_two_invoices_three_lines_one_shared_voucher_exact_totals_and_submission
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.query(Warehousing).filter_by(project_id=ids["project"]).count() == 1
-    html, doc = _page(c, "/workbench/?group=projects&tab=completed")
+    html, doc = get_page(c, "/workbench/?group=projects&tab=completed")
     row = doc.xpath(f"//tr[@data-completion='{pk}']")[0].text_content()
     assert "已提交" in row and "信息变更" in row and "编辑" not in row
-    html, doc = _page(c, f"/completion/{pk}")
+    html, doc = get_page(c, f"/completion/{pk}")
     assert doc.get_element_by_id("completion-status").text == "已提交"
     assert doc.get_element_by_id("total-amount").text == "1500.25"
     assert c.get(f"/completion/{pk}/edit").status_code == 302  # submitted: 信息变更 only
 
 
 def _submit_raw(client, pk):
-    html, _doc = _page(client, "/workbench/")
+    html, _doc = get_page(client, "/workbench/")
     return client.post(f"/completion/{pk}/submit", data={"csrf_token": csrf_from(html)})
 
 
 # --- the refusals ---------------------------------------------------------------------------------------------
 def test_an_empty_record_is_refused_naming_every_part(app, factory, ent):
-    ids = _ready(app, factory, ent, level_after=None)
+    ids = open_completion(app, factory, ent, level_after=None)
     pk = ids["completion"]
     c = client_for(app, ent)
     resp = _submit(c, pk)
     assert resp.status_code == 200
-    problems = _problems(resp)
+    problems = problem_list(resp)
     assert "改造后数字化等级" in problems["level_after"] or "事后评估" in problems["level_after"]
     assert "行业型服务商协助填写" in problems["assisted"]
     assert "请评价服务商" in problems["ratings"]
@@ -348,9 +258,9 @@ def test_an_empty_record_is_refused_naming_every_part(app, factory, ent):
 
 
 def test_each_rule_of_submission_is_named_beside_its_field(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent, invoices=2)
+    fill_completion(app, ids, ent, invoices=2)
     c = client_for(app, ent)
     state = _state(app, pk)
     inn, qua = state["results"][0][0], state["results"][1][0]
@@ -363,7 +273,7 @@ def test_each_rule_of_submission_is_named_beside_its_field(app, factory, ent):
             r.ticked = False
         db.session.commit()
     resp = _submit(c, pk)
-    assert "至少选择一项" in _problems(resp)["results"]
+    assert "至少选择一项" in problem_list(resp)["results"]
     doc = lxml.html.fromstring(resp.get_data(as_text=True))
     assert "至少选择一项" in doc.get_element_by_id("results-error").text_content()
     # ticked but 改造后 empty and no 佐证材料
@@ -375,7 +285,7 @@ def test_each_rule_of_submission_is_named_beside_its_field(app, factory, ent):
     doc = lxml.html.fromstring(resp.get_data(as_text=True))
     assert "创新维度" in _error(doc, f"result-{inn}-after") and "改造后" in _error(doc, f"result-{inn}-after")
     assert "佐证材料" in _error(doc, f"result-{inn}-evidence")
-    assert f"result-{qua}-after" not in _problems(resp)  # unticked: 不涉及
+    assert f"result-{qua}-after" not in problem_list(resp)  # unticked: 不涉及
     _complete_results(app, pk)
     # a star rating outside 1–5 (stored by a crafted POST? refused at save) and an empty text
     resp = _post(c, f"/completion/{pk}/edit?page=2", "save", **{f"rating-{rid}-overall_stars": "7"})
@@ -485,9 +395,9 @@ def _complete_results(app, pk):
 
 
 def test_bad_amounts_are_refused_beside_the_field_and_the_saved_value_stays(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     inv = _state(app, pk)["invoices"][0]
     line, voucher = inv["lines"][0][0], inv["vouchers"][0][0]
@@ -508,14 +418,14 @@ def test_bad_amounts_are_refused_beside_the_field_and_the_saved_value_stays(app,
 
 
 def test_posted_totals_are_never_trusted(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     inv = _state(app, pk)["invoices"][0]
     line = inv["lines"][0][0]
-    html, doc = _page(c, f"/completion/{pk}/edit?page=3")
-    data = _form_values(doc)
+    html, doc = get_page(c, f"/completion/{pk}/edit?page=3")
+    data = form_values(doc, "completion-form")
     data.update(
         {
             f"line-{line}-amount": "200.55",
@@ -529,17 +439,17 @@ def test_posted_totals_are_never_trusted(app, factory, ent):
     )
     assert c.post(f"/completion/{pk}/edit?page=3", data=data).status_code == 302
     assert _state(app, pk)["invoices"][0]["lines"][0][2:] == (Decimal("200.55"), Decimal("26.07"), Decimal("226.62"))
-    html, doc = _page(c, f"/completion/{pk}/edit?page=3")
+    html, doc = get_page(c, f"/completion/{pk}/edit?page=3")
     assert doc.get_element_by_id("total-sum").text == "226.62"
     assert _submit(c, pk).status_code == 302
-    html, doc = _page(c, f"/completion/{pk}")
+    html, doc = get_page(c, f"/completion/{pk}")
     assert doc.get_element_by_id("total-sum").text == "226.62"
 
 
 def test_a_forged_upload_is_refused_and_nothing_is_stored(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     state = _state(app, pk)
     voucher = state["invoices"][0]["vouchers"][0][0]
@@ -565,9 +475,9 @@ def test_the_provider_fills_the_results_page_and_the_enterprise_confirms(app, fa
     provider_org = factory.org("provider", is_industry_provider=True)
     provider = factory.user("服务商", org=provider_org)
     other = factory.user("服务商", org=factory.org("provider", is_industry_provider=True))
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     with app.app_context():
         for contract in db.session.query(Contract).filter(Contract.signing_id == ids["signing"]):
             contract.industry_provider_id, contract.no_industry_provider = provider_org, False
@@ -581,17 +491,17 @@ def test_the_provider_fills_the_results_page_and_the_enterprise_confirms(app, fa
     assert p.get(f"/completion/{pk}").status_code == 404  # not asked yet
     assert p.get(f"/completion/{pk}/assist").status_code == 404
     # the enterprise sends the page to its contract's 行业型服务商
-    html, doc = _page(e, f"/completion/{pk}/edit")
+    html, doc = get_page(e, f"/completion/{pk}/edit")
     assert [o.get("value") for o in doc.xpath("//select[@id='assist-provider']/option")][1:] == [str(provider_org)]
     resp = _post(e, f"/completion/{pk}/edit?page=1", "ask", assisted="1", assist_provider=str(provider_org))
     assert resp.status_code == 302
     with app.app_context():
         request = db.session.query(AssistRequest).filter_by(host_type="completion", host_id=pk).one()
         assert request.status == "reviewing" and request.provider_id == provider_org
-    html, doc = _page(e, "/workbench/?group=projects&tab=completed")
+    html, doc = get_page(e, "/workbench/?group=projects&tab=completed")
     assert "协助填写中" in doc.xpath(f"//tr[@data-completion='{pk}']")[0].text_content()
     # meanwhile the enterprise's page 1 is read-only; a crafted POST changes nothing
-    html, doc = _page(e, f"/completion/{pk}/edit?page=1")
+    html, doc = get_page(e, f"/completion/{pk}/edit?page=1")
     assert doc.get_element_by_id("assist-locked") is not None and not doc.xpath("//textarea")
     inn = _state(app, pk)["results"][0][0]
     e.post(
@@ -610,10 +520,10 @@ def test_the_provider_fills_the_results_page_and_the_enterprise_confirms(app, fa
     assert p.get(f"/completion/{pk}").status_code == 200
     url = f"/completion/{pk}/assist"
     assert _post(p, url, "add_invoice").status_code == 403
-    html, doc = _page(p, url)
+    html, doc = get_page(p, url)
     assert not doc.xpath("//*[@id='completion-pages']")
     resp = _post(p, url, "submit")
-    assert resp.status_code == 200 and "改造后" in _problems(resp)[f"result-{inn}-after"]
+    assert resp.status_code == 200 and "改造后" in problem_list(resp)[f"result-{inn}-after"]
     fields = {}
     for r in _state(app, pk)["results"]:
         fields[f"result-{r[0]}-after"] = f"{r[1]}服务商填写"
@@ -624,23 +534,23 @@ def test_the_provider_fills_the_results_page_and_the_enterprise_confirms(app, fa
         assert db.session.get(AssistRequest, request.id).status == "done"
     assert p.get(url).status_code == 302  # no longer with the provider
     # the enterprise sees it filled (待企业确认), may change it, and 确认提交 (the whole record)
-    html, doc = _page(e, f"/completion/{pk}/edit?page=1")
+    html, doc = get_page(e, f"/completion/{pk}/edit?page=1")
     assert doc.get_element_by_id("assist-filled") is not None
     assert doc.xpath(f"//textarea[@name='result-{inn}-after']")[0].text.strip() == "innovation服务商填写"
     # the contracts' 行业型服务商 is a provider to rate too (its row comes with page 2)
     resp = _submit(e, pk)
-    assert resp.status_code == 200 and "请评价服务商" in _problems(resp)["ratings"]
-    html, doc = _page(e, f"/completion/{pk}/edit?page=2")
+    assert resp.status_code == 200 and "请评价服务商" in problem_list(resp)["ratings"]
+    html, doc = get_page(e, f"/completion/{pk}/edit?page=2")
     rid = next(r[0] for r in _state(app, pk)["ratings"] if r[1] == provider_org)
     fields = {f"rating-{rid}-{k}_stars": "5" for k in ("product", "overall", "attitude", "after_sales")}
     fields.update({f"rating-{rid}-{k}_text": "协助及时" for k in ("product", "overall", "attitude", "after_sales")})
     assert _post(e, f"/completion/{pk}/edit?page=2", "save", **fields).status_code == 302
-    html, doc = _page(e, f"/completion/{pk}/preview")
+    html, doc = get_page(e, f"/completion/{pk}/preview")
     assert doc.get_element_by_id("btn-submit").text_content().strip() == "确认提交"
     assert _submit(e, pk).status_code == 302
     with app.app_context():
         assert db.session.get(AssistRequest, request.id).confirmed_at is not None
-    html, doc = _page(e, "/workbench/?group=projects&tab=completed")
+    html, doc = get_page(e, "/workbench/?group=projects&tab=completed")
     assert "已确认" in doc.xpath(f"//tr[@data-completion='{pk}']")[0].text_content()
     # the provider helped still reads the record and its files
     assert p.get(f"/completion/{pk}").status_code == 200
@@ -649,15 +559,15 @@ def test_the_provider_fills_the_results_page_and_the_enterprise_confirms(app, fa
 
 # --- 信息变更 ------------------------------------------------------------------------------------------------
 def test_information_change_keeps_revisions_and_refuses_an_incomplete_change(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     assert _submit(c, pk).status_code == 302
     assert c.get(f"/completion/{pk}/preview").status_code == 302
     line = _state(app, pk)["invoices"][0]["lines"][0][0]
     url = f"/completion/{pk}/change?page=3"
-    html, doc = _page(c, url)
+    html, doc = get_page(c, url)
     assert not doc.xpath("//*[@id='btn-preview']")
     # an incomplete change is refused, nothing saved
     resp = _post(c, url, "save", **{f"line-{line}-name": ""})
@@ -676,7 +586,7 @@ def test_information_change_keeps_revisions_and_refuses_an_incomplete_change(app
         rev = db.session.query(Revision).filter_by(subject_type="completion", subject_id=pk).one()
         assert rev.actor_id == ent["id"]
         assert ["发票1 货物1 发票金额（元）", "100.00", "150.50"] in __import__("json").loads(rev.changes)
-    html, doc = _page(c, f"/completion/{pk}")
+    html, doc = get_page(c, f"/completion/{pk}")
     text = doc.get_element_by_id("completion-revisions").text_content()
     assert "150.50" in text and "100.00" in text
     assert _state(app, pk)["status"] == "submitted"
@@ -692,8 +602,8 @@ def test_the_provider_average_is_shown_on_the_catalog_and_to_the_city(app, facto
     city = factory.user("市工信")
     averages = []
     for stars in ((5, 5, 4, 4), (3, 4, 4, 4)):
-        ids = _ready(app, factory, factory.enterprise_user(), provider_org=provider_org)
-        _complete(app, ids, ent)
+        ids = open_completion(app, factory, factory.enterprise_user(), provider_org=provider_org)
+        fill_completion(app, ids, ent)
         with app.app_context():
             rating = db.session.query(ProviderRating).filter_by(completion_id=ids["completion"]).one()
             for key, value in zip(("product", "overall", "attitude", "after_sales"), stars, strict=True):
@@ -702,21 +612,21 @@ def test_the_provider_average_is_shown_on_the_catalog_and_to_the_city(app, facto
             db.session.commit()
         averages.append(sum(stars))
     # a pending record does not count
-    pending = _ready(app, factory, factory.enterprise_user(), provider_org=provider_org)
-    _complete(app, pending, ent)
+    pending = open_completion(app, factory, factory.enterprise_user(), provider_org=provider_org)
+    fill_completion(app, pending, ent)
     with app.app_context():
         from zsdx.models import Product
 
         code = db.session.query(Product.code).filter_by(organisation_id=provider_org).first()[0]
     c = client_for(app, ent)
-    html, doc = _page(c, f"/products/?q={code}")
+    html, doc = get_page(c, f"/products/?q={code}")
     cell = doc.xpath("//table[@id='catalog']//td[@class='zs-provider-rating']")[0]
     assert cell.xpath(".//*[@class='zs-rating-average']")[0].text == "4.1"  # (18 + 15) / 8 = 4.125
     assert "2条评价" in cell.text_content() and "★★★★☆" in cell.text_content()
     pid = doc.xpath("//table[@id='catalog']//tr/@data-id")[0]
-    html, doc = _page(c, f"/products/{pid}")
+    html, doc = get_page(c, f"/products/{pid}")
     assert "4.1" in doc.get_element_by_id("provider-rating").text_content()
-    html, doc = _page(client_for(app, city), "/completion/ratings")
+    html, doc = get_page(client_for(app, city), "/completion/ratings")
     row = doc.xpath(f"//table[@id='provider-ratings']//tr[@data-provider='{provider_org}']")[0]
     assert row.xpath(".//td[@class='zs-count']")[0].text == "2"
     assert row.xpath(".//td[@class='zs-average']")[0].text_content().strip() == "4.1"
@@ -728,15 +638,15 @@ def test_a_provider_without_ratings_shows_none_on_the_catalog(app, factory, ent)
     from helpers_signing import listed_product
 
     product = listed_product(app, factory)
-    html, doc = _page(client_for(app, ent), f"/products/?q={product['code']}")
+    html, doc = get_page(client_for(app, ent), f"/products/?q={product['code']}")
     assert "暂无评价" in doc.xpath("//table[@id='catalog']//td[@class='zs-provider-rating']")[0].text_content()
 
 
 # --- the attacker's side ----------------------------------------------------------------------------------
 def test_another_enterprise_and_other_towns_reach_nothing(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     state = _state(app, pk)
     inn, voucher = state["results"][0][0], state["invoices"][0]["vouchers"][0][0]
     urls = [
@@ -775,9 +685,9 @@ def test_another_enterprise_and_other_towns_reach_nothing(app, factory, ent):
 
 
 def test_a_post_without_csrf_changes_nothing(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     state = _state(app, pk)
     for url, data in (
@@ -790,9 +700,9 @@ def test_a_post_without_csrf_changes_nothing(app, factory, ent):
 
 
 def test_malformed_input_never_ends_in_a_500(app, factory, ent):
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     c = client_for(app, ent)
     state = _state(app, pk)
     inv = state["invoices"][0]
@@ -829,9 +739,9 @@ def test_malformed_input_never_ends_in_a_500(app, factory, ent):
 def test_an_unknown_provider_on_the_contracts_is_a_rating_to_fill(app, factory, ent):
     """A provider added to the contracts after the page was opened gets its rating row on the next visit, and
     submission asks for it by name."""
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
-    _complete(app, ids, ent)
+    fill_completion(app, ids, ent)
     late = factory.org("provider", is_industry_provider=True, name="后加的行业服务商有限公司")
     with app.app_context():
         contract = db.session.query(Contract).filter(Contract.signing_id == ids["signing"]).first()
@@ -839,22 +749,22 @@ def test_an_unknown_provider_on_the_contracts_is_a_rating_to_fill(app, factory, 
         db.session.commit()
     c = client_for(app, ent)
     resp = _submit(c, pk)
-    assert "后加的行业服务商有限公司" in _problems(resp)["ratings"]
-    html, doc = _page(c, f"/completion/{pk}/edit?page=2")
+    assert "后加的行业服务商有限公司" in problem_list(resp)["ratings"]
+    html, doc = get_page(c, f"/completion/{pk}/edit?page=2")
     assert [r[1] for r in _state(app, pk)["ratings"]] == sorted([ids["provider_org"], late])
     assert "后加的行业服务商有限公司" in html
 
 
 def test_without_a_lead_unit_the_page_cannot_be_sent(app, factory, ent):
     """The contracts have no 已签约行业服务商 (无牵引单位): 【发送】 is refused, the enterprise chooses 否."""
-    ids = _ready(app, factory, ent)
+    ids = open_completion(app, factory, ent)
     pk = ids["completion"]
     c = client_for(app, ent)
-    html, doc = _page(c, f"/completion/{pk}/edit")
+    html, doc = get_page(c, f"/completion/{pk}/edit")
     assert [o.get("value") for o in doc.xpath("//select[@id='assist-provider']/option")] == [""]
     resp = _post(c, f"/completion/{pk}/edit?page=1", "ask", assisted="1", assist_provider=str(ids["provider_org"]))
     assert resp.status_code == 302
-    html, doc = _page(c, resp.headers["Location"])
+    html, doc = get_page(c, resp.headers["Location"])
     assert "请选择否" in html or "无牵引单位" in html
     with app.app_context():
         assert db.session.query(AssistRequest).filter_by(host_type="completion", host_id=pk).count() == 0

@@ -2,8 +2,8 @@
 digits (the administrative division), last character a check character (mod 31, weights 3^i mod 31)."""
 
 import pytest
-from conftest import fresh_phone, get_csrf
-from helpers import error_of, industry_id, send_code, town_id, user_row
+from conftest import fresh_phone
+from helpers import error_of, register, registration_form, send_code, user_row
 
 from zsdx.creditcode import is_valid_credit_code, normalise
 
@@ -106,32 +106,12 @@ def test_random_codes_agree_with_the_independent_check():
 
 
 # --- through the registration form ---------------------------------------------------------------------
-def _register(client, app, phone, credit_code, code="123456"):
-    token = get_csrf(client, "/register/")
-    return client.post(
-        "/register/",
-        data={
-            "csrf_token": token,
-            "kind": "enterprise",
-            "phone": phone,
-            "sms_code": code,
-            "password": "Reg@2026ab",
-            "confirm": "Reg@2026ab",
-            "org_name": "中山市信用代码测试有限公司",
-            "credit_code": credit_code,
-            "town_id": town_id(app),
-            "contact_name": "李四",
-            "industry_id": industry_id(app),
-        },
-    )
-
-
 @pytest.mark.parametrize(
     "bad", ["91350100M000100Y44", "91350100M000100Y4", "91350100M000100Y4Z", "I1350100M000100Y43", "ABCDEFGHJKLMNPQRTU"]
 )
 def test_registration_refuses_invalid_code_beside_the_field(app, client, bad):
     phone = fresh_phone()
-    resp = _register(client, app, phone, bad)
+    resp = register(client, registration_form(app, phone, "123456", credit_code=bad))
     assert resp.status_code == 200
     assert error_of(resp, "credit_code")
     assert not error_of(resp, "org_name")
@@ -146,7 +126,7 @@ def test_registration_stores_a_lower_case_code_upper_case(app, client, factory, 
     code = factory.credit_code()
     phone = fresh_phone()
     assert send_code(client, phone, "register").status_code == 200
-    resp = _register(client, app, phone, code.lower(), sms.last_code(phone))
+    resp = register(client, registration_form(app, phone, sms.last_code(phone), credit_code=code.lower()))
     assert resp.status_code == 302, error_of(resp, "credit_code")
     with app.app_context():
         org = db.session.query(Organisation).filter_by(id=user_row(app, phone)["org_id"]).one()

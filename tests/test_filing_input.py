@@ -8,7 +8,16 @@ import re
 import pytest
 from conftest import csrf_from, login
 from helpers import error_of, page
-from helpers_review import PDF_BYTES, actions_of, client_for, filing_state, flashes, make_filing, notes_of
+from helpers_review import (
+    PDF_BYTES,
+    actions_of,
+    client_for,
+    filing_state,
+    flashes,
+    make_filing,
+    notes_of,
+    post_info_change,
+)
 from test_filing import filing_form, new_filing, post_form
 
 from zsdx.extensions import db
@@ -132,19 +141,8 @@ def test_every_form_refuses_control_characters(app, factory):
     """The shared form layer: the 企业信息变更 form (another screen) refuses a NUL beside the field too."""
     ent = factory.enterprise_user("2010")
     ec = client_for(app, ent)
-    html = ec.get("/info-change/").get_data(as_text=True)
-    resp = ec.post(
-        "/info-change/",
-        data={
-            "csrf_token": csrf_from(html),
-            "name": "中山市\x00有限公司",
-            "credit_code": factory.credit_code(),
-            "town_id": str(_town_id(app, "2010")),
-            "industry_id": "1",
-            "contact_name": "联系人",
-            "contact_phone": "13912345678",
-            "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
-        },
+    resp = post_info_change(
+        ec, name="中山市\x00有限公司", credit_code=factory.credit_code(), town_id=_town_id(app, "2010")
     )
     assert resp.status_code == 200 and "控制字符" in error_of(resp, "name")
     with app.app_context():
@@ -279,24 +277,12 @@ def _with_file(data):
 
 def _approve_info_change(app, factory, ent, town_code):
     """The enterprise asks for a new name and town through 企业信息变更, and 市工信 approves it."""
-    ec = client_for(app, ent)
-    html = ec.get("/info-change/").get_data(as_text=True)
     new = {
         "name": "中山市迁址后科技有限公司",
         "credit_code": factory.credit_code(),
         "town_id": _town_id(app, town_code),
     }
-    resp = ec.post(
-        "/info-change/",
-        data={
-            "csrf_token": csrf_from(html),
-            **{k: str(v) for k, v in new.items()},
-            "industry_id": "1",
-            "contact_name": "联系人",
-            "contact_phone": "13912345678",
-            "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
-        },
-    )
+    resp = post_info_change(client_for(app, ent), **new)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     with app.app_context():
         req = db.session.query(InfoChangeRequest).filter_by(organisation_id=ent["org_id"]).one().id
@@ -309,16 +295,21 @@ def _approve_info_change(app, factory, ent, town_code):
     return new
 
 
+def _filed(app, ent, project_name=None):
+    """A filing of `ent` that is 已备案 (done, at no step): its id and its identity (name, credit code, town)."""
+    pk = make_filing(app, ent, step="city", project_name=project_name)
+    with app.app_context():
+        f = db.session.get(Filing, pk)
+        f.status, f.current_step = "done", None
+        db.session.commit()
+        return pk, (f.ent_name, f.ent_credit_code, f.town_id)
+
+
 def test_an_approved_info_change_moves_unfinished_filings_and_keeps_filed_ones(app, factory):
     ent = factory.enterprise_user("2010")
     draft = make_filing(app, ent, step=None)
     reviewing = make_filing(app, ent, step="town")
-    done = make_filing(app, ent, step="city")
-    with app.app_context():
-        f = db.session.get(Filing, done)
-        f.status, f.current_step = "done", None
-        db.session.commit()
-        old = (f.ent_name, f.ent_credit_code, f.town_id)
+    done, old = _filed(app, ent)
     new = _approve_info_change(app, factory, ent, "2001")
     for pk in (draft, reviewing):
         f = _filing(app, pk)
@@ -332,12 +323,7 @@ def test_an_approved_info_change_moves_unfinished_filings_and_keeps_filed_ones(a
 
 def test_a_change_of_a_filed_filing_keeps_its_identity_and_tells_the_town_and_city(app, factory):
     ent = factory.enterprise_user("2010")
-    pk = make_filing(app, ent, step="city", project_name="已备案的项目")
-    with app.app_context():
-        f = db.session.get(Filing, pk)
-        f.status, f.current_step = "done", None
-        db.session.commit()
-        identity = (f.ent_name, f.ent_credit_code, f.town_id)
+    pk, identity = _filed(app, ent, project_name="已备案的项目")
     town, other_town, city = (
         factory.user("镇街", town_code="2010"),
         factory.user("镇街", town_code="2001"),
@@ -375,11 +361,7 @@ def test_a_change_of_a_filed_filing_keeps_its_identity_and_tells_the_town_and_ci
 
 def test_a_refused_change_of_a_filed_filing_writes_nothing(app, factory):
     ent = factory.enterprise_user("2010")
-    pk = make_filing(app, ent, step="city", project_name="已备案的项目")
-    with app.app_context():
-        f = db.session.get(Filing, pk)
-        f.status, f.current_step = "done", None
-        db.session.commit()
+    pk, _identity = _filed(app, ent, project_name="已备案的项目")
     before = filing_state(app, pk)
     city = factory.user("市工信")
     ec = client_for(app, ent)

@@ -7,6 +7,7 @@ import io
 import lxml.html
 import pytest
 from conftest import csrf_from
+from helpers_forms import get_page, post_as_shown, post_crafted, textarea_value
 from helpers_implementation import make_implementation
 from helpers_review import client_for, notes_of
 
@@ -30,54 +31,10 @@ def ent(factory):
     return factory.enterprise_user()
 
 
-def _page(client, url):
-    resp = client.get(url)
-    assert resp.status_code == 200, (url, resp.status_code)
-    html = resp.get_data(as_text=True)
-    return html, lxml.html.fromstring(html)
-
-
-def _form_values(doc):
-    """What a browser would post from the page as shown (text, checked boxes and radios, selects)."""
-    form = doc.get_element_by_id("implementation-form")
-    data = {}
-    for el in form.iter("input", "select", "textarea"):
-        name = el.get("name")
-        if not name or el.get("type") in ("submit", "button"):
-            continue
-        if el.get("type") in ("radio", "checkbox"):
-            if el.get("checked") is not None:
-                data[name] = el.get("value") or "on"
-            continue
-        if el.tag == "select":
-            chosen = [o.get("value") for o in el.iter("option") if o.get("selected") is not None]
-            data[name] = chosen[0] if chosen else ""
-            continue
-        data[name] = _textarea(el) if el.tag == "textarea" else (el.get("value") or "")
-    return data
-
-
-def _textarea(el):
-    """A textarea's value as a browser reads it (the line break right after the tag is not part of it)."""
-    text = el.text or ""
-    return text[2:] if text.startswith("\r\n") else text[1:] if text.startswith("\n") else text
-
-
 def _post(client, url, action, untick=(), **fields):
     """Post the page as shown, with `fields` changed and the dimensions of `untick` unticked."""
-    _html, doc = _page(client, url)
-    data = _form_values(doc)
-    for dimension in untick:
-        data.pop(f"dim-{dimension}-ticked", None)
-    data.update(fields)
-    data["action"] = action
-    return client.post(url, data=data)
-
-
-def _post_raw(client, url, action, **fields):
-    """A crafted POST (the CSRF token of the user's own workbench, no form round trip)."""
-    token = csrf_from(client.get("/workbench/").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, "action": action, **fields})
+    untick = [f"dim-{dimension}-ticked" for dimension in untick]
+    return post_as_shown(client, url, action, "implementation-form", drop=untick, **fields)
 
 
 def _state(app, pk):
@@ -92,7 +49,7 @@ def _state(app, pk):
 
 
 def _row(client, pk):
-    _html, doc = _page(client, LIST)
+    _html, doc = get_page(client, LIST)
     rows = doc.xpath(f"//tr[@data-implementation='{pk}']")
     assert rows, "the record is not listed"
     return rows[0].text_content()
@@ -120,7 +77,7 @@ def test_the_enterprise_fills_and_submits_and_the_next_stages_open(app, factory,
     assert "待提交" in text and "未选择协助" in text and "编辑" in text and "表单下载" in text
     assert "信息变更" not in text
     # the page as the manual draws it
-    html, doc = _page(c, f"/implementation/{pk}/edit")
+    html, doc = get_page(c, f"/implementation/{pk}/edit")
     for words in (
         "企业现状（改造前）",
         "行业型服务商协助填写",
@@ -157,10 +114,10 @@ def test_the_enterprise_fills_and_submits_and_the_next_stages_open(app, factory,
     assert "已提交" in text and "信息变更" in text and "编辑" not in text
     resp = c.get(f"/implementation/{pk}/edit")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/implementation/{pk}")
-    assert _post_raw(c, f"/implementation/{pk}/edit", "submit").status_code == 302
+    assert post_crafted(c, f"/implementation/{pk}/edit", "submit").status_code == 302
     assert _state(app, pk)["submitted_at"] == state["submitted_at"]
     # the detail
-    html, doc = _page(c, f"/implementation/{pk}")
+    html, doc = get_page(c, f"/implementation/{pk}")
     assert "客户满意度 85%" in doc.get_element_by_id("dimension-view").text_content()
     assert doc.get_element_by_id("implementation-status").text_content() == "已提交"
 
@@ -193,7 +150,7 @@ def test_a_ticked_dimension_without_data_is_refused_beside_it_and_typed_values_s
     assert doc.get_element_by_id("dim-green-before-error").text_content().strip()
     assert "绿色维度" in doc.get_element_by_id("dim-green-before-error").text_content()
     # what was typed is on the page and kept
-    assert _textarea(doc.get_element_by_id("dim-innovation-before")) == "设备联网率 40%"
+    assert textarea_value(doc.get_element_by_id("dim-innovation-before")) == "设备联网率 40%"
     assert doc.get_element_by_id("dim-green-ticked").get("checked") is not None
     state = _state(app, pk)
     assert state["status"] == ImplementationStatus.PENDING
@@ -224,7 +181,7 @@ def test_without_a_lead_unit_assistance_must_be_no(app, factory, ent):
     url = f"/implementation/{pk}/edit"
     resp = _post(c, url, "ask", assisted="1", assist_provider=str(ids["provider_org"]))
     assert resp.status_code == 302
-    html, doc = _page(c, url)
+    html, doc = get_page(c, url)
     assert "无牵引单位" in html
     with app.app_context():
         assert db.session.query(AssistRequest).filter_by(host_type="implementation", host_id=pk).count() == 0
@@ -246,7 +203,7 @@ def test_assisted_filling_round_trip(app, factory, ent):
     # before sending, the provider reaches nothing
     assert p.get(f"/implementation/{pk}").status_code == 404 and p.get(fill).status_code == 404
     # the lead units offered are the contracts' 已签约行业服务商; another one is refused
-    _html, doc = _page(c, edit)
+    _html, doc = get_page(c, edit)
     offered = [o.get("value") for o in doc.xpath("//select[@id='assist-provider']/option") if o.get("value")]
     assert offered == [str(provider_org)]
     assert _post(c, edit, "ask", assisted="1", assist_provider=str(other_provider["org_id"])).status_code == 302
@@ -260,16 +217,16 @@ def test_assisted_filling_round_trip(app, factory, ent):
     assert "协助填写中" in _row(c, pk) or "服务商填写中" in _row(c, pk)
     # the provider finds it in its 待办; the enterprise's page is locked meanwhile
     assert [n for n in notes_of(app, provider, kind="todo") if n["link"].startswith(fill)]
-    _html, doc = _page(c, edit)
+    _html, doc = get_page(c, edit)
     assert doc.get_element_by_id("assist-locked") is not None and not doc.xpath("//textarea")
     before = _state(app, pk)
-    assert _post_raw(c, edit, "submit", **{"dim-market-ticked": "y", "dim-market-before": "x"}).status_code == 302
+    assert post_crafted(c, edit, "submit", **{"dim-market-ticked": "y", "dim-market-before": "x"}).status_code == 302
     assert _state(app, pk) == before
     # another provider, and the enterprise's own page, stay closed to the provider
     assert o.get(fill).status_code == 404 and o.get(f"/implementation/{pk}").status_code == 404
     assert p.get(edit).status_code in (403, 404)
-    assert _post_raw(p, edit, "save", **{"dim-market-before": "x"}).status_code in (403, 404)
-    assert _post_raw(p, fill, "ask", assisted="0").status_code == 403
+    assert post_crafted(p, edit, "save", **{"dim-market-before": "x"}).status_code in (403, 404)
+    assert post_crafted(p, fill, "ask", assisted="0").status_code == 403
     # the provider fills: nothing ticked is refused, then the data
     resp = _post(p, fill, "submit", untick=("innovation", "quality"))
     assert resp.status_code == 200 and any("至少勾选" in x for x in _problems(resp)[0])
@@ -287,13 +244,13 @@ def test_assisted_filling_round_trip(app, factory, ent):
     )
     assert resp.status_code == 302, _problems(resp)[0]
     # back with the enterprise: 待企业确认; the provider can no longer change it
-    assert _post_raw(p, fill, "save").status_code == 403
+    assert post_crafted(p, fill, "save").status_code == 403
     resp = p.get(fill)
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/implementation/{pk}")
     assert "待企业确认" in _row(c, pk)
-    html, doc = _page(c, edit)
+    html, doc = get_page(c, edit)
     assert doc.get_element_by_id("btn-submit").text_content().strip() == "确认提交"
-    assert _textarea(doc.get_element_by_id("dim-safety-before")) == "拦截率 99%"
+    assert textarea_value(doc.get_element_by_id("dim-safety-before")) == "拦截率 99%"
     resp = _post(c, edit, "submit")
     assert resp.status_code == 302, _problems(resp)[0]
     text = _row(c, pk)
@@ -320,7 +277,7 @@ def test_the_enterprise_may_take_the_page_back(app, factory, ent):
     assert _post(c, edit, "ask", assisted="1", assist_provider=str(provider_org)).status_code == 302
     assert _post(c, edit, "cancel").status_code == 302
     assert p.get(f"/implementation/{pk}/assist").status_code == 404
-    _html, doc = _page(c, edit)
+    _html, doc = get_page(c, edit)
     assert doc.xpath("//table[@id='dimension-rows']")  # editable again
 
 
@@ -329,14 +286,14 @@ def test_information_change_keeps_revisions(app, factory, ent):
     pk = ids["implementation"]
     c = client_for(app, ent)
     url = f"/implementation/{pk}/change"
-    html, doc = _page(c, url)
+    html, doc = get_page(c, url)
     assert "信息变更" in html
     resp = _post(c, url, "save", **{"dim-innovation-before": "变更后：联网率 60%"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/implementation/{pk}")
     with app.app_context():
         revision = db.session.query(Revision).filter_by(subject_type="implementation", subject_id=pk).one()
         assert "变更后：联网率 60%" in revision.changes and "innovation改造前数据" in revision.changes
-    _html, doc = _page(c, f"/implementation/{pk}")
+    _html, doc = get_page(c, f"/implementation/{pk}")
     assert "变更后：联网率 60%" in doc.get_element_by_id("implementation-revisions").text_content()
     # 【提交】 on the change page saves the change too
     resp = _post(c, url, "submit", **{"dim-cost-ticked": "y", "dim-cost-before": "成本 100 万"})
@@ -391,7 +348,7 @@ def test_readers_and_strangers(app, factory, ent):
         assert other.get(f"/implementation/{pk}{url}").status_code == 404, url
     before = _state(app, pk)
     for url in ("/edit", "/change"):
-        resp = _post_raw(other, f"/implementation/{pk}{url}", "save", **{"dim-innovation-before": "别人的"})
+        resp = post_crafted(other, f"/implementation/{pk}{url}", "save", **{"dim-innovation-before": "别人的"})
         assert resp.status_code == 404, url
     assert _state(app, pk) == before
     # a provider nobody asked: 404

@@ -6,11 +6,11 @@ from conftest import PASSWORD, fresh_phone, get_csrf, login
 from helpers import (
     error_of,
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
-    industry_id,
     is_logged_in,
     logout,
     password_login,
-    town_id,
+    register,
+    registration_form,
     user_row,
 )
 from werkzeug.security import check_password_hash
@@ -72,23 +72,8 @@ def test_length_boundaries_are_counted_in_characters(ctx):
 # --- every path --------------------------------------------------------------------------------------
 def test_registration_form_refuses_weak_password(app, client):
     phone = fresh_phone()
-    token = get_csrf(client, "/register/")
-    resp = client.post(
-        "/register/",
-        data={
-            "csrf_token": token,
-            "kind": "enterprise",
-            "phone": phone,
-            "sms_code": "123456",
-            "password": WEAK,
-            "confirm": WEAK,
-            "org_name": "中山市弱密码测试有限公司",
-            "credit_code": "91440300708461136T",
-            "town_id": town_id(app),
-            "contact_name": "张三",
-            "industry_id": industry_id(app),
-        },
-    )
+    form = registration_form(app, phone, "123456", password=WEAK, confirm=WEAK, credit_code="91440300708461136T")
+    resp = register(client, form)
     assert resp.status_code == 200
     assert error_of(resp, "password")
     assert not error_of(resp, "org_name")
@@ -98,23 +83,10 @@ def test_registration_form_refuses_weak_password(app, client):
 @pytest.mark.parametrize("password", [REFUSED["7 characters"], REFUSED["21 characters"], REFUSED["a space inside"]])
 def test_registration_form_refuses_other_bad_passwords(app, client, password):
     phone = fresh_phone()
-    token = get_csrf(client, "/register/")
-    resp = client.post(
-        "/register/",
-        data={
-            "csrf_token": token,
-            "kind": "enterprise",
-            "phone": phone,
-            "sms_code": "123456",
-            "password": password,
-            "confirm": password,
-            "org_name": "中山市测试有限公司",
-            "credit_code": "91440300708461136T",
-            "town_id": town_id(app),
-            "contact_name": "张三",
-            "industry_id": industry_id(app),
-        },
+    form = registration_form(
+        app, phone, "123456", password=password, confirm=password, credit_code="91440300708461136T"
     )
+    resp = register(client, form)
     assert error_of(resp, "password")
     assert user_row(app, phone) is None
 
@@ -224,40 +196,11 @@ def test_admin_reset_password_forms_refuse_weak_password(app, client, factory):
 def test_cli_create_user_refuses_weak_password(app):
     phone = fresh_phone()
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "zsdx",
-            "create-user",
-            "--phone",
-            phone,
-            "--name",
-            "审核员",
-            "--role",
-            "镇街",
-            "--password",
-            WEAK,
-            "--town-code",
-            "2010",
-        ]
-    )
+    args = ["zsdx", "create-user", "--phone", phone, "--name", "审核员", "--role", "镇街", "--town-code", "2010"]
+    result = runner.invoke(args=[*args, "--password", WEAK])
     assert result.exit_code != 0
     assert user_row(app, phone) is None
-    result = runner.invoke(
-        args=[
-            "zsdx",
-            "create-user",
-            "--phone",
-            phone,
-            "--name",
-            "审核员",
-            "--role",
-            "镇街",
-            "--password",
-            STRONG,
-            "--town-code",
-            "2010",
-        ]
-    )
+    result = runner.invoke(args=[*args, "--password", STRONG])
     assert result.exit_code == 0, result.output
     row = user_row(app, phone)
     assert row["roles"] == ["镇街"] and check_password_hash(row["password"], STRONG)

@@ -4,13 +4,14 @@ and an account that only ever gets the role of its tab."""
 import os
 
 import pytest
-from conftest import PASSWORD, fresh_phone, get_csrf
+from conftest import PASSWORD, fresh_phone
 from helpers import (
     error_of,
     fast_password_hashes,  # noqa: F401  (autouse: cheap hashes in this module)
-    industry_id,
     page,
     password_login,
+    register,
+    registration_form,
     send_code,
     town_id,
     user_row,
@@ -32,27 +33,6 @@ def registry(app):
         loaded, rejected = load_registry(REGISTRY_CSV)
     assert loaded > 0 and not rejected
     return loaded
-
-
-def _form(app, phone, code, **over):
-    data = {
-        "kind": "enterprise",
-        "phone": phone,
-        "sms_code": code,
-        "password": PASSWORD,
-        "confirm": PASSWORD,
-        "org_name": "中山市注册测试智能科技有限公司",
-        "town_id": str(town_id(app, "2015")),
-        "contact_name": "王五",
-        "industry_id": str(industry_id(app)),
-    }
-    data.update(over)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def _register(client, data):
-    data = dict(data, csrf_token=get_csrf(client, "/register/"))
-    return client.post("/register/", data=data)
 
 
 def _org_of(app, phone):
@@ -111,7 +91,7 @@ def test_enterprise_registers_through_the_form(app, client, factory, sms):
     code = factory.credit_code()
     resp = send_code(client, phone, "register")
     assert resp.status_code == 200, resp.get_json()
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=code))
+    resp = register(client, registration_form(app, phone, sms.last_code(phone), credit_code=code))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     assert "/login/" in resp.headers["Location"]
     user = user_row(app, phone)
@@ -132,9 +112,9 @@ def test_provider_registers_with_its_types(app, client, factory, sms):
     phone = fresh_phone()
     code = factory.credit_code()
     send_code(client, phone, "register", "/register/?kind=provider")
-    resp = _register(
+    resp = register(
         client,
-        _form(
+        registration_form(
             app,
             phone,
             sms.last_code(phone),
@@ -155,7 +135,7 @@ def test_provider_needs_at_least_one_type(app, client, factory, sms):
     phone = fresh_phone()
     code = factory.credit_code()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=code, kind="provider"))
+    resp = register(client, registration_form(app, phone, sms.last_code(phone), credit_code=code, kind="provider"))
     assert resp.status_code == 200
     assert "has-error" in resp.get_data(as_text=True)
     errors = page(resp).xpath(
@@ -168,8 +148,11 @@ def test_provider_needs_at_least_one_type(app, client, factory, sms):
 def test_enterprise_types_ticked_by_an_enterprise_are_ignored(app, client, factory, sms):
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(
-        client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), is_industry_provider="y")
+    resp = register(
+        client,
+        registration_form(
+            app, phone, sms.last_code(phone), credit_code=factory.credit_code(), is_industry_provider="y"
+        ),
     )
     assert resp.status_code == 302
     assert _org_of(app, phone)["types"] == (False, False, False)
@@ -214,7 +197,7 @@ def test_kind_other_than_enterprise_or_provider_creates_nothing(app, client, fac
     phone = fresh_phone()
     code = factory.credit_code()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=code, kind=kind))
+    resp = register(client, registration_form(app, phone, sms.last_code(phone), credit_code=code, kind=kind))
     assert resp.status_code == 200
     assert user_row(app, phone) is None
     assert _count_orgs(app, code) == 0
@@ -224,7 +207,9 @@ def test_kind_other_than_enterprise_or_provider_creates_nothing(app, client, fac
 def test_extra_role_fields_are_ignored(app, client, factory, sms, extra):
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), **extra))
+    resp = register(
+        client, registration_form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), **extra)
+    )
     assert resp.status_code == 302
     assert user_row(app, phone)["roles"] == ["企业"]
 
@@ -235,20 +220,20 @@ def test_registration_without_the_right_sms_code_creates_nothing(app, client, fa
     send_code(client, phone, "register")
     right = sms.last_code(phone)
     wrong = f"{(int(right) + 1) % 10**6:06d}"
-    resp = _register(client, _form(app, phone, wrong, credit_code=code))
+    resp = register(client, registration_form(app, phone, wrong, credit_code=code))
     assert resp.status_code == 200
     assert error_of(resp, "sms_code")
     assert user_row(app, phone) is None and _count_orgs(app, code) == 0
     # a code sent to another phone does not register this one
     other = fresh_phone()
-    resp = _register(client, _form(app, other, right, credit_code=code))
+    resp = register(client, registration_form(app, other, right, credit_code=code))
     assert error_of(resp, "sms_code") and user_row(app, other) is None
 
 
 def test_registration_without_csrf_is_refused(app, client, factory):
     phone = fresh_phone()
     client.get("/register/")
-    resp = client.post("/register/", data=_form(app, phone, "123456", credit_code=factory.credit_code()))
+    resp = client.post("/register/", data=registration_form(app, phone, "123456", credit_code=factory.credit_code()))
     assert resp.status_code == 400
     assert user_row(app, phone) is None
 
@@ -274,9 +259,9 @@ def test_registration_without_csrf_is_refused(app, client, factory):
 def test_each_field_error_is_shown_beside_its_field_and_the_rest_is_kept(app, client, factory, field, bad):
     phone = fresh_phone()
     code = factory.credit_code()
-    data = _form(app, phone, "123456", credit_code=code, contact_name="赵六经理")
+    data = registration_form(app, phone, "123456", credit_code=code, contact_name="赵六经理")
     data[field] = bad
-    resp = _register(client, data)
+    resp = register(client, data)
     assert resp.status_code == 200
     assert error_of(resp, field), f"no error beside {field}"
     for other in ("phone", "org_name", "credit_code", "contact_name", "town_id", "industry_id"):
@@ -288,8 +273,8 @@ def test_each_field_error_is_shown_beside_its_field_and_the_rest_is_kept(app, cl
 
 def test_several_errors_at_once(app, client, factory):
     phone = fresh_phone()
-    data = _form(app, "12", "1", credit_code="X", org_name="中山市多错误测试有限公司", contact_name="")
-    resp = _register(client, data)
+    data = registration_form(app, "12", "1", credit_code="X", org_name="中山市多错误测试有限公司", contact_name="")
+    resp = register(client, data)
     for field in ("phone", "sms_code", "credit_code", "contact_name"):
         assert error_of(resp, field), field
     assert value_of(resp, "org_name") == "中山市多错误测试有限公司"
@@ -299,8 +284,8 @@ def test_several_errors_at_once(app, client, factory):
 def test_unknown_town_is_refused(app, client, factory, sms):
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(
-        client, _form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), town_id="999999")
+    resp = register(
+        client, registration_form(app, phone, sms.last_code(phone), credit_code=factory.credit_code(), town_id="999999")
     )
     assert resp.status_code == 200
     assert error_of(resp, "town_id")
@@ -310,7 +295,7 @@ def test_unknown_town_is_refused(app, client, factory, sms):
 def test_already_registered_phone_is_refused(app, client, factory):
     user = factory.enterprise_user()
     code = factory.credit_code()
-    resp = _register(client, _form(app, user["phone"], "123456", credit_code=code))
+    resp = register(client, registration_form(app, user["phone"], "123456", credit_code=code))
     assert resp.status_code == 200
     assert error_of(resp, "phone")
     assert _count_orgs(app, code) == 0
@@ -326,7 +311,7 @@ def test_credit_code_of_an_existing_organisation_is_refused(app, client, factory
         taken = db.session.get(Organisation, org_id).credit_code
     phone = fresh_phone()
     send_code(client, phone, "register")
-    resp = _register(client, _form(app, phone, sms.last_code(phone), credit_code=taken.lower()))
+    resp = register(client, registration_form(app, phone, sms.last_code(phone), credit_code=taken.lower()))
     assert resp.status_code == 200
     assert error_of(resp, "credit_code")
     assert user_row(app, phone) is None and _count_orgs(app, taken) == 1

@@ -21,6 +21,7 @@ from helpers_review import (
     flashes,
     make_filing,
     new_client,
+    post_info_change,
     queue_ids,
 )
 from test_filing import filing_form, fill_and_submit, new_filing, post_form
@@ -306,24 +307,11 @@ def _info_change(app, factory):
     """An enterprise's pending 信息变更 with an attachment (a business licence PDF)."""
     ent = factory.enterprise_user("2010")
     ec = client_for(app, ent)
-    page = ec.get("/info-change/").get_data(as_text=True)
     with app.app_context():
         from zsdx.models import Organisation
 
         town_id = db.session.get(Organisation, ent["org_id"]).town_id
-    resp = ec.post(
-        "/info-change/",
-        data={
-            "csrf_token": csrf_from(page),
-            "name": "中山市变更测试有限公司",
-            "credit_code": factory.credit_code(),
-            "town_id": str(town_id),
-            "industry_id": "1",
-            "contact_name": "联系人",
-            "contact_phone": "13912345678",
-            "attachments": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
-        },
-    )
+    resp = post_info_change(ec, name="中山市变更测试有限公司", credit_code=factory.credit_code(), town_id=town_id)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     with app.app_context():
         from zsdx.models import InfoChangeRequest

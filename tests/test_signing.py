@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import lxml.html
 import pytest
-from conftest import csrf_from
+from helpers_forms import get_page, post_as_shown, post_crafted
 from helpers_review import EXE_BYTES, PDF_BYTES, client_for, notes_of
 from helpers_signing import listed_product, make_signing
 
@@ -22,39 +22,8 @@ from zsdx.models import (
 )
 
 
-def _page(client, url):
-    resp = client.get(url)
-    assert resp.status_code == 200, resp.status_code
-    html = resp.get_data(as_text=True)
-    return html, lxml.html.fromstring(html)
-
-
-def _form_values(doc):
-    """What a browser would post from the signing form as it is shown (text, selects, checked radios)."""
-    form = doc.get_element_by_id("signing-form")
-    data = {}
-    for el in form.iter("input", "select", "textarea"):
-        name = el.get("name")
-        if not name or el.get("type") in ("file", "submit") or el.tag == "button":
-            continue
-        if el.get("type") == "radio":
-            if el.get("checked") is not None:
-                data[name] = el.get("value")
-            continue
-        if el.tag == "select":
-            chosen = [o.get("value") for o in el.iter("option") if o.get("selected") is not None]
-            data[name] = chosen[0] if chosen else ""
-            continue
-        data[name] = el.text or "" if el.tag == "textarea" else el.get("value") or ""
-    return data
-
-
 def _post(client, url, action, **fields):
-    html, doc = _page(client, url)
-    data = _form_values(doc)
-    data.update(fields)
-    data["action"] = action
-    return client.post(url, data=data, content_type="multipart/form-data")
+    return post_as_shown(client, url, action, "signing-form", **fields)
 
 
 def _signing(app, pk):
@@ -82,7 +51,7 @@ def test_the_enterprise_signs_with_two_contracts_and_a_picked_product(app, facto
     c = client_for(app, ent)
     edit = f"/signing/{ids['signing']}/edit"
     # the list shows 待签约 with 详情 / 编辑
-    html, doc = _page(c, "/workbench/?group=projects&tab=signing")
+    html, doc = get_page(c, "/workbench/?group=projects&tab=signing")
     row = doc.xpath(f"//tr[@data-signing='{ids['signing']}']")[0]
     assert "待签约" in row.text_content() and "编辑" in row.text_content() and "预奖补申请" not in row.text_content()
     # 【添加合同】 twice, then fill both contracts with their PDFs
@@ -118,13 +87,13 @@ def test_the_enterprise_signs_with_two_contracts_and_a_picked_product(app, facto
     ]
     assert all(x[4] for x in state["contracts"])
     # totals: the exact sum of the lines
-    html, doc = _page(c, edit + "?page=1")
+    html, doc = get_page(c, edit + "?page=1")
     assert doc.get_element_by_id("total-amount").text == "100.1235"
     assert doc.get_element_by_id("total-subsidy").text == "80.0002"
     # page 3: 否, one need, the product picked from the dialog
     assert _post(c, edit + "?page=2", "save", assisted="0").status_code == 302
     assert _post(c, edit + "?page=2", "add_need").status_code == 302
-    html, doc = _page(c, edit + "?page=2")
+    html, doc = get_page(c, edit + "?page=2")
     assert doc.xpath(f"//table[@id='catalog-results']//tr[@data-product='{product['id']}']")  # the dialog lists it
     assert _post(c, edit + "?page=2", "pick_product", pick_product=str(product["id"])).status_code == 302
     state = _signing(app, ids["signing"])
@@ -156,12 +125,12 @@ def test_the_enterprise_signs_with_two_contracts_and_a_picked_product(app, facto
     assert state["status"] == SigningStatus.SIGNED
     with app.app_context():
         assert db.session.query(Implementation).filter_by(project_id=ids["project"]).count() == 1
-    html, doc = _page(c, "/workbench/?group=projects&tab=signing")
+    html, doc = get_page(c, "/workbench/?group=projects&tab=signing")
     row = doc.xpath(f"//tr[@data-signing='{ids['signing']}']")[0]
     text = row.text_content()
     assert "已签约" in text and "未选择协助" in text and "信息变更" in text and "预奖补申请" in text
     # the contract's 产业生态服务商 come from the product picked for it
-    html, doc = _page(c, f"/signing/{ids['signing']}")
+    html, doc = get_page(c, f"/signing/{ids['signing']}")
     contract_row = doc.xpath(f"//table[@id='signing-contracts']//tr[@data-contract='{a}']")[0]
     with app.app_context():
         supplier = db.session.get(SigningProduct, row_id).supplier_name
@@ -234,16 +203,16 @@ def test_assisted_filling_round_trip(app, factory, ent):
     # the provider finds it in its 待办 and fills page 3; the enterprise cannot change page 3 meanwhile
     todo = [n for n in notes_of(app, provider, kind="todo") if n["link"].startswith(f"/signing/{sid}/assist")]
     assert todo
-    html, doc = _page(c, edit)
+    html, doc = get_page(c, edit)
     assert doc.get_element_by_id("assist-locked") is not None and not doc.xpath("//*[@id='btn-add-need']")
-    assert _post_raw(c, edit, "add_need").status_code == 302
+    assert post_crafted(c, edit, "add_need").status_code == 302
     assert _signing(app, sid)["needs"] == []
     # another provider, and pages 1–2, stay closed to the provider
     o = client_for(app, other_provider)
     assert o.get(f"/signing/{sid}/assist").status_code == 404
     assert p.get(f"/signing/{sid}/edit").status_code in (403, 404)
-    assert _post_raw(p, f"/signing/{sid}/edit?page=1", "save", project_name="改名").status_code in (403, 404)
-    assert _post_raw(p, f"/signing/{sid}/assist", "add_contract").status_code == 403
+    assert post_crafted(p, f"/signing/{sid}/edit?page=1", "save", project_name="改名").status_code in (403, 404)
+    assert post_crafted(p, f"/signing/{sid}/assist", "add_contract").status_code == 403
     url = f"/signing/{sid}/assist"
     assert _post(p, url, "add_need").status_code == 302
     assert _post(p, url, "pick_product", pick_product=str(product["id"])).status_code == 302
@@ -265,22 +234,16 @@ def test_assisted_filling_round_trip(app, factory, ent):
     resp = _post(p, url, "submit", **fields)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     # back with the enterprise: 待企业确认; the provider can no longer change it
-    assert _post_raw(p, url, "save").status_code == 403
-    html, doc = _page(c, "/workbench/?group=projects&tab=signing")
+    assert post_crafted(p, url, "save").status_code == 403
+    html, doc = get_page(c, "/workbench/?group=projects&tab=signing")
     assert "待企业确认" in doc.xpath(f"//tr[@data-signing='{sid}']")[0].text_content()
     resp = _post(c, edit, "submit")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-    html, doc = _page(c, "/workbench/?group=projects&tab=signing")
+    html, doc = get_page(c, "/workbench/?group=projects&tab=signing")
     text = doc.xpath(f"//tr[@data-signing='{sid}']")[0].text_content()
     assert "已签约" in text and "已确认" in text
     # the provider may still read what it helped with
     assert p.get(f"/signing/{sid}").status_code == 200
-
-
-def _post_raw(client, url, action, **fields):
-    """A crafted POST (the page's CSRF token from the user's own workbench, no form round trip)."""
-    token = csrf_from(client.get("/workbench/").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, "action": action, **fields})
 
 
 def test_another_enterprise_reaches_nothing(app, factory, ent):
@@ -290,7 +253,7 @@ def test_another_enterprise_reaches_nothing(app, factory, ent):
     for url in (f"/signing/{sid}", f"/signing/{sid}/edit", f"/signing/{sid}/change", f"/signing/contract/{cid}/file"):
         assert other.get(url).status_code == 404, url
     before = _signing(app, sid)
-    assert _post_raw(other, f"/signing/{sid}/change?page=1", "save", project_name="别人的").status_code == 404
+    assert post_crafted(other, f"/signing/{sid}/change?page=1", "save", project_name="别人的").status_code == 404
     assert _signing(app, sid) == before
 
 
@@ -309,13 +272,13 @@ def test_unlisted_products_cannot_be_picked(app, factory, ent):
     draft = listed_product(app, factory, listed=False)
     withdrawn = listed_product(app, factory, withdrawn=True)
     url = f"/signing/{ids['signing']}/edit?page=2"
-    html, doc = _page(c, url)
+    html, doc = get_page(c, url)
     for p in (draft, withdrawn):
         assert not doc.xpath(f"//table[@id='catalog-results']//tr[@data-product='{p['id']}']")
-        resp = _post_raw(c, url, "pick_product", pick_product=str(p["id"]))
+        resp = post_crafted(c, url, "pick_product", pick_product=str(p["id"]))
         assert resp.status_code == 302
     for bad in ("abc", "99999999999999999999", "1\x00", ""):
-        assert _post_raw(c, url, "pick_product", pick_product=bad).status_code == 302
+        assert post_crafted(c, url, "pick_product", pick_product=bad).status_code == 302
     assert _signing(app, ids["signing"])["products"] == []
     # the search of the dialog lists only listed products too
     found = c.get("/signing/catalog.json?q=" + "测试产品").get_json()
@@ -347,7 +310,7 @@ def test_information_change_keeps_revisions(app, factory, ent):
         assert db.session.get(Contract, cid).total_amount == Decimal("120.5000")
         revision = db.session.query(Revision).filter_by(subject_type="signing", subject_id=sid).one()
         assert "120.5000" in revision.changes and "100.1234" in revision.changes
-    html, doc = _page(c, f"/signing/{sid}")
+    html, doc = get_page(c, f"/signing/{sid}")
     assert "120.5000" in doc.get_element_by_id("signing-revisions").text_content()
     # a change that breaks a rule is refused and nothing is changed
     resp = _post(c, url, "save", **{f"contract-{cid}-subsidy_amount": "500"})

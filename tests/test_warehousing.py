@@ -10,69 +10,27 @@ from decimal import Decimal
 import lxml.html
 import pytest
 from conftest import csrf_from
-from helpers_implementation import make_implementation
+from helpers_completion import submitted_completion
+from helpers_forms import get_page, post_as_shown, problem_list
 from helpers_review import EXE_BYTES, PDF_BYTES, act_http, client_for
 from helpers_signing import store_pdf
 from werkzeug.datastructures import MultiDict
 
 from zsdx.extensions import db
 from zsdx.models import (
-    Completion,
-    Invoice,
-    InvoiceLine,
-    PaymentVoucher,
-    PostAssessment,
-    ProviderRating,
     ReviewAssignment,
     ReviewStatus,
-    Signing,
     SubmissionWindow,
     Warehousing,
 )
 
-TODAY = dt.date.today()
 REQUIRED_KINDS = ("contract", "assessment_report", "invoice", "payment", "screenshot")
-
-
-def _page(client, url):
-    resp = client.get(url)
-    assert resp.status_code == 200, (url, resp.status_code)
-    html = resp.get_data(as_text=True)
-    return html, lxml.html.fromstring(html)
-
-
-def _form_values(doc, form_id="warehousing-form"):
-    form = doc.get_element_by_id(form_id)
-    data = {}
-    for el in form.iter("input", "select", "textarea"):
-        name = el.get("name")
-        if not name or el.get("type") in ("file", "submit"):
-            continue
-        if el.tag == "select":
-            chosen = [o.get("value") for o in el.iter("option") if o.get("selected") is not None]
-            data[name] = chosen[0] if chosen else ""
-        elif el.tag == "textarea":
-            data[name] = el.text or ""
-        else:
-            data[name] = el.get("value") or ""
-    return data
 
 
 def _post(client, pk, action, files=None, **fields):
     """The page's form as shown, with `fields` changed, posted with `action` (and uploads)."""
-    url = f"/warehousing/{pk}/edit"
-    _html, doc = _page(client, url)
-    data = _form_values(doc)
-    data.update(fields)
-    data["action"] = action
-    for kind, payload in (files or {}).items():
-        data[f"evidence-{kind}"] = (io.BytesIO(payload), f"{kind}.pdf")
-    return client.post(url, data=data, content_type="multipart/form-data")
-
-
-def _problems(resp):
-    doc = lxml.html.fromstring(resp.get_data(as_text=True))
-    return {li.get("data-anchor"): li.text_content().strip() for li in doc.xpath("//*[@id='problem-list']//li")}
+    fields.update({f"evidence-{kind}": (io.BytesIO(payload), f"{kind}.pdf") for kind, payload in (files or {}).items()})
+    return post_as_shown(client, f"/warehousing/{pk}/edit", action, "warehousing-form", **fields)
 
 
 def _record(app, pk):
@@ -87,48 +45,6 @@ def _record(app, pk):
             "subsidy_cap": w.subsidy_cap,
             "proposed": w.proposed_subsidy,
         }
-
-
-def _completed_project(app, factory, ent, level_after=3):
-    """A project of `ent` whose 改造完成 is submitted through zsdx.completion (which opens the 项目入库 record),
-    with the 事后评估 confirmed at `level_after`. Returns the ids and the record's id."""
-    from zsdx.completion import submit_completion
-
-    ids = make_implementation(app, factory, ent, submitted=True)
-    pdf = store_pdf(app, ent["id"], name="佐证.pdf")
-    with app.app_context():
-        post = db.session.get(PostAssessment, ids["post_assessment"])
-        post.level, post.assessed_at, post.status = level_after, dt.datetime.now(), ReviewStatus.DONE
-        c = db.session.get(Completion, ids["completion"])
-        c.assisted, c.level_before, c.level_after = False, 2, level_after
-        db.session.get(Signing, ids["signing"]).submitted_at = dt.datetime(2025, 3, 1)
-        for r in c.results:
-            r.ticked, r.after, r.evidence_file_id = True, f"{r.dimension}改造后数据", pdf
-        db.session.add(
-            ProviderRating(
-                completion_id=c.id,
-                provider_id=ids["provider_org"],
-                **{f"{k}_stars": 4 for k in ("product", "overall", "attitude", "after_sales")},
-                **{f"{k}_text": "很好" for k in ("product", "overall", "attitude", "after_sales")},
-            )
-        )
-        c.quotation_file_id = c.invoice_file_id = c.payment_file_id = pdf
-        inv = Invoice(completion_id=c.id, position=0, number=f"WH{c.id}", issued_on=TODAY, seller="销售方")
-        db.session.add(inv)
-        db.session.flush()
-        db.session.add(InvoiceLine(invoice_id=inv.id, name="服务器", amount=Decimal("100.00"), tax=Decimal("13.00")))
-        db.session.add(PaymentVoucher(invoice_id=inv.id, paid_on=TODAY, amount=Decimal("113.00"), file_id=pdf))
-        db.session.flush()
-        for line in inv.lines:
-            line.total = line.amount + line.tax
-        db.session.commit()
-    with app.test_request_context("/"):
-        from zsdx.models import ZsdxUser
-
-        c = db.session.get(Completion, ids["completion"])
-        submit_completion(c, db.session.get(ZsdxUser, ent["id"]))
-        ids["warehousing"] = db.session.query(Warehousing.id).filter_by(project_id=ids["project"]).scalar()
-    return ids
 
 
 @pytest.fixture()
@@ -179,12 +95,12 @@ def no_window(app):
 
 def _fill_files(client, pk):
     resp = _post(client, pk, "save", files={k: PDF_BYTES for k in REQUIRED_KINDS})
-    assert resp.status_code == 302, _problems(resp)
+    assert resp.status_code == 302, problem_list(resp)
 
 
 # --- creation and the pre-filled copy --------------------------------------------------------------------------
 def test_completion_submission_creates_the_record_pre_filled_with_the_project(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     state = _record(app, ids["warehousing"])
     assert state["status"] == ReviewStatus.DRAFT
     content = state["content"]
@@ -197,13 +113,13 @@ def test_completion_submission_creates_the_record_pre_filled_with_the_project(ap
     assert all(r["after"].endswith("改造后数据") for r in content["indicators"])
 
     client = client_for(app, ent)
-    html, doc = _page(client, "/workbench/?group=projects&tab=warehousing")
+    html, doc = get_page(client, "/workbench/?group=projects&tab=warehousing")
     row = doc.xpath(f"//tr[@data-warehousing='{ids['warehousing']}']")[0]
     assert row.xpath(".//td[@class='zs-status']")[0].text_content().strip() == "待提交"
     assert row.xpath(".//a[@class='zs-op-edit']") and row.xpath(".//a[@class='zs-op-detail']")
     assert "项目入库提交" in html and "验收专家审核" in html and "入库完成" in html
 
-    html, doc = _page(client, f"/warehousing/{ids['warehousing']}/edit")
+    html, doc = get_page(client, f"/warehousing/{ids['warehousing']}/edit")
     assert doc.get_element_by_id("project-summary-input").text == content["project"]["summary"] != ""
     assert doc.get_element_by_id("fact-level-after").text_content().strip() == "三级"
     # 纳入资金奖补项目金额 of the two contracts: 50.5 + 51.5, exact
@@ -215,11 +131,11 @@ def test_completion_submission_creates_the_record_pre_filled_with_the_project(ap
 
 # --- the 申报窗口 ---------------------------------------------------------------------------------------------
 def test_outside_the_window_the_page_says_so_and_nothing_is_accepted(app, factory, ent, no_window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     pk = ids["warehousing"]
     client = client_for(app, ent)
     before = _record(app, pk)
-    html, doc = _page(client, f"/warehousing/{pk}/edit")
+    html, doc = get_page(client, f"/warehousing/{pk}/edit")
     assert "尚未到达项目入库开放时段" in doc.get_element_by_id("window-closed").text_content()
     assert not doc.xpath("//*[@id='btn-submit']") and not doc.xpath("//textarea")
     token = csrf_from(html)
@@ -237,7 +153,7 @@ def test_the_engine_refuses_a_submission_outside_the_window(app, factory, ent, n
     from zsdx.warehousing import submit_warehousing
     from zsdx.workflow import WorkflowError
 
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     with app.test_request_context("/"):
         record = db.session.get(Warehousing, ids["warehousing"])
         for kind in REQUIRED_KINDS:
@@ -253,7 +169,7 @@ def test_the_engine_refuses_a_submission_outside_the_window(app, factory, ent, n
 
 # --- the whole chain ----------------------------------------------------------------------------------------------
 def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent, level_after=3)
+    ids = submitted_completion(app, factory, ent, level_after=3)
     pk = ids["warehousing"]
     client = client_for(app, ent)
     resp = _post(
@@ -271,7 +187,7 @@ def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory,
 
     resp = _post(client, pk, "preview")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/warehousing/{pk}/preview")
-    html, doc = _page(client, f"/warehousing/{pk}/preview")
+    html, doc = get_page(client, f"/warehousing/{pk}/preview")
     assert "入库时修改的简介" in html and doc.get_element_by_id("fact-proposed").text_content().strip().startswith(
         "60.0000"
     )
@@ -283,7 +199,7 @@ def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory,
     assert resp.status_code == 302 and _record(app, pk)["content"]["project"]["summary"] == "入库时修改的简介"
 
     town = client_for(app, factory.user("镇街", town_code="2010"))
-    html, doc = _page(town, f"/review/warehousing/{pk}")
+    html, doc = get_page(town, f"/review/warehousing/{pk}")
     assert "入库时修改的简介" in html and doc.xpath("//*[@id='view-evidence-list']//a[@class='zs-file-link']")
     link = doc.xpath("//*[@id='view-evidence-list']//a[@class='zs-file-link']")[0].get("href")
     assert town.get(link).data == PDF_BYTES
@@ -294,7 +210,7 @@ def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory,
     e1, e2 = (client_for(app, e) for e in experts)
     assert e1.get(f"/review/warehousing/{pk}").status_code == 404  # not assigned yet
     city = client_for(app, factory.user("市工信"))
-    html, _doc = _page(city, f"/review/warehousing/{pk}")
+    html, _doc = get_page(city, f"/review/warehousing/{pk}")
     resp = city.post(
         f"/review/warehousing/{pk}/assign",
         data={"csrf_token": csrf_from(html), "user_ids": [str(e["id"]) for e in experts]},
@@ -308,10 +224,10 @@ def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory,
     assert act_http(e2, pk, "return", "佐证材料不清晰", subject="warehousing").status_code == 302
     assert _record(app, pk)["status"] == ReviewStatus.RETURNED
 
-    html, doc = _page(client, "/workbench/?group=projects&tab=warehousing")
+    html, doc = get_page(client, "/workbench/?group=projects&tab=warehousing")
     row = doc.xpath(f"//tr[@data-warehousing='{pk}']")[0]
     assert row.xpath(".//td[@class='zs-status']")[0].text_content().strip() == "退回修改"
-    html, doc = _page(client, f"/warehousing/{pk}")
+    html, doc = get_page(client, f"/warehousing/{pk}")
     assert "佐证材料不清晰" in doc.get_element_by_id("audit-timeline").text_content()
     resp = _post(client, pk, "submit", files={"screenshot": PDF_BYTES})
     assert resp.status_code == 302
@@ -327,7 +243,7 @@ def test_the_chain_with_two_experts_a_return_and_the_subsidy_fixed(app, factory,
     assert state["level_after"] == 3
     assert state["subsidy_cap"] == Decimal("102.0000")
     assert state["proposed"] == Decimal("60.0000")  # 三级: at most 60万
-    html, doc = _page(client, f"/warehousing/{pk}")
+    html, doc = get_page(client, f"/warehousing/{pk}")
     assert doc.get_element_by_id("warehousing-status").text_content().strip() == "已入库"
     assert doc.get_element_by_id("fact-proposed").text_content().strip() == "60.0000"
     assert not doc.xpath("//*[@id='btn-edit']")
@@ -344,12 +260,12 @@ def test_the_proposed_subsidy_follows_the_level_and_the_contracts(app, level, ba
 
 # --- refusals ------------------------------------------------------------------------------------------------
 def test_submission_names_every_missing_item_and_keeps_what_was_typed(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     pk = ids["warehousing"]
     client = client_for(app, ent)
     resp = _post(client, pk, "submit", **{"project-build_address": "", "needs-0-analysis": "  "})
     assert resp.status_code == 200
-    found = _problems(resp)
+    found = problem_list(resp)
     assert "project-build_address" in found and "needs-0-analysis" in found
     assert {f"evidence-{k}" for k in REQUIRED_KINDS} <= set(found)
     assert "evidence-cloud" not in found and "evidence-other" not in found
@@ -359,12 +275,12 @@ def test_submission_names_every_missing_item_and_keeps_what_was_typed(app, facto
 
     _fill_files(client, pk)
     resp = _post(client, pk, "submit", **{"project-start_date": "2026-06-01", "project-end_date": "2026-01-01"})
-    assert "project-end_date" in _problems(resp)
+    assert "project-end_date" in problem_list(resp)
     assert _record(app, pk)["status"] == ReviewStatus.DRAFT
 
 
 def test_malformed_input_is_refused_beside_its_field_and_nothing_saved_is_lost(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     pk = ids["warehousing"]
     client = client_for(app, ent)
     before = _record(app, pk)["content"]
@@ -386,7 +302,7 @@ def test_malformed_input_is_refused_beside_its_field_and_nothing_saved_is_lost(a
     assert _record(app, pk)["content"] == before
     # an upload that is not a PDF is refused and nothing is attached
     resp = _post(client, pk, "save", files={"contract": EXE_BYTES})
-    assert resp.status_code == 200 and "evidence-contract" in _problems(resp)
+    assert resp.status_code == 200 and "evidence-contract" in problem_list(resp)
     assert "contract" not in _record(app, pk)["files"]
     # repeated and unknown fields, a row that does not exist
     url = f"/warehousing/{pk}/edit"
@@ -409,7 +325,7 @@ def test_malformed_input_is_refused_beside_its_field_and_nothing_saved_is_lost(a
 
 
 def test_a_post_without_csrf_changes_nothing(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     pk = ids["warehousing"]
     client = client_for(app, ent)
     before = _record(app, pk)
@@ -420,7 +336,7 @@ def test_a_post_without_csrf_changes_nothing(app, factory, ent, window):
 
 
 def test_other_enterprises_and_towns_reach_nothing(app, factory, ent, window):
-    ids = _completed_project(app, factory, ent)
+    ids = submitted_completion(app, factory, ent)
     pk = ids["warehousing"]
     owner = client_for(app, ent)
     _fill_files(owner, pk)
