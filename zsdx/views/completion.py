@@ -19,6 +19,7 @@ from .. import completion as rules
 from ..extensions import db
 from ..files import IMAGES, PDF, UploadError, serve, store_upload
 from ..forms import BoundedDecimalField, RowForm, ZsdxForm
+from ..guards import CONTROL
 from ..models import Completion, CompletionIndicator, PaymentVoucher
 from ..visibility import get_owned_or_404, get_visible_or_404, owns
 from ..workflow import WorkflowError
@@ -487,9 +488,11 @@ class CompletionView(BaseView):
     @has_access
     def ratings(self):
         """服务商评价 (市工信): every rated provider's average stars over the submitted completions."""
+        text = CONTROL.sub("", request.args.get("q") or "")[:100]
         return self.render_template(
             "zsdx/completion_ratings.html",
             title=_("Provider ratings"),
-            rows=rules.provider_rating_summary(),
+            page=rules.provider_rating_page(text),
+            q=text,
             rules=rules,
         )
