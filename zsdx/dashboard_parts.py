@@ -140,3 +140,20 @@ def chain_overdue(model, joins=None, project=None):
         project=project,
         link=lambda item, citywide: url_for("ReviewQueueView.detail", subject=stage_of(model).type, pk=item.id),
     )
+
+
+def chain_part(key, order, label, model, status_text, by_step=True, **overdue):
+    """The row of a stage in a review chain: grouped on its review status (and, with `by_step`, the step of a
+    record under review), ranked in the workflow's order, overdue by the engine's rule (`chain_overdue`, which
+    takes the rest of the arguments)."""
+    return DashboardPart(
+        key=key,
+        order=order,
+        label=label,
+        model=model,
+        status=model.status,
+        step=step_if_reviewing(model) if by_step else None,
+        status_text=status_text,
+        ranks=REVIEW_RANKS,
+        overdue=chain_overdue(model, **overdue),
+    )

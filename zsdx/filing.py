@@ -358,24 +358,6 @@ register_tab(
 
 
 # --- 数据看板 -------------------------------------------------------------------------------------------------
-from .dashboard_parts import (  # noqa: E402
-    REVIEW_RANKS,
-    DashboardPart,
-    chain_overdue,
-    register_dashboard_part,
-    step_if_reviewing,
-)
+from .dashboard_parts import chain_part, register_dashboard_part  # noqa: E402
 
-register_dashboard_part(
-    DashboardPart(
-        key="filing",
-        order=10,
-        label=_l("Project filing"),
-        model=Filing,
-        status=Filing.status,
-        step=step_if_reviewing(Filing),
-        status_text=status_label,
-        ranks=REVIEW_RANKS,
-        overdue=chain_overdue(Filing),
-    )
-)
+register_dashboard_part(chain_part("filing", 10, _l("Project filing"), Filing, status_label))

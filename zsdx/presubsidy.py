@@ -152,30 +152,18 @@ register_stage(
 
 
 # --- 数据看板 -------------------------------------------------------------------------------------------------
-from .dashboard_parts import (  # noqa: E402
-    REVIEW_RANKS,
-    DashboardPart,
-    chain_overdue,
-    register_dashboard_part,
-    step_if_reviewing,
-)
+from .dashboard_parts import chain_part, register_dashboard_part  # noqa: E402
 from .models import Filing, Signing  # noqa: E402
 
 register_dashboard_part(
-    DashboardPart(
-        key="pre_subsidy",
-        order=40,
-        label=_l("Pre-subsidy application"),
-        model=PreSubsidy,
-        status=PreSubsidy.status,
-        step=step_if_reviewing(PreSubsidy),
-        status_text=status_text,
-        ranks=REVIEW_RANKS,
-        overdue=chain_overdue(
-            PreSubsidy,
-            joins=lambda query: query.join(Signing, Signing.id == PreSubsidy.signing_id).join(
-                Filing, Filing.project_id == Signing.project_id, isouter=True
-            ),
+    chain_part(
+        "pre_subsidy",
+        40,
+        _l("Pre-subsidy application"),
+        PreSubsidy,
+        status_text,
+        joins=lambda query: query.join(Signing, Signing.id == PreSubsidy.signing_id).join(
+            Filing, Filing.project_id == Signing.project_id, isouter=True
         ),
     )
 )

@@ -603,21 +603,17 @@ register_tab(
 
 
 # --- 数据看板 -------------------------------------------------------------------------------------------------
-from .dashboard_parts import REVIEW_RANKS, DashboardPart, chain_overdue, register_dashboard_part  # noqa: E402
+from .dashboard_parts import chain_part, register_dashboard_part  # noqa: E402
 
 register_dashboard_part(
-    DashboardPart(
-        key="warehousing",
-        order=80,
-        label=_l("Project warehousing"),
-        model=Warehousing,
-        status=Warehousing.status,
-        status_text=status_text,  # its list's names: 待提交 / 待审核 / 退回修改 / 已入库
-        ranks=REVIEW_RANKS,
-        overdue=chain_overdue(
-            Warehousing,
-            joins=lambda query: query.join(Filing, Filing.project_id == Warehousing.project_id, isouter=True),
-            project=func.coalesce(Warehousing.project_name, Filing.project_name),
-        ),
+    chain_part(
+        "warehousing",
+        80,
+        _l("Project warehousing"),
+        Warehousing,
+        status_text,  # its list's names: 待提交 / 待审核 / 退回修改 / 已入库
+        by_step=False,
+        joins=lambda query: query.join(Filing, Filing.project_id == Warehousing.project_id, isouter=True),
+        project=func.coalesce(Warehousing.project_name, Filing.project_name),
     )
 )
