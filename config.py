@@ -61,9 +61,6 @@ FILE_STORE_S3_PREFIX = os.environ.get("FILE_STORE_S3_PREFIX", "files/")
 # empty: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)
 FILE_STORE_S3_ACCESS_KEY = os.environ.get("FILE_STORE_S3_ACCESS_KEY", "")
 FILE_STORE_S3_SECRET_KEY = os.environ.get("FILE_STORE_S3_SECRET_KEY", "")
-# 一企一档 exports (progress and .zip, written by rq workers, read by web nodes): empty = `exports` beside
-# UPLOAD_FOLDER. With several nodes it must be a folder every node and worker shares (zsdx/dossier.py).
-DOSSIER_EXPORT_FOLDER = os.environ.get("DOSSIER_EXPORT_FOLDER", "")
 MAX_CONTENT_LENGTH = 105 * 1024 * 1024  # one file <= 100 MB plus form overhead
 MAX_FILE_BYTES = 100 * 1024 * 1024
 

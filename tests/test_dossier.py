@@ -475,12 +475,56 @@ def test_the_zip_export_runs_as_a_job_in_process_and_reports_progress(app, proje
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     assert archive.headers["Content-Disposition"].startswith("attachment;")
     _check_zip(archive.get_data(), project, single)
-    # stored beside the upload folder, outside the web root
-    from zsdx.dossier import zip_path
+    # kept in the file store under its sha256 (the shared folder or the bucket every node reads), outside the
+    # web root; the progress in the database
+    from zsdx.filestore import get_store
+    from zsdx.models import DossierExport
 
     with app.app_context():
-        path = zip_path(token)
-    assert os.path.dirname(path) == os.path.join(os.path.dirname(app.config["UPLOAD_FOLDER"]), "exports")
+        row = db.session.get(DossierExport, token)
+        assert row.state == "done" and row.count == 1
+        assert hashlib.sha256(archive.get_data()).hexdigest() == row.sha256 and get_store().exists(row.sha256)
+
+
+def test_expired_exports_are_swept_from_the_database_and_the_store(app, factory):
+    """After KEEP_SECONDS an export is forgotten and its .zip deleted from the file store, unless the same
+    bytes are still referred to (an uploaded file with that sha256, a newer export)."""
+    from zsdx import dossier
+    from zsdx.filestore import get_store
+    from zsdx.models import DossierExport, StoredFile
+
+    city = factory.user("市工信")
+    old = dt.datetime.now() - dt.timedelta(seconds=dossier.KEEP_SECONDS + 60)
+    with app.test_request_context("/"):
+        store = get_store()
+        shas = []
+        for i in range(3):
+            data = f"zip {uuid.uuid4().hex} {i}".encode()
+            shas.append(hashlib.sha256(data).hexdigest())
+            store.put(shas[-1], io.BytesIO(data))
+        gone, uploaded, newer = shas
+        tokens = {}
+        for name, sha, created in (("gone", gone, old), ("uploaded", uploaded, old), ("old", newer, old)):
+            tokens[name] = uuid.uuid4().hex + uuid.uuid4().hex[:11]
+            db.session.add(
+                DossierExport(token=tokens[name], user_id=city["id"], state="done", sha256=sha, created_at=created)
+            )
+        tokens["new"] = uuid.uuid4().hex + uuid.uuid4().hex[:11]
+        db.session.add(DossierExport(token=tokens["new"], user_id=city["id"], state="done", sha256=newer))
+        db.session.add(StoredFile(sha256=uploaded, original_name="a.zip", mime="application/zip", size=1))
+        db.session.commit()
+        assert dossier._sweep() >= 3
+        left = set(db.session.scalars(_select_tokens(tokens)))
+        assert left == {tokens["new"]}
+        assert not store.exists(gone) and store.exists(uploaded) and store.exists(newer)
+
+
+def _select_tokens(tokens):
+    from sqlalchemy import select
+
+    from zsdx.models import DossierExport
+
+    return select(DossierExport.token).where(DossierExport.token.in_(list(tokens.values())))
 
 
 def test_an_export_with_no_match_enqueues_nothing(app, city_client):

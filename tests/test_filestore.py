@@ -89,6 +89,11 @@ def test_both_stores_round_trip_bytes_under_their_sha256(store, tmp_path):
     with store.open(sha2) as fh:
         assert fh.read() == data2
 
+    # delete: gone (an expired 一企一档 export), and deleting what is not there is no error
+    store.delete(sha2)
+    assert not store.exists(sha2) and store.exists(sha)
+    store.delete(sha2)
+
 
 def test_names_are_content_hashes_in_the_layout_files_always_had(tmp_path, s3_store):
     data = _pdf()
@@ -200,3 +205,41 @@ def test_a_file_missing_from_the_local_store_is_a_404(app, client, factory):
     os.unlink(path)
     resp = client.get(f"/filing/{pk}/file/authorization")
     assert resp.status_code == 404
+
+
+def test_a_dossier_export_is_written_to_the_s3_store_and_served_from_it(app, factory, config, s3_endpoint):
+    """With FILE_STORE=s3 the 一企一档 .zip goes into the bucket (no folder is shared between the worker and the
+    app nodes: its progress is in the database) and the archive download streams it from there."""
+    import zipfile
+
+    from helpers_review import client_for
+
+    from zsdx import dossier
+    from zsdx.models import DossierExport
+
+    prefix = f"exp-{uuid.uuid4().hex[:8]}/"
+    config(
+        FILE_STORE="s3",
+        FILE_STORE_S3_BUCKET=BUCKET,
+        FILE_STORE_S3_ENDPOINT_URL=s3_endpoint,
+        FILE_STORE_S3_PREFIX=prefix,
+        FILE_STORE_S3_REGION=CREDENTIALS["region"],
+        FILE_STORE_S3_ACCESS_KEY=CREDENTIALS["access_key"],
+        FILE_STORE_S3_SECRET_KEY=CREDENTIALS["secret_key"],
+    )
+    city = factory.user("市工信")
+    with app.test_request_context("/"):
+        token = dossier.start_export(city["id"], [])  # in-process job (no Redis here): done at once
+        row = db.session.get(DossierExport, token)
+        assert row.state == "done" and row.sha256
+        sha, store = row.sha256, get_store()
+        assert isinstance(store, S3FileStore) and store.exists(sha)
+    assert not os.path.exists(os.path.join(app.config["UPLOAD_FOLDER"], sha[:2], sha))
+    resp = client_for(app, city).get(f"/dossier/export/{token}/archive")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
+    assert hashlib.sha256(resp.data).hexdigest() == sha
+    with zipfile.ZipFile(io.BytesIO(resp.data)) as zf:
+        assert zf.namelist() == ["manifest.json"]
+    # the object lost from the bucket: 404, not 500
+    store.delete(sha)
+    assert client_for(app, city).get(f"/dossier/export/{token}/archive").status_code == 404

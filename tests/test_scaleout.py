@@ -164,7 +164,7 @@ def cluster():
     from dbutil import fresh_database_url
 
     tmp = tempfile.mkdtemp(prefix=f"zsdx-scaleout-{WORKER}-")
-    shared = os.path.join(tmp, "shared")  # the shared mount: files and exports
+    shared = os.path.join(tmp, "shared")  # the shared mount: the file store (uploads, 一企一档 exports)
     run_id = uuid.uuid4().hex[:8]
     database_url = fresh_database_url(f"zsdx_scaleout_{WORKER}", os.path.join(tmp, "unused.db"))
     env = dict(os.environ)
@@ -179,7 +179,6 @@ def cluster():
         CAPTCHA_ENABLED="0",
         FILE_STORE="local",
         UPLOAD_FOLDER=os.path.join(shared, "files"),
-        DOSSIER_EXPORT_FOLDER=os.path.join(shared, "exports"),
         RATELIMIT_KEY_PREFIX=f"zsdx-scaleout-{run_id}",
         AUTH_LOGIN_NAME_RATE_LIMIT="3 per minute",
         SMS_BACKEND="test_scaleout.SlowLogSmsBackend",

@@ -17,6 +17,7 @@ Callers authorise (the view through zsdx.visibility, the CLI as the operator); t
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -25,10 +26,9 @@ import time
 import zipfile
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Numeric, and_, exists, inspect, or_, select
+from sqlalchemy import Numeric, and_, delete, exists, inspect, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
@@ -622,114 +622,143 @@ def _in_request():
     return has_request_context()
 
 
-# --- exports (the UI's .zip): progress and output on disk, shared by web processes and rq workers ----
+# --- exports (the UI's .zip): progress in the database, the .zip in the file store -----------------------
+# Both are shared by every app node and rq worker (PostgreSQL; the shared folder or the S3 bucket), so the
+# worker that writes an export and the node the user polls need nothing else in common.
+log = logging.getLogger(__name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 KEEP_SECONDS = 7 * 24 * 3600
+ZIP_MIME = "application/zip"
 
 
-def export_folder():
-    """DOSSIER_EXPORT_FOLDER (config or environment), else `exports` beside the upload folder (outside the
-    web root). Web processes and rq workers must share it, as they share the upload folder."""
-    folder = (
-        current_app.config.get("DOSSIER_EXPORT_FOLDER") or os.environ.get("DOSSIER_EXPORT_FOLDER")
-    ) or os.path.join(os.path.dirname(os.path.abspath(current_app.config["UPLOAD_FOLDER"])), "exports")
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-def _status_path(token):
-    return os.path.join(export_folder(), f"dossier-{token}.json")
-
-
-def zip_path(token):
-    return os.path.join(export_folder(), f"dossier-{token}.zip")
-
-
-def _write_status(token, status):
-    path = _status_path(token)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".status-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(status, fh, ensure_ascii=False)
-    os.replace(tmp, path)
+def _iso(value):
+    return value.replace(microsecond=0).isoformat() if value else None
 
 
 def read_status(token):
-    """The export's status dict, or None (unknown or malformed token)."""
+    """The export's status dict (user_id, state, done, total, count, sha256, created_at, finished_at), or None
+    (unknown or malformed token). Read fresh: the worker updates it from another process."""
+    from .models import DossierExport
+
     if not isinstance(token, str) or not TOKEN.fullmatch(token):
         return None
-    try:
-        with open(_status_path(token), encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+    row = db.session.execute(
+        select(DossierExport).where(DossierExport.token == token).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None:
         return None
+    return {
+        "user_id": row.user_id,
+        "state": row.state,
+        "done": row.done,
+        "total": row.total,
+        "count": row.count,
+        "sha256": row.sha256,
+        "created_at": _iso(row.created_at),
+        "finished_at": _iso(row.finished_at),
+    }
 
 
-def _sweep():
-    """Remove exports older than KEEP_SECONDS."""
-    folder = export_folder()
-    cutoff = time.time() - KEEP_SECONDS
-    for name in os.listdir(folder):
-        if name.startswith("dossier-"):
-            path = os.path.join(folder, name)
+def _update(token, **values):
+    """Set the export's columns and commit (the poller reads them from another process)."""
+    from .models import DossierExport
+
+    db.session.execute(update(DossierExport).where(DossierExport.token == token).values(**values))
+    db.session.commit()
+
+
+def _sweep(now=None):
+    """Forget exports older than KEEP_SECONDS and delete their .zip from the file store, unless something else
+    still refers to the same bytes (an uploaded file, a newer export). An export whose .zip cannot be deleted
+    now (the store unreachable) stays for the next sweep."""
+    from .filestore import get_store
+    from .models import DossierExport, StoredFile
+
+    cutoff = (now or dt.datetime.now()) - dt.timedelta(seconds=KEEP_SECONDS)
+    old = db.session.execute(
+        select(DossierExport.token, DossierExport.sha256).where(DossierExport.created_at < cutoff)
+    ).all()
+    if not old:
+        return 0
+    tokens = [token for token, _sha in old]
+    shas = {sha for _token, sha in old if sha}
+    kept = set()
+    if shas:
+        kept = set(
+            db.session.scalars(
+                select(DossierExport.sha256).where(DossierExport.sha256.in_(shas), DossierExport.token.notin_(tokens))
+            )
+        )
+        kept |= set(db.session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(shas))))
+    store, gone = get_store(), []
+    for token, sha in old:
+        if sha and sha not in kept:
             try:
-                if os.path.getmtime(path) < cutoff:
-                    os.unlink(path)
-            except OSError:
-                pass
+                store.delete(sha)
+            except Exception:  # an unreachable store must not stop a new export
+                log.warning("could not delete the expired export %s from the file store", sha, exc_info=True)
+                continue
+        gone.append(token)
+    if gone:
+        db.session.execute(delete(DossierExport).where(DossierExport.token.in_(gone)))
+    db.session.commit()
+    return len(gone)
 
 
 def start_export(user_id, project_ids):
     """Record a new export of `project_ids` (already authorised) for `user_id` and hand it to a job.
     Returns the token (unguessable: 256 bits)."""
     from .jobs import enqueue, export_dossiers
+    from .models import DossierExport
 
     _sweep()
     token = secrets.token_urlsafe(32)
-    _write_status(
-        token,
-        {
-            "user_id": user_id,
-            "state": "queued",
-            "done": 0,
-            "total": len(project_ids),
-            "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
-        },
-    )
+    db.session.add(DossierExport(token=token, user_id=user_id, state="queued", total=len(project_ids)))
+    db.session.commit()
     if not enqueue(export_dossiers, token, list(project_ids), job_timeout=3600):
         status = read_status(token) or {}
         if status.get("state") != "done":
-            status.update(state="failed")
-            _write_status(token, status)
+            _update(token, state="failed")
     return token
 
 
+def _sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def run_export(token, project_ids):
-    """The job: write the .zip, reporting progress (done/total) at most every half second and at the end."""
-    status = read_status(token)
-    if status is None:
+    """The job: write the .zip into the file store, reporting progress (done/total) at most every half second
+    and at the end."""
+    from .filestore import get_store
+
+    if read_status(token) is None:
         return None
-    status.update(state="running", done=0, total=len(project_ids))
-    _write_status(token, status)
+    _update(token, state="running", done=0, total=len(project_ids))
     last = [0.0]
 
     def progress(done, total):
         now = time.monotonic()
         if done == total or now - last[0] >= 0.5:
             last[0] = now
-            status.update(done=done, total=total)
-            _write_status(token, status)
+            _update(token, done=done, total=total)
 
+    store = get_store()
+    fd, tmp = tempfile.mkstemp(dir=store.staging_dir(), prefix=".dossier-", suffix=".zip")
+    os.close(fd)
     try:
-        entries = write_zip(project_ids, zip_path(token), progress)
+        entries = write_zip(project_ids, tmp, progress)
+        sha = _sha256_of(tmp)
+        store.put_path(sha, tmp)  # moves it in (or drops it: the same bytes are there already)
     except Exception:
-        status.update(state="failed")
-        _write_status(token, status)
+        db.session.rollback()
+        _update(token, state="failed")
         raise
-    status.update(
-        state="done",
-        done=len(project_ids),
-        count=len(entries),
-        finished_at=dt.datetime.now().replace(microsecond=0).isoformat(),
-    )
-    _write_status(token, status)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _update(token, state="done", done=len(project_ids), count=len(entries), sha256=sha, finished_at=dt.datetime.now())
     return len(entries)

@@ -10,7 +10,8 @@ as it is (`aws s3 sync UPLOAD_FOLDER s3://bucket/prefix`). Nothing is ever publi
 through the app, which authorises them (zsdx/files.py).
 
 The interface: put(sha, fileobj), put_path(sha, path) (moves a finished temp file in), open(sha),
-exists(sha), size(sha), send(sha, mimetype) (the download response; a missing file is a 404) and
+exists(sha), size(sha), delete(sha) (a file nobody refers to any more: an expired 一企一档 export),
+send(sha, mimetype) (the download response; a missing file is a 404) and
 staging_dir() (where an upload is spooled while it is hashed: beside the files for the local store, so
 that storing it is one rename).
 """
@@ -57,6 +58,10 @@ class FileStore:
 
     def size(self, sha):
         """The size in bytes, or None when there is no such file."""
+        raise NotImplementedError
+
+    def delete(self, sha):
+        """Remove the file (nothing when there is none). The caller checks that nothing refers to it."""
         raise NotImplementedError
 
     def send(self, sha, mimetype):
@@ -117,6 +122,12 @@ class LocalFileStore(FileStore):
             return os.path.getsize(self.path_of(sha))
         except OSError:
             return None
+
+    def delete(self, sha):
+        try:
+            os.unlink(self.path_of(sha))
+        except FileNotFoundError:
+            pass
 
     def send(self, sha, mimetype):
         path = self.path_of(sha)
@@ -194,6 +205,9 @@ class S3FileStore(FileStore):
     def size(self, sha):
         head = self._head(sha)
         return None if head is None else head["ContentLength"]
+
+    def delete(self, sha):
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(sha))  # no error when there is none
 
     def send(self, sha, mimetype):
         try:

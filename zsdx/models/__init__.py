@@ -8,7 +8,7 @@ from .accounts import InstitutionType, LoginFailure, Organisation, OrgKind, SmsC
 from .assist import AssistRequest
 from .base import now
 from .catalog import Product, PurchaseMode
-from .content import Announcement, Message, Notification, NotificationKind, StoredFile
+from .content import Announcement, DossierExport, Message, Notification, NotificationKind, StoredFile
 from .diagnosis import AssessmentResult, DiagnosisMethod, PreDiagnosis
 from .filing import Filing, FilingCounter, FilingRevision, Project, StageStatus
 from .implementation import (
@@ -58,6 +58,7 @@ __all__ = [
     "CompletionStatus",
     "Contract",
     "DiagnosisMethod",
+    "DossierExport",
     "Filing",
     "FilingCounter",
     "FilingRevision",

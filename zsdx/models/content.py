@@ -100,3 +100,20 @@ class StoredFile(Model):
     size = Column(Integer, nullable=False)
     uploaded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     uploaded_at = Column(DateTime, nullable=False, default=now)
+
+
+class DossierExport(Model):
+    """一企一档 .zip export (zsdx.dossier): its progress, written by the rq worker and polled by whichever app
+    node the user reaches, and the .zip's sha256 in the file store (zsdx.filestore: the shared folder or the
+    S3 bucket), so that no node needs a folder of its own shared with the workers."""
+
+    __tablename__ = "zs_dossier_export"
+    token = Column(String(43), primary_key=True)  # secrets.token_urlsafe(32): unguessable, in the URL
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    state = Column(String(16), nullable=False, default="queued")  # queued / running / done / failed
+    done = Column(Integer, nullable=False, default=0)
+    total = Column(Integer, nullable=False, default=0)
+    count = Column(Integer)  # dossiers written (a project deleted meanwhile is skipped)
+    sha256 = Column(String(64))  # of the .zip in the file store, once done
+    created_at = Column(DateTime, nullable=False, default=now, index=True)
+    finished_at = Column(DateTime)

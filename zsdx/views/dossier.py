@@ -7,7 +7,7 @@ role itself: Admin, whose FAB role holds every permission, gets a 403 too. An ex
 who started it: its token (256 random bits) answers 404 to anyone else.
 """
 
-from flask import Response, abort, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import dossier
 from .. import roles as R
+from ..filestore import get_store
 from ..guards import CONTROL, id_arg
 from ..models import Filing
 from ..paging import paginate
@@ -140,13 +141,9 @@ class DossierView(BaseView):
     def archive(self, token):
         _city_only()
         status = _own_export(token)
-        path = dossier.zip_path(token)
-        if status.get("state") != "done":
+        if status.get("state") != "done" or not status.get("sha256"):
             abort(404)
-        try:
-            response = send_file(path, mimetype="application/zip", max_age=0)
-        except OSError:
-            abort(404)
+        response = get_store().send(status["sha256"], dossier.ZIP_MIME)  # a .zip gone from the store: 404
         stamp = (status.get("finished_at") or "")[:10].replace("-", "") or "export"
         response.headers["Content-Disposition"] = f'attachment; filename="dossiers-{stamp}.zip"'
         response.headers["Cache-Control"] = "private, no-store"
