@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import lxml.html
 import pytest
-from conftest import csrf_from
+from conftest import TEST_DATABASE_URL, csrf_from
 from helpers_completion import TODAY, fill_completion, open_completion
 from helpers_forms import form_values, get_page, post_as_shown, problem_list
 from helpers_implementation import make_implementation
@@ -686,6 +686,49 @@ def test_the_ratings_page_follows_submission_and_information_change(app, factory
     html, doc = get_page(city, "/completion/ratings?page=999&q=" + "x" * 500)  # past the end: the last page
     assert doc.xpath("//*[@id='provider-ratings']")
     assert city.get("/completion/ratings?q=%00").status_code == 400  # the app's guard of control characters
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"),
+    reason="row locks: SQLite serialises writers, the race needs PostgreSQL",
+)
+def test_two_submissions_rating_one_provider_at_once_both_count(app, factory):
+    """Two enterprises submit 改造完成 at the same moment, each rating the same provider: the provider's total
+    counts both (the second refresh waits for the first's row lock and reads after its commit)."""
+    import threading
+
+    from zsdx.completion import submit_completion
+    from zsdx.models import ProviderRatingTotal, ZsdxUser
+
+    provider_org = factory.org("provider", is_industry_provider=True)
+    owners = [factory.enterprise_user(), factory.enterprise_user()]
+    ids = [open_completion(app, factory, owner, provider_org=provider_org) for owner in owners]
+    for owner, record in zip(owners, ids, strict=True):
+        fill_completion(app, record, owner)
+    barrier = threading.Barrier(2, timeout=60)
+    results = [None, None]
+
+    def run(i):
+        try:
+            with app.app_context():
+                completion = db.session.get(Completion, ids[i]["completion"])
+                actor = db.session.get(ZsdxUser, owners[i]["id"])
+                _ = ([r.provider_id for r in completion.ratings], [r.name for r in actor.roles])
+                barrier.wait()
+                submit_completion(completion, actor)
+                results[i] = "ok"
+        except Exception as exc:  # reported below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(90)
+    assert results == ["ok", "ok"], results
+    with app.app_context():
+        assert db.session.get(ProviderRatingTotal, provider_org).ratings == 2
+    _totals_are_the_ratings(app)
 
 
 def test_a_provider_without_ratings_shows_none_on_the_catalog(app, factory, ent):

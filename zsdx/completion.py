@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, event, func, inspect, select, union, update
+from sqlalchemy import and_, event, func, inspect, select, union, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -585,10 +585,11 @@ _TOTAL_FIELDS = ["ratings", *[f"{key}_stars" for key, *_ in ASPECTS], "rank"]
 
 def refresh_rating_totals(provider_ids=None, connection=None):
     """Recompute zs_provider_rating_total for these providers (every provider when None) from their ratings, in
-    the caller's transaction. For some providers (a submission, a rating edited) their rows are locked first
-    (PostgreSQL; SQLite has one writer at a time), so that two transactions rating the same provider at once
-    never store a sum read before the other's commit; the whole table (gen-load, the migration) is simply
-    rewritten."""
+    the caller's transaction, in two statements: an upsert that creates the providers' rows or zeroes them,
+    taking their row locks (ON CONFLICT DO UPDATE; SQLite has one writer at a time anyway), then an UPDATE …
+    FROM the aggregate of those with ratings, whose snapshot is taken after the locks: two transactions rating
+    one provider at once never store a sum read before the other's commit. The whole table (gen-load) is
+    simply rewritten."""
     conn = connection if connection is not None else db.session.connection()
     table = ProviderRatingTotal.__table__
     if provider_ids is None:
@@ -606,19 +607,36 @@ def refresh_rating_totals(provider_ids=None, connection=None):
     else:
         from sqlalchemy.dialects.sqlite import insert
     zero = dict.fromkeys(_TOTAL_FIELDS, 0)
-    conn.execute(insert(table).values([{"provider_id": pid, **zero} for pid in ids]).on_conflict_do_nothing())
-    conn.execute(
-        select(table.c.provider_id).where(table.c.provider_id.in_(ids)).order_by(table.c.provider_id).with_for_update()
-    )
+    upsert = insert(table).values([{"provider_id": pid, **zero} for pid in ids])
+    conn.execute(upsert.on_conflict_do_update(index_elements=[table.c.provider_id], set_=zero))
     stats = _rating_stats(ids).subquery()
-    found = {row[0]: row[1:] for row in conn.execute(select(stats.c[0], *_total_columns(stats)))}
     conn.execute(
-        table.update().where(table.c.provider_id == bindparam("pid")),
-        [{"pid": pid, **dict(zip(_TOTAL_FIELDS, found.get(pid) or [0] * len(_TOTAL_FIELDS)))} for pid in ids],
+        table.update()
+        .where(table.c.provider_id == stats.c[0])
+        .values(dict(zip(_TOTAL_FIELDS, _total_columns(stats), strict=True)))
     )
 
 
 _CHANGED_PROVIDERS = "zsdx.rated_providers"
+
+
+_STAR_NAMES = [f"{key}_stars" for key, *_ in ASPECTS]
+
+
+def _complete(values):
+    return all(values.get(name) is not None for name in _STAR_NAMES)
+
+
+def _changes_totals(session, obj):
+    """Whether this rating's change can move its provider's total: a complete rating added or deleted, or its
+    stars, provider or completion changed. An empty rating added or removed as the contracts change (the
+    ratings page syncs them on GET) and an edited text move nothing."""
+    state = inspect(obj)
+    if obj in session.new:
+        return _complete({name: getattr(obj, name) for name in _STAR_NAMES})
+    if obj in session.deleted:  # as it was stored: the committed value of a changed attribute
+        return _complete({name: state.committed_state.get(name, getattr(obj, name)) for name in _STAR_NAMES})
+    return any(state.attrs[name].history.has_changes() for name in [*_STAR_NAMES, "provider_id", "completion_id"])
 
 
 @event.listens_for(Session, "before_flush")
@@ -638,6 +656,9 @@ def _note_rated_providers(session, flush_context, instances):
         )
         if completion is not None and completion.status == CompletionStatus.PENDING:
             continue
+        with session.no_autoflush:
+            if not _changes_totals(session, obj):
+                continue
         noted.add(obj.provider_id)
         noted.update(inspect(obj).attrs.provider_id.history.deleted or ())
     noted.discard(None)
