@@ -87,6 +87,9 @@ def test_template_texts_are_translated_escaped_and_formatted_as_before(app):
 def test_the_bench_pages_exist_only_in_a_bench_run(app, factory, tmp_path):
     """Without ZSDX_BENCH=1 (production, and this test app) there is no /_bench route at all; with it, the bare
     page and the layout page (the same table in the app's layout) answer."""
+    from helpers_review import make_filing
+
+    make_filing(app, factory.enterprise_user("2010"))  # a submitted filing among the rows (its time is shown)
     client = new_client(app)
     login(client, factory.enterprise_user())
     assert client.get("/_bench/bare").status_code == 404

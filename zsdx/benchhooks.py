@@ -18,7 +18,7 @@ import os
 import resource
 
 from flask import Blueprint, current_app, g, has_app_context
-from sqlalchemy import event, text
+from sqlalchemy import DateTime, event, text
 
 ENV_FLAG = "ZSDX_BENCH"
 
@@ -31,7 +31,7 @@ BARE_ROWS = text(
     ORDER BY f.id DESC
     LIMIT 20
     """
-)
+).columns(submitted_at=DateTime)  # typed: SQLite returns a text column as it is stored (a string)
 BARE_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>bench</title></head>
 <body><table class="table">
