@@ -57,6 +57,19 @@ def config(app):
     app.config.update(saved)
 
 
+def _use_s3(config, endpoint, prefix):
+    """The app's FILE_STORE=s3 settings for moto's server, under a key prefix of the test's own."""
+    config(
+        FILE_STORE="s3",
+        FILE_STORE_S3_BUCKET=BUCKET,
+        FILE_STORE_S3_ENDPOINT_URL=endpoint,
+        FILE_STORE_S3_PREFIX=prefix,
+        FILE_STORE_S3_REGION=CREDENTIALS["region"],
+        FILE_STORE_S3_ACCESS_KEY=CREDENTIALS["access_key"],
+        FILE_STORE_S3_SECRET_KEY=CREDENTIALS["secret_key"],
+    )
+
+
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
@@ -155,15 +168,7 @@ def test_the_app_uploads_to_and_serves_from_the_s3_store(app, client, factory, c
     local = client.get(f"/filing/{pk_local}/file/authorization")
     assert local.status_code == 200 and local.data == local_data
 
-    config(
-        FILE_STORE="s3",
-        FILE_STORE_S3_BUCKET=BUCKET,
-        FILE_STORE_S3_ENDPOINT_URL=s3_endpoint,
-        FILE_STORE_S3_PREFIX=prefix,
-        FILE_STORE_S3_REGION=CREDENTIALS["region"],
-        FILE_STORE_S3_ACCESS_KEY=CREDENTIALS["access_key"],
-        FILE_STORE_S3_SECRET_KEY=CREDENTIALS["secret_key"],
-    )
+    _use_s3(config, s3_endpoint, prefix)
     pk = new_filing(client)
     data = _pdf()
     sha = _upload(client, pk, data)
@@ -218,15 +223,7 @@ def test_a_dossier_export_is_written_to_the_s3_store_and_served_from_it(app, fac
     from zsdx.models import DossierExport
 
     prefix = f"exp-{uuid.uuid4().hex[:8]}/"
-    config(
-        FILE_STORE="s3",
-        FILE_STORE_S3_BUCKET=BUCKET,
-        FILE_STORE_S3_ENDPOINT_URL=s3_endpoint,
-        FILE_STORE_S3_PREFIX=prefix,
-        FILE_STORE_S3_REGION=CREDENTIALS["region"],
-        FILE_STORE_S3_ACCESS_KEY=CREDENTIALS["access_key"],
-        FILE_STORE_S3_SECRET_KEY=CREDENTIALS["secret_key"],
-    )
+    _use_s3(config, s3_endpoint, prefix)
     city = factory.user("市工信")
     with app.test_request_context("/"):
         token = dossier.start_export(city["id"], [])  # in-process job (no Redis here): done at once
