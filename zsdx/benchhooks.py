@@ -32,16 +32,21 @@ BARE_ROWS = text(
     LIMIT 20
     """
 ).columns(submitted_at=DateTime)  # typed: SQLite returns a text column as it is stored (a string)
-BARE_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>bench</title></head>
-<body><table class="table">
+BARE_TABLE = """<table class="table">
 <thead><tr><th>#</th><th>filing_no</th><th>organisation</th><th>project</th><th>town</th><th>status</th>
 <th>submitted_at</th></tr></thead>
 <tbody>
 {% for r in rows %}<tr data-id="{{ r.id }}"><td>{{ loop.index }}</td><td>{{ r.filing_no or "" }}</td>
 <td>{{ r.org_name }}</td><td>{{ r.project_name or "" }}</td><td>{{ r.town or "" }}</td><td>{{ r.status }}</td>
 <td>{{ r.submitted_at.strftime("%Y-%m-%d %H:%M") if r.submitted_at else "" }}</td></tr>
-{% endfor %}</tbody></table></body></html>"""
+{% endfor %}</tbody></table>"""
+BARE_PAGE = (
+    '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>bench</title></head>\n<body>'
+    + BARE_TABLE
+    + "</body></html>"
+)
+# the same table inside the app's layout (zsdx/base.html), for whoever is signed in
+LAYOUT_PAGE = '{% extends "zsdx/base.html" %}{% block content %}' + BARE_TABLE + "{% endblock %}"
 
 
 def enabled():
@@ -81,26 +86,28 @@ def register(app):
 
     bp = Blueprint("zsdx_bench", __name__, url_prefix="/_bench")
 
-    template = None
+    compiled = {}
+
+    def template(source):
+        # compiled once per process, as Flask's loader caches a file template (compiling the source on every
+        # request, as render_template_string does, made the reference page ~2x slower than a real bare page)
+        if source not in compiled:
+            compiled[source] = current_app.jinja_env.from_string(source)
+        return compiled[source]
 
     @bp.route("/bare")
     def bare():
-        # compiled once per process, as Flask's loader caches a file template (compiling the source on every
-        # request, as render_template_string does, made the reference page ~2x slower than a real bare page)
-        nonlocal template
-        if template is None:
-            template = current_app.jinja_env.from_string(BARE_PAGE)
         rows = db.session.execute(BARE_ROWS).all()
-        return template.render(rows=rows)
+        return template(BARE_PAGE).render(rows=rows)
 
     @bp.route("/layout")
     def layout():
-        from flask import render_template
+        from flask import render_template  # with the app's context processors, as every page of the app
 
         appbuilder = current_app.appbuilder
         rows = db.session.execute(BARE_ROWS).all()
         return render_template(
-            "zsdx/_bench_layout.html", rows=rows, base_template=appbuilder.base_template, appbuilder=appbuilder
+            template(LAYOUT_PAGE), rows=rows, base_template=appbuilder.base_template, appbuilder=appbuilder
         )
 
     app.register_blueprint(bp)

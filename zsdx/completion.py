@@ -541,7 +541,8 @@ def record_revision(completion, actor, before, after):
 
 
 # --- 服务商评价: the per-provider average ---------------------------------------------------------------------------
-_STAR_COLUMNS = [getattr(ProviderRating, f"{key}_stars") for key, *_ in ASPECTS]
+_STAR_NAMES = [f"{key}_stars" for key, *_ in ASPECTS]  # the star columns of a rating (and sums of a total)
+_STAR_COLUMNS = [getattr(ProviderRating, name) for name in _STAR_NAMES]
 
 
 def _average(total, count, per=1):
@@ -573,14 +574,11 @@ def _total_columns(stats):
     """(count, the four sums, rank) of a `_rating_stats` row source, as stored in zs_provider_rating_total; rank
     is the overall average to one place (half up) ×10 in integers: floor((20·sum + per·n) / (2·per·n))."""
     count, sums = stats.c[1], list(stats.c[2:])
-    total = sums[0]
-    for column in sums[1:]:
-        total = total + column
-    per = len(ASPECTS)
+    total, per = sum(sums[1:], sums[0]), len(sums)
     return [count, *sums, (20 * total + per * count) // (2 * per * count)]
 
 
-_TOTAL_FIELDS = ["ratings", *[f"{key}_stars" for key, *_ in ASPECTS], "rank"]
+_TOTAL_FIELDS = ["ratings", *_STAR_NAMES, "rank"]
 
 
 def refresh_rating_totals(provider_ids=None, connection=None):
@@ -618,9 +616,6 @@ def refresh_rating_totals(provider_ids=None, connection=None):
 
 
 _CHANGED_PROVIDERS = "zsdx.rated_providers"
-
-
-_STAR_NAMES = [f"{key}_stars" for key, *_ in ASPECTS]
 
 
 def _complete(values):
@@ -677,9 +672,9 @@ def _forget_rated_providers(session, previous_transaction):
 
 
 def _averages_of(total):
-    per = len(ASPECTS)
-    sums = [getattr(total, f"{key}_stars") for key, *_ in ASPECTS]
-    return [_average(s, total.ratings) for s in sums], _average(sum(sums), total.ratings, per)
+    """([the average of each star rating], the overall average) of a ProviderRatingTotal, exact."""
+    sums = [getattr(total, name) for name in _STAR_NAMES]
+    return [_average(s, total.ratings) for s in sums], _average(sum(sums), total.ratings, len(sums))
 
 
 def provider_averages(provider_ids=None):

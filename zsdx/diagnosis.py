@@ -6,11 +6,12 @@ assignment queue) is shared with 事后评估: zsdx/institution_reports.py, from
 
 import datetime as dt
 import sys
+from types import SimpleNamespace
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import and_, update
 
 from . import roles as R
 from .extensions import db
@@ -28,7 +29,7 @@ from .institution_reports import (  # noqa: F401  (the 事前诊断 use cases an
     status_label,
     upload_report,
 )
-from .models import AssessmentResult, DiagnosisMethod, InstitutionType, PreDiagnosis
+from .models import AssessmentResult, DiagnosisMethod, Filing, InstitutionType, PreDiagnosis
 from .stages import Stage, WorkbenchTab, register_stage, register_tab
 from .workflow import WorkflowError, complete_without_review, unit_of_work
 
@@ -45,10 +46,6 @@ def deadline(record):
 
 def past_deadline(now):
     """`deadline` as SQL (PreDiagnosis joined to its Filing): `now` is past it (the 数据看板's 是否逾期)."""
-    from sqlalchemy import and_
-
-    from .models import Filing
-
     days = current_app.config["PRE_DIAGNOSIS_DEADLINE_DAYS"]
     return and_(Filing.completed_at.isnot(None), Filing.completed_at < now - dt.timedelta(days=days))
 
@@ -202,11 +199,8 @@ COMPREHENSIVE = InstitutionType.COMPREHENSIVE
 
 
 # --- 数据看板 -------------------------------------------------------------------------------------------------
-from types import SimpleNamespace  # noqa: E402
-
 from .dashboard_parts import register_dashboard_part  # noqa: E402
 from .institution_reports import dashboard_part, kind_of  # noqa: E402
-from .models import Filing  # noqa: E402
 
 
 def _deadline_of_listed(since, step, end_date):

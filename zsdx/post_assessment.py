@@ -11,11 +11,12 @@ machinery (zsdx/institution_reports.py), from the "post" kind declared here.
 """
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 
 from . import roles as R
 from .extensions import db
@@ -34,7 +35,7 @@ from .institution_reports import (
     request_city_assignment,
     status_label,
 )
-from .models import Completion, InstitutionType, PostAssessment, PreDiagnosis, Project
+from .models import Completion, Filing, InstitutionType, PostAssessment, PreDiagnosis, Project, Signing
 from .stages import Stage, WorkbenchTab, register_stage, register_tab
 from .workflow import WorkflowError
 
@@ -54,10 +55,6 @@ def deadline(record):
 def past_deadline(now):
     """`deadline` as SQL (PostAssessment outer-joined to its project's Signing): `now` is past it, counted from the
     later of its opening and the end of the planned 改造实施结束时间 (the 数据看板's 是否逾期)."""
-    from sqlalchemy import and_, or_
-
-    from .models import Signing
-
     limit = now - dt.timedelta(days=current_app.config["POST_ASSESSMENT_DEADLINE_DAYS"])
     return and_(PostAssessment.created_at < limit, or_(Signing.end_date.is_(None), Signing.end_date < limit.date()))
 
@@ -206,11 +203,8 @@ register_tab(
 
 
 # --- 数据看板 -------------------------------------------------------------------------------------------------
-from types import SimpleNamespace  # noqa: E402
-
 from .dashboard_parts import register_dashboard_part  # noqa: E402
 from .institution_reports import dashboard_part  # noqa: E402
-from .models import Filing, Signing  # noqa: E402
 
 
 def _deadline_of_listed(since, step, end_date):

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Regexp, ValidationError
 from ..forms import PHONE_RE
 from ..models import Announcement, Industry, Organisation, ProductCategory, RegistryEntry, Town
 from ..phones import normalise_phone
+from ..request_cache import per_request
 from ..security import placeholder_email
 from .datamodel import EagerSQLAInterface
 
@@ -459,17 +460,12 @@ def role_label(name):
     return name
 
 
+@per_request
 def _request_labels():
     """The screen and operation labels of this request, each translated once (the 角色列表 shows every
-    role's permissions: a few hundred rows naming the same hundred screens)."""
-    from ..request_cache import request_cache
-
-    cache = request_cache()
-    if cache is None:  # outside a request: fresh labels
-        return {}, {}, _menu_labels()
-    if "zsdx.permission_labels" not in cache:
-        cache["zsdx.permission_labels"] = ({}, {}, _menu_labels())
-    return cache["zsdx.permission_labels"]
+    role's permissions: a few hundred rows naming the same hundred screens): two dicts the caller fills as
+    it translates, and the menu's labels."""
+    return {}, {}, _menu_labels()
 
 
 def grouped_permissions(pvs):
