@@ -8,10 +8,11 @@ from werkzeug.routing import IntegerConverter
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Flask's `int` converter, limited to the ids a BIGINT column can hold."""
+    """Flask's `int` converter, limited to the ids an INTEGER column can hold (every id column of zsdx and FAB
+    is one): a larger number is a 404, where PostgreSQL would refuse it as a parameter."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 
@@ -36,6 +37,9 @@ def create_app(test_config=None):
     app.url_map.converters["int"] = BoundedIntConverter
 
     db.init_app(app)
+    from . import transactions
+
+    transactions.register(app, db)  # a read-only request ends with COMMIT: prepared statements survive it
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     with app.app_context():

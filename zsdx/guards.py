@@ -49,7 +49,7 @@ def _in_column_range(datamodel, column, value):
     driver: keep it within what the column takes."""
     try:
         if datamodel.is_integer(column):
-            return abs(int(value)) < 2**63
+            return abs(int(value)) < 2**31  # an INTEGER column (PostgreSQL refuses a larger parameter for one)
         if datamodel.is_float(column):
             return math.isfinite(float(value)) and abs(float(value)) < 1e15
         if datamodel.is_boolean(column):
@@ -226,10 +226,10 @@ class ModelViewGuard:
 
     @staticmethod
     def check_pk(view, pk):
-        """A malformed primary key is a 404 (PostgreSQL refuses "abc" for an integer, SQLite a 10**30)."""
+        """A malformed primary key is a 404 (PostgreSQL refuses "abc" or a 2**31 for an integer, SQLite a 10**30)."""
         if view.datamodel.is_pk_composite():
             return False  # FAB's security models and zsdx's have none; FAB parses those itself
-        if not PK.fullmatch(str(pk or "")):
+        if not PK.fullmatch(str(pk or "")) or int(pk) >= 2**31:  # ids are INTEGER columns
             abort(404)
         return True
 

@@ -254,9 +254,9 @@ _FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember_seconds", SESSION_E
 
 
 def bump_session_epoch(user_id):
-    """End every session and token of the user (the caller commits)."""
+    """End every session and token of the user (the caller commits). FAB's screens pass the id as text."""
     db.session.execute(
-        update(ZsdxUser).where(ZsdxUser.id == user_id).values(session_epoch=ZsdxUser.session_epoch + 1),
+        update(ZsdxUser).where(ZsdxUser.id == int(user_id)).values(session_epoch=ZsdxUser.session_epoch + 1),
         execution_options={"synchronize_session": False},
     )
 
