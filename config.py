@@ -44,16 +44,9 @@ APP_NAME = "中山市中小企业数字化转型城市试点项目管理平台"
 APP_THEME = ""
 SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "zsdx.db"))
 if SQLALCHEMY_DATABASE_URI.startswith(("postgresql://", "postgres://")):
-    # psycopg 3, named: it prepares the statements a connection runs often (zsdx/transactions.py)
-    SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + SQLALCHEMY_DATABASE_URI.split("://", 1)[1]
+    # SQLAlchemy 2.1 defaults to psycopg 3; zsdx ships psycopg2-binary.
+    SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://" + SQLALCHEMY_DATABASE_URI.split("://", 1)[1]
 SQLALCHEMY_TRACK_MODIFICATIONS = False
-# the connection used last is reused first: the pool's busiest connection keeps its prepared statements warm,
-# and a connection opened for a burst can time out, rather than every request rotating over all of them
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_use_lifo": True}
-# PostgreSQL: psycopg prepares a statement on the server once a connection has run it this many times ("off":
-# never, e.g. behind PgBouncer < 1.21 in transaction mode), keeping up to DB_PREPARED_MAX per connection.
-DB_PREPARE_THRESHOLD = os.environ.get("DB_PREPARE_THRESHOLD", "5")
-DB_PREPARED_MAX = int(os.environ.get("DB_PREPARED_MAX", "256"))
 # Empty: jobs run in-process. Set (redis://127.0.0.1:6379/0): jobs go to RQ and an `rq worker` runs them.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 RQ_QUEUE = os.environ.get("RQ_QUEUE", "zsdx")

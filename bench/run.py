@@ -261,17 +261,18 @@ def percentile(values, q):
 
 # --- the database --------------------------------------------------------------------------------------------
 def pg_connect(url, dbname=None):
-    import psycopg
+    import psycopg2
 
     u = urllib.parse.urlparse(url)
-    return psycopg.connect(
+    conn = psycopg2.connect(
         host=u.hostname or "127.0.0.1",
         port=u.port or 5432,
         user=u.username or "postgres",
         password=u.password or None,
         dbname=dbname or u.path.lstrip("/"),
-        autocommit=True,
     )
+    conn.autocommit = True
+    return conn
 
 
 def recreate_database(server, name, template=None):

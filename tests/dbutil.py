@@ -10,20 +10,20 @@ def fresh_database_url(name, sqlite_path):
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgresql", "postgres://")):
         return "sqlite:///" + sqlite_path
-    import psycopg
+    import psycopg2
     from sqlalchemy.engine import make_url
 
     url = make_url(base.replace("postgres://", "postgresql://", 1))
-    admin = psycopg.connect(
+    admin = psycopg2.connect(
         host=url.host or "127.0.0.1",
         port=url.port or 5432,
         user=url.username or "postgres",
         password=url.password or None,
         dbname="postgres",
-        autocommit=True,
     )
+    admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    return url.set(drivername="postgresql+psycopg2", database=name).render_as_string(hide_password=False)

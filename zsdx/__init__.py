@@ -37,9 +37,6 @@ def create_app(test_config=None):
     app.url_map.converters["int"] = BoundedIntConverter
 
     db.init_app(app)
-    from . import transactions
-
-    transactions.register(app, db)  # a read-only request ends with COMMIT: prepared statements survive it
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     with app.app_context():

@@ -58,7 +58,7 @@ What one run writes (sizes are options; defaults 10,000 / 100,000 / 955,700):
 Rows are built in Python from `random.Random(seed)` (the signing chapter from a second stream of the same
 seed: enterprises, filings and their audit rows do not depend on --signings; the implementation chapter from
 a third, and each of its projects from a stream of its own; the 项目入库 chapter from a fourth) and written with PostgreSQL
-COPY (psycopg 3), or SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
+COPY (psycopg2), or SQLAlchemy Core executemany `insert()` elsewhere (SQLite, for smoke tests). Times are relative to the
 moment of the run; everything else is the same for the same seed and sizes. Run it once per database
 (after `flask zsdx seed-demo`): a second run refuses.
 """
@@ -66,6 +66,7 @@ moment of the run; everything else is the same for the same seed and sizes. Run 
 import bisect
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -489,7 +490,7 @@ USER_COLUMNS = [
 
 
 class Writer:
-    """Bulk rows into a table: PostgreSQL COPY (psycopg 3), else Core insert() executemany."""
+    """Bulk rows into a table: PostgreSQL COPY when on psycopg2, else Core insert() executemany."""
 
     def __init__(self, conn, echo):
         self.conn = conn
@@ -507,9 +508,12 @@ class Writer:
                 break
             n += len(batch)
             if self.pg:
-                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-                with self.conn.connection.cursor() as cur, cur.copy(sql) as copy:
-                    copy.write("".join(",".join(map(_copy_value, row)) + "\n" for row in batch))
+                buf = io.StringIO()
+                buf.writelines(",".join(map(_copy_value, row)) + "\n" for row in batch)
+                buf.seek(0)
+                cur = self.conn.connection.cursor()
+                cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+                cur.close()
             else:
                 tbl = db.metadata.tables[table]
                 self.conn.execute(insert(tbl), [dict(zip(columns, row)) for row in batch])
