@@ -107,7 +107,8 @@ def test_self_diagnosis_binds_own_result_only(app, factory):
     other_pk = start_assessment(oc)
     assert submit_manual_example(oc, other_pk).status_code == 302
     page = c.get("/workbench/?group=diagnosis&tab=pre_diagnosis").get_data(as_text=True)
-    assert "待诊断" in page
+    assert "待诊断" in page and f'id="start-{diag_id}"' in page  # the 开始诊断 dialog, with its results
+    assert f'name="result_id" value="{pk}"' in page and f'value="{other_pk}"' not in page
     c.post(f"/diagnosis/{diag_id}/start", data={"csrf_token": csrf_from(page), "result_id": other_pk})
     with app.app_context():
         assert db.session.get(PreDiagnosis, diag_id).diagnosed_at is None
@@ -116,6 +117,37 @@ def test_self_diagnosis_binds_own_result_only(app, factory):
         d = db.session.get(PreDiagnosis, diag_id)
         assert d.level == 2 and d.level_source == "self" and d.status == "done"
     assert "已诊断" in c.get("/workbench/?group=diagnosis&tab=pre_diagnosis").get_data(as_text=True)
+
+
+def _reads_results(statement):
+    return statement.split("FROM", 1)[-1].split()[0] == "zs_assessment"
+
+
+def test_a_diagnosed_row_has_no_start_dialog_and_its_results_are_not_read(app, factory):
+    from count_queries import StatementCounter
+
+    ent, c, diag_id = _filed_project(app, factory, "self")
+    pk = start_assessment(c)
+    assert submit_manual_example(c, pk).status_code == 302
+    url = "/workbench/?group=diagnosis&tab=pre_diagnosis"
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+    try:
+        with counter.counting():
+            page = c.get(url).get_data(as_text=True)
+        startable = len(counter.statements)
+        assert any(_reads_results(s) for s in counter.statements)
+        assert f'id="start-{diag_id}"' in page and "zs-op-start" in page
+        c.post(f"/diagnosis/{diag_id}/start", data={"csrf_token": csrf_from(page), "result_id": pk})
+        c.get(url)
+        with counter.counting():
+            page = c.get(url).get_data(as_text=True)
+        assert "已诊断" in page and f'id="start-{diag_id}"' not in page and "zs-op-start" not in page
+        # the dialog's self-assessment results are read only for a row that shows it
+        assert len(counter.statements) == startable - 1, counter.statements
+        assert not any(_reads_results(s) for s in counter.statements)
+    finally:
+        counter.close()
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -7,9 +7,9 @@ import io
 import os
 import random
 import re
-import sys
 from decimal import Decimal
 
+import count_queries as cq
 import lxml.html
 import pytest
 from conftest import login
@@ -30,9 +30,6 @@ from zsdx.models import (
     Signing,
     Warehousing,
 )
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
-import count_queries as cq
 
 SECTIONS = ("stages", "towns", "industries", "levels", "money", "overdue")
 

@@ -9,13 +9,13 @@ import io
 import json
 import os
 import re
-import sys
 import time
 import uuid
 import zipfile
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import count_queries as cq
 import pytest
 from conftest import csrf_from
 from helpers_implementation import make_implementation
@@ -47,9 +47,6 @@ from zsdx.models import (
     Warehousing,
     WarehousingFile,
 )
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
-import count_queries as cq
 
 T0 = dt.datetime(2025, 1, 6, 9, 0)
 

@@ -1,16 +1,11 @@
 """FAB permission checks from one query per request (zsdx.permission_cache, issue 7): few ab_permission_view
 statements per page, the same decisions as FAB's own per-check queries, and refusals still refused."""
 
-import os
-import sys
-
 import pytest
 from conftest import login
+from count_queries import StatementCounter
 from helpers import assert_denied
 from helpers_review import new_client
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
-from count_queries import StatementCounter
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,9 @@ script the issue notes quote), plus the detail pages of records made here. A new
 touching this file.
 """
 
-import os
-import sys
-
+import count_queries as cq
 import pytest
 from helpers_review import new_client
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
-import count_queries as cq
 
 MAX_STATEMENTS = 10
 

@@ -27,10 +27,6 @@ def _notify(app, user_id, n, kind="review"):
 
 
 def test_the_home_page_of_a_signed_in_user_is_two_statements(app, factory):
-    import os
-    import sys
-
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts"))
     from count_queries import StatementCounter
 
     from zsdx.extensions import db

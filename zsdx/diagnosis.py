@@ -30,6 +30,7 @@ from .institution_reports import (  # noqa: F401  (the 事前诊断 use cases an
     upload_report,
 )
 from .models import AssessmentResult, DiagnosisMethod, Filing, InstitutionType, PreDiagnosis
+from .request_cache import LazyList
 from .stages import Stage, WorkbenchTab, register_stage, register_tab
 from .workflow import WorkflowError, complete_without_review, unit_of_work
 
@@ -96,6 +97,11 @@ def complete_report(record, actor):
     )
 
 
+def may_start(record):
+    """【开始诊断】 is offered: the diagnosis is neither started nor done, or it is a 自诊断 not yet bound."""
+    return not record.diagnosed_at and (not record.started_at or record.method == DiagnosisMethod.SELF)
+
+
 def pre_diagnosis_rows(user):
     """The 事前诊断 tab of 我的工作台."""
     from sqlalchemy.orm import joinedload
@@ -121,8 +127,9 @@ def _tab_context(user):
     return {
         "diag": sys.modules[__name__],
         "filing_rules": filing,
-        "results": bindable_results(user.organisation_id),
-        "institutions": institutions(),
+        # read only when a row's 开始诊断 dialog is shown (most rows of a working enterprise are diagnosed)
+        "results": LazyList(lambda: bindable_results(user.organisation_id)),
+        "institutions": LazyList(institutions),
         "level_name": level_name,
         "fmt2": fmt2,
     }

@@ -36,6 +36,7 @@ from .institution_reports import (
     status_label,
 )
 from .models import Completion, Filing, InstitutionType, PostAssessment, PreDiagnosis, Project, Signing
+from .request_cache import LazyList
 from .stages import Stage, WorkbenchTab, register_stage, register_tab
 from .workflow import WorkflowError
 
@@ -123,7 +124,7 @@ def post_assessment_rows(user):
 def _tab_context(user):
     return {
         "methods": METHODS,
-        "institutions": institutions(INSTITUTION_TYPES),
+        "institutions": LazyList(lambda: institutions(INSTITUTION_TYPES)),  # read for a 发起评估 dialog only
         "level_name": level_name,
         "status_label": status_label,
         "is_overdue": is_overdue,

@@ -66,3 +66,30 @@ class ProcessMemo(dict):
             self.clear()
         self[key] = value
         return value
+
+
+class LazyList:
+    """A list read on first use (iteration, len, truth, index): what a page offers only in some rows' dialogs
+    (the 开始诊断 dialog's self-assessment results and institutions) is not read when no row shows one."""
+
+    __slots__ = ("_read", "_rows")
+
+    def __init__(self, read):
+        self._read, self._rows = read, None
+
+    def _list(self):
+        if self._rows is None:
+            self._rows = list(self._read())
+        return self._rows
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self):
+        return len(self._list())
+
+    def __bool__(self):
+        return bool(self._list())
+
+    def __getitem__(self, index):
+        return self._list()[index]
