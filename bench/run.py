@@ -717,15 +717,36 @@ def load_phase(port, users, clients, duration, think, bare, seed):
     errors = [r for r in results if r[1] == 0 or r[1] >= 500]
     unexpected = [r for r in results if r[1] not in (200, 302) and r[1] != 0 and r[1] < 500]
     times = [r[2] for r in results if r[1]]
+    p95 = percentile(times, 0.95)
     return {
         "requests": len(results),
         "throughput": len(window) / duration,
         "errors": len(errors),
         "unexpected": len(unexpected),
         "p50": statistics.median(times) if times else float("nan"),
-        "p95": percentile(times, 0.95),
+        "p95": p95,
         "max": max(times) if times else float("nan"),
+        "tail": tail_by_path(results, p95),
     }
+
+
+def tail_by_path(results, p95, most=8):
+    """The paths with the most answers slower than the phase's p95: (path, those answers, all its answers,
+    its p50 ms, its p95 ms, its slowest ms), most first — what the tail under load is made of."""
+    by_path = {}
+    for path, status, ms, _at in results:
+        if status:
+            by_path.setdefault(_generic_path(path), []).append(ms)
+    rows = [
+        (path, sum(ms > p95 for ms in times), len(times), statistics.median(times), percentile(times, 0.95), max(times))
+        for path, times in by_path.items()
+    ]
+    return sorted((r for r in rows if r[1]), key=lambda r: (-r[1], -r[4]))[:most]
+
+
+def _generic_path(path):
+    """A path with its record id replaced (each 市工信 user opens a different filing's review page)."""
+    return re.sub(r"/\d+(?=/|$|\?)", "/<id>", path)
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -1084,6 +1105,18 @@ def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
             f"| ratio app / bare | | {a['throughput'] / b['throughput']:.2f} | | | {a['p50'] / b['p50']:.2f} | "
             f"{a['p95'] / b['p95']:.2f} | |"
         )
+        if a.get("tail"):
+            out += [
+                "",
+                f"The app phase's tail: the paths with the most answers slower than its p95 ({a['p95']:.1f} ms).",
+                "",
+                "| path | answers > p95 | answers | p50 ms | p95 ms | max ms |",
+                "|---|---:|---:|---:|---:|---:|",
+            ]
+            out += [
+                f"| `{p}` | {n} | {total} | {p50:.1f} | {p95:.1f} | {mx:.1f} |"
+                for p, n, total, p50, p95, mx in a["tail"]
+            ]
     if rss:
         out += ["", "RSS after the run: " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in rss.items()) + "."]
     # the targets of issue 12 (reported, not enforced)
