@@ -185,8 +185,9 @@ PRE_DIAGNOSIS_DEADLINE_DAYS = 30
 # Days within which the post-assessment should be done (是否逾期 of 事后评估), counted from the later of 改造中's
 # submission (which opens it) and the signing's planned 改造实施结束时间: it assesses the finished transformation.
 POST_ASSESSMENT_DEADLINE_DAYS = 30
-# 数据看板: its figures are kept this many seconds per scope (the city, one town) in each process, so a page
-# does not recount 100,000 projects; the page shows when they were counted. 0: counted on every request.
+# 数据看板: its figures are kept this many seconds per scope (the city, one town), shared by every worker and node
+# (zs_dashboard_snapshot), so a page does not recount 100,000 projects; the page shows when they were counted.
+# 0: counted on every request.
 DASHBOARD_CACHE_SECONDS = _env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 # 项目入库 subsidy (SPEC §3.8, 中工信规字〔2024〕5号): the most paid (万元) by the 改造后 digital level reached, as

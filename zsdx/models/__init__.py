@@ -8,7 +8,15 @@ from .accounts import InstitutionType, LoginFailure, Organisation, OrgKind, SmsC
 from .assist import AssistRequest
 from .base import now
 from .catalog import Product, PurchaseMode
-from .content import Announcement, DossierExport, Message, Notification, NotificationKind, StoredFile
+from .content import (
+    Announcement,
+    DashboardSnapshot,
+    DossierExport,
+    Message,
+    Notification,
+    NotificationKind,
+    StoredFile,
+)
 from .diagnosis import AssessmentResult, DiagnosisMethod, PreDiagnosis
 from .filing import Filing, FilingCounter, FilingRevision, Project, StageStatus
 from .implementation import (
@@ -57,6 +65,7 @@ __all__ = [
     "CompletionIndicator",
     "CompletionStatus",
     "Contract",
+    "DashboardSnapshot",
     "DiagnosisMethod",
     "DossierExport",
     "Filing",

@@ -117,3 +117,14 @@ class DossierExport(Model):
     sha256 = Column(String(64))  # of the .zip in the file store, once done
     created_at = Column(DateTime, nullable=False, default=now, index=True)
     finished_at = Column(DateTime)
+
+
+class DashboardSnapshot(Model):
+    """数据看板 figures of one scope as last counted (zsdx.dashboard.figures), shared by every worker and node:
+    a scope is counted once per DASHBOARD_CACHE_SECONDS for them all, not once in each. `scope` is the language,
+    the town id (or "city") and whether the list is city-wide; `payload` is the figures as JSON."""
+
+    __tablename__ = "zs_dashboard_snapshot"
+    scope = Column(String(64), primary_key=True)
+    counted_at = Column(DateTime, nullable=False)
+    payload = Column(Text, nullable=False)
