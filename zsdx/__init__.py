@@ -6,13 +6,15 @@ import os
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from .inputs import INT32_MAX
+
 
 class BoundedIntConverter(IntegerConverter):
     """Flask's `int` converter, limited to the ids an INTEGER column can hold (every id column of zsdx and FAB
     is one): a larger number is a 404, where PostgreSQL would refuse it as a parameter."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", INT32_MAX)
         super().__init__(map, *args, **kwargs)
 
 

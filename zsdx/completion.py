@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 
 from . import assist
 from . import revisions as revisions_
-from .extensions import db
+from .extensions import db, dialect_insert
 from .implementation import DIMENSION_LABELS
 from .models import (
     AssistRequest,
@@ -600,12 +600,8 @@ def refresh_rating_totals(provider_ids=None, connection=None):
     ids = sorted({int(pid) for pid in provider_ids if pid})
     if not ids:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     zero = dict.fromkeys(_TOTAL_FIELDS, 0)
-    upsert = insert(table).values([{"provider_id": pid, **zero} for pid in ids])
+    upsert = dialect_insert(conn)(table).values([{"provider_id": pid, **zero} for pid in ids])
     conn.execute(upsert.on_conflict_do_update(index_elements=[table.c.provider_id], set_=zero))
     stats = _rating_stats(ids).subquery()
     conn.execute(

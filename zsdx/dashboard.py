@@ -48,18 +48,16 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     null,
     select,
     union_all,
-    update,
 )
 from sqlalchemy import true as sql_true
 from sqlalchemy.exc import SQLAlchemyError
 
 from .dashboard_parts import constant as _lit
 from .dashboard_parts import overdue_parts, parts
-from .extensions import db
+from .extensions import db, dialect_insert
 from .models import (
     Contract,
     DashboardSnapshot,
@@ -588,25 +586,17 @@ def _read_snapshot(scope, now, seconds):
 def _write_snapshot(scope, value):
     """Store the figures for every worker and node, in a transaction of its own (the page's session only reads).
     A failure (e.g. a database that is read-only for the moment) costs the other workers a count, not the page."""
-    payload = _to_json(value)
+    row = {"counted_at": value.counted_at, "payload": _to_json(value)}
     try:
         with db.engine.begin() as conn:
-            updated = conn.execute(
-                update(DashboardSnapshot)
-                .where(DashboardSnapshot.scope == scope)
-                .values(counted_at=value.counted_at, payload=payload)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    insert(DashboardSnapshot).values(scope=scope, counted_at=value.counted_at, payload=payload)
-                )
-    except SQLAlchemyError:  # e.g. another worker inserted the same scope a moment earlier: its figures serve
+            upsert = dialect_insert(conn)(DashboardSnapshot).values(scope=scope, **row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=[DashboardSnapshot.scope], set_=row))
+    except SQLAlchemyError:
         log.warning("dashboard snapshot %s not stored", scope, exc_info=True)
 
 
 # the figures as JSON: Decimal, datetime and the row dataclasses tagged, everything else plain
-def _rows():
-    return {cls.__name__: cls for cls in (StageRow, BreakdownRow, OverdueItem)}
+_ROW_TYPES = {cls.__name__: cls for cls in (StageRow, BreakdownRow, OverdueItem)}
 
 
 def _tagged(value):
@@ -616,7 +606,7 @@ def _tagged(value):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
-    if type(value).__name__ in _rows():
+    if type(value).__name__ in _ROW_TYPES:
         return {"$row": type(value).__name__, "fields": asdict(value)}
     if isinstance(value, LazyString):  # a stage's label: the scope's language is the request's
         return str(value)
@@ -631,7 +621,7 @@ def _untagged(obj):
     if "$date" in obj:
         return dt.date.fromisoformat(obj["$date"])
     if "$row" in obj:
-        return _rows()[obj["$row"]](**obj["fields"])
+        return _ROW_TYPES[obj["$row"]](**obj["fields"])
     return obj
 
 

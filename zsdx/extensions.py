@@ -14,6 +14,16 @@ migrate = Migrate()
 # Permissions are synced by `flask zsdx init`, not at every start (FAB-NOTES P12).
 appbuilder = AppBuilder(update_perms=False)
 
+
+def dialect_insert(conn):
+    """The INSERT construct of `conn`'s dialect (PostgreSQL or SQLite): both have ON CONFLICT … DO UPDATE."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 # FAB's security manager adopts this limiter (ZsdxSecurityManager.create_limiter), so the form login,
 # the API login and zsdx's own SMS endpoints share one configured storage (Redis in production).
 from flask_limiter import Limiter  # noqa: E402

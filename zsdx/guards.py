@@ -27,6 +27,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 
+from .inputs import INT32_MAX
+
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 FAB_PAGE_ARG = re.compile(r"page_")  # FAB matches re.findall("page_(.*)", arg): anywhere in the name
 FAB_PSIZE_ARG = re.compile(r"psize_")
@@ -49,7 +51,7 @@ def _in_column_range(datamodel, column, value):
     driver: keep it within what the column takes."""
     try:
         if datamodel.is_integer(column):
-            return abs(int(value)) < 2**31  # an INTEGER column (PostgreSQL refuses a larger parameter for one)
+            return abs(int(value)) <= INT32_MAX  # an INTEGER column (PostgreSQL refuses a larger parameter for one)
         if datamodel.is_float(column):
             return math.isfinite(float(value)) and abs(float(value)) < 1e15
         if datamodel.is_boolean(column):
@@ -70,7 +72,7 @@ def id_arg(value):
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**31 else None
+    return number if 0 < number <= INT32_MAX else None
 
 
 class RefusedInput(BadRequest):
@@ -229,7 +231,7 @@ class ModelViewGuard:
         """A malformed primary key is a 404 (PostgreSQL refuses "abc" or a 2**31 for an integer, SQLite a 10**30)."""
         if view.datamodel.is_pk_composite():
             return False  # FAB's security models and zsdx's have none; FAB parses those itself
-        if not PK.fullmatch(str(pk or "")) or int(pk) >= 2**31:  # ids are INTEGER columns
+        if not PK.fullmatch(str(pk or "")) or int(pk) > INT32_MAX:  # ids are INTEGER columns
             abort(404)
         return True
 
