@@ -189,6 +189,11 @@ POST_ASSESSMENT_DEADLINE_DAYS = 30
 # (zs_dashboard_snapshot), so a page does not recount 100,000 projects; the page shows when they were counted.
 # 0: counted on every request.
 DASHBOARD_CACHE_SECONDS = _env_int("DASHBOARD_CACHE_SECONDS", 60)
+# ... and for this many seconds more they are still shown (with their 数据更新于 time) while one worker recounts them
+# in the background, so that the first visitors after they expire do not all wait ~0.5 s for the same count
+# (at 3 workers, three such counts at once held every page up for a second). Older figures are counted in the
+# request that needs them. 0: never shown once expired.
+DASHBOARD_STALE_SECONDS = _env_int("DASHBOARD_STALE_SECONDS", 300)
 
 # 项目入库 subsidy (SPEC §3.8, 中工信规字〔2024〕5号): the most paid (万元) by the 改造后 digital level reached, as
 # confirmed by the 事后评估 of an institution; never more than the contracts' 纳入资金奖补项目金额; below 二级

@@ -66,6 +66,7 @@ TARGET_PAGE, TARGET_DASHBOARD = 2.0, 3.0
 
 _procs = []
 _errors = []  # (what, detail) of 5xx answers and failed connections: the exit status
+_collections = {}  # gunicorn worker pid -> its X-Bench-GC header last seen (full collections, ms, frozen)
 
 
 def log(msg):
@@ -219,6 +220,9 @@ class Client:
         finally:
             conn.close()
         ms = (time.perf_counter() - start) * 1000
+        worker, collections = resp.getheader("X-Bench-Worker"), resp.getheader("X-Bench-GC")
+        if worker and collections:
+            _collections[worker.split()[0]] = collections
         for name, value in resp.getheaders():
             if name.lower() == "set-cookie":
                 k, v = value.split(";", 1)[0].split("=", 1)
@@ -727,6 +731,12 @@ def load_phase(port, users, clients, duration, think, bare, seed):
         "p95": p95,
         "max": max(times) if times else float("nan"),
         "tail": tail_by_path(results, p95),
+        # the answers over 300 ms: when (s into the phase), which path, how long — spread out or all at once
+        "slow": sorted(
+            (round(at - start_at - ms / 1000, 2), _generic_path(path), round(ms))
+            for path, _s, ms, at in results
+            if ms > 300
+        ),
     }
 
 
@@ -1013,6 +1023,18 @@ def git_rev():
         return "?"
 
 
+def describe_collections():
+    """One phrase per worker from the X-Bench-GC headers: its full collections, their pauses, what was frozen."""
+    phrases = []
+    for pid, value in sorted(_collections.items()):
+        count, total, longest, frozen = value.split()
+        phrases.append(
+            f"worker {pid}: {count} ({float(total):.0f} ms in all, longest {float(longest):.0f} ms; "
+            f"{int(frozen):,} objects frozen at start)"
+        )
+    return "; ".join(phrases) + "."
+
+
 def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
     bare = rows[0][4] if rows else None
 
@@ -1119,6 +1141,11 @@ def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
             ]
     if rss:
         out += ["", "RSS after the run: " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in rss.items()) + "."]
+    if _collections:
+        out += [
+            "",
+            "Full garbage collections (generation 2) of each gunicorn worker during the run: " + describe_collections(),
+        ]
     # the targets of issue 12 (reported, not enforced)
     out += ["", "Targets (issue 12):", ""]
     pages = [r for r in rows if r[3] == "page" and r[4] is not None]

@@ -9,9 +9,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging. Loggers that exist already stay enabled: fileConfig's default
+# disables them, which silenced the app's own loggers (zsdx.jobs, zsdx.dashboard, ...) for good in any process
+# that ran a migration after building the app (`flask db upgrade`, the test suite).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

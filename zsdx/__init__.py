@@ -60,6 +60,9 @@ def create_app(test_config=None):
 
     app.cli.add_command(zsdx_cli)
     app.after_request(deliver_pending)  # takes the committed notifications; hands them over once it is sent
+    from .jobs import hand_over_after_response
+
+    app.after_request(hand_over_after_response)  # the jobs a request asked for, once its response is sent
     from . import templating
 
     templating.register(app)

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import (
     Date,
@@ -538,8 +538,10 @@ def figures(town, citywide):
     `citywide` (市工信, whose town list is the whole city's) or not (a 镇街, whose list is its own town). Kept
     DASHBOARD_CACHE_SECONDS (0: counted every time) under a key of exactly that scope, in the process and in the
     shared snapshot table, so one scope's figures are never handed to another; `counted_at` says when they were
-    counted."""
-    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS") or 0
+    counted. Expired figures less than DASHBOARD_STALE_SECONDS older are shown while one worker recounts them in
+    the background (`recount`); older ones are counted here."""
+    config = current_app.config
+    seconds = config.get("DASHBOARD_CACHE_SECONDS") or 0
     locale = str(get_locale())
     key = (id(current_app._get_current_object()), locale, town, bool(citywide))
     if seconds > 0:
@@ -547,18 +549,24 @@ def figures(town, citywide):
             hit = _cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < seconds:
             return hit[1]
-    scope = f"{locale}:{'city' if town is None else town}:{int(bool(citywide))}"
+    scope = _scope_key(locale, town, citywide)
     now = dt.datetime.now()
-    value = _read_snapshot(scope, now, seconds) if seconds > 0 else None
+    value, age = None, 0.0
+    if seconds > 0:
+        shared = _read_snapshot(scope, now, seconds + max(config.get("DASHBOARD_STALE_SECONDS") or 0, 0))
+        if shared is not None:
+            value, age = shared.value, shared.age
+        if value is not None and age >= seconds:  # expired: shown as counted while one worker recounts it
+            if not shared.recounting and _claim_recount(scope, shared.counted_at, now):
+                from .jobs import enqueue_after_response, recount_dashboard
+
+                enqueue_after_response(recount_dashboard, locale, town, citywide)
+            return value  # not kept in the process: the next request reads the recounted snapshot
     if value is None:
-        parts = breakdown(town, citywide)
-        value = Figures(now, counts(town, now), parts, totals(town), overdue_items(town, now))
-        known = town is None or not citywide or town in dict(parts["town_choices"])
-        if seconds > 0 and known:  # an id that is no town is not kept (the page sends the city back to the city)
-            _write_snapshot(scope, value)
-        else:
-            return value
-    age = max((now - value.counted_at).total_seconds(), 0.0)
+        value = _count(town, citywide, now)
+        if seconds <= 0 or not _known(value, town, citywide):
+            return value  # an id that is no town is not kept (the page sends the city back to the city)
+        _write_snapshot(scope, value)
     stamp = time.monotonic()
     with _cache_lock:
         for old in [k for k, (t, _v) in _cache.items() if stamp - t >= seconds]:
@@ -569,24 +577,85 @@ def figures(town, citywide):
     return value
 
 
-def _read_snapshot(scope, now, seconds):
-    """The shared figures of `scope` if counted less than `seconds` ago, else None."""
+def recount(locale, town, citywide):
+    """Count the figures of a scope and share them (the background job `jobs.recount_dashboard`)."""
+    with force_locale(locale):
+        value = _count(town, citywide, dt.datetime.now())
+        if _known(value, town, citywide):
+            _write_snapshot(_scope_key(locale, town, citywide), value)
+    db.session.rollback()  # the job's reads end here; the snapshot was written in a transaction of its own
+
+
+def _count(town, citywide, now):
+    parts = breakdown(town, citywide)
+    return Figures(now, counts(town, now), parts, totals(town), overdue_items(town, now))
+
+
+def _known(value, town, citywide):
+    return town is None or not citywide or town in dict(value.parts["town_choices"])
+
+
+def _scope_key(locale, town, citywide):
+    return f"{locale}:{'city' if town is None else town}:{int(bool(citywide))}"
+
+
+# how long a worker's claim to recount a scope holds; a recount that has not ended by then (a worker that died)
+# may be claimed by another
+RECOUNT_CLAIM_SECONDS = 120
+
+
+@dataclass
+class _Shared:
+    value: Figures
+    age: float  # seconds since counted
+    counted_at: dt.datetime  # as stored (the claim of a recount names it)
+    recounting: bool  # a worker has claimed its recount, less than RECOUNT_CLAIM_SECONDS ago
+
+
+def _read_snapshot(scope, now, usable):
+    """The shared figures of `scope` if counted less than `usable` seconds ago, else None."""
     row = db.session.execute(
-        select(DashboardSnapshot.counted_at, DashboardSnapshot.payload).where(DashboardSnapshot.scope == scope)
+        select(DashboardSnapshot.counted_at, DashboardSnapshot.payload, DashboardSnapshot.recount_since).where(
+            DashboardSnapshot.scope == scope
+        )
     ).first()
-    if row is None or not 0 <= (now - row.counted_at).total_seconds() < seconds:
+    age = (now - row.counted_at).total_seconds() if row is not None else -1.0
+    if not 0 <= age < usable:
         return None
     try:
-        return _from_json(row.payload)
+        value = _from_json(row.payload)
     except (ValueError, TypeError, KeyError):  # written by another version of the code: count afresh
         log.warning("dashboard snapshot %s not readable; counting afresh", scope, exc_info=True)
         return None
+    since = row.recount_since
+    recounting = since is not None and 0 <= (now - since).total_seconds() < RECOUNT_CLAIM_SECONDS
+    return _Shared(value, age, row.counted_at, recounting)
+
+
+def _claim_recount(scope, counted_at, now):
+    """Take on the recount of `scope`'s expired figures: True for exactly one of the workers that try at once (a
+    conditional UPDATE, in a transaction of its own); False also when the database refuses the write."""
+    snapshot = DashboardSnapshot.__table__.c
+    unclaimed = (snapshot.recount_since.is_(None)) | (
+        snapshot.recount_since < now - dt.timedelta(seconds=RECOUNT_CLAIM_SECONDS)
+    )
+    try:
+        with db.engine.begin() as conn:
+            done = conn.execute(
+                DashboardSnapshot.__table__.update()
+                .where(snapshot.scope == scope, snapshot.counted_at == counted_at, unclaimed)
+                .values(recount_since=now)
+            )
+    except SQLAlchemyError:
+        log.warning("dashboard snapshot %s: recount not claimed", scope, exc_info=True)
+        return False
+    return done.rowcount == 1
 
 
 def _write_snapshot(scope, value):
     """Store the figures for every worker and node, in a transaction of its own (the page's session only reads).
     A failure (e.g. a database that is read-only for the moment) costs the other workers a count, not the page."""
-    row = {"counted_at": value.counted_at, "payload": _to_json(value)}
+    row = {"counted_at": value.counted_at, "payload": _to_json(value), "recount_since": None}
     try:
         with db.engine.begin() as conn:
             upsert = dialect_insert(conn)(DashboardSnapshot).values(scope=scope, **row)

@@ -6,7 +6,8 @@ row is already committed, and `retry_undelivered` (CLI `flask zsdx deliver-pendi
 import datetime as dt
 import logging
 
-from flask import current_app
+from flask import current_app, g, has_request_context
+from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,47 @@ def enqueue(func, *args, job_timeout=120):
     except Exception as exc:  # redis down: keep going, the row stays undelivered and is retried
         log.warning("could not enqueue %s: %s", func.__name__, exc)
         return False
+
+
+def after_response(response, callback):
+    """Call `callback()` in an app context of its own once `response` has been sent (the WSGI server's close()),
+    so that nothing it waits on (Redis, an in-process job) holds the response up. A failure is logged."""
+    app = current_app._get_current_object()
+
+    def run():
+        try:
+            with app.app_context():
+                callback()
+        except Exception:  # after the response: nothing to tell the user
+            log.exception("after-response work %s failed", getattr(callback, "__name__", callback))
+
+    if response.direct_passthrough:
+        # send_file: the server closes the file it streams, not the response; close our wrapper of it instead
+        response.response = ClosingIterator(response.response, run)
+    else:
+        response.call_on_close(run)
+    return response
+
+
+def enqueue_after_response(func, *args):
+    """`enqueue(func, *args)` once this request's response has been sent (at once outside a request)."""
+    if not has_request_context():
+        return enqueue(func, *args)
+    g.setdefault("zsdx_after_response", []).append((func, args))
+    return True
+
+
+def hand_over_after_response(response):
+    """after_request: the jobs of `enqueue_after_response`, handed over once the response has been sent."""
+    queued = g.pop("zsdx_after_response", None)
+    if not queued:
+        return response
+
+    def hand_over():
+        for func, args in queued:
+            enqueue(func, *args)
+
+    return after_response(response, hand_over)
 
 
 def _in_app(fn):
@@ -139,6 +181,14 @@ def export_dossiers(token, project_ids):
     from .dossier import run_export
 
     return run_export(token, project_ids)
+
+
+@_in_app
+def recount_dashboard(locale, town, citywide):
+    """数据看板: count the figures of a scope whose snapshot has expired (zsdx.dashboard.recount)."""
+    from .dashboard import recount
+
+    recount(locale, town, citywide)
 
 
 @_in_app

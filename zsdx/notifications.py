@@ -3,10 +3,9 @@ request, once the response has been sent)."""
 
 import logging
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import event, func, inspect, literal_column, select
 from sqlalchemy.orm import Session
-from werkzeug.wsgi import ClosingIterator
 
 from .extensions import db
 from .models import Notification, NotificationKind, ZsdxUser
@@ -89,21 +88,9 @@ def deliver_pending(response=None):
     if response is None:
         _hand_over(ids)
         return None
-    app = current_app._get_current_object()
+    from .jobs import after_response
 
-    def hand_over_after_the_response():
-        try:
-            with app.app_context():
-                _hand_over(ids)
-        except Exception:  # after the response: nothing to tell the user; the rows wait for deliver-pending
-            log.exception("hand-over of notifications %s failed; deliver-pending will send them", ids)
-
-    if response.direct_passthrough:
-        # send_file: the server closes the file it streams, not the response; close our wrapper of it instead
-        response.response = ClosingIterator(response.response, hand_over_after_the_response)
-    else:
-        response.call_on_close(hand_over_after_the_response)
-    return response
+    return after_response(response, lambda: _hand_over(ids))
 
 
 def _hand_over(ids):

@@ -122,9 +122,11 @@ class DossierExport(Model):
 class DashboardSnapshot(Model):
     """数据看板 figures of one scope as last counted (zsdx.dashboard.figures), shared by every worker and node:
     a scope is counted once per DASHBOARD_CACHE_SECONDS for them all, not once in each. `scope` is the language,
-    the town id (or "city") and whether the list is city-wide; `payload` is the figures as JSON."""
+    the town id (or "city") and whether the list is city-wide; `payload` is the figures as JSON. `recount_since`
+    is when a worker took on recounting the expired figures in the background (the others show them meanwhile)."""
 
     __tablename__ = "zs_dashboard_snapshot"
     scope = Column(String(64), primary_key=True)
     counted_at = Column(DateTime, nullable=False)
     payload = Column(Text, nullable=False)
+    recount_since = Column(DateTime)
