@@ -254,3 +254,45 @@ def test_retry_undelivered_runs_in_process_without_redis(app, factory, sms, conf
         assert retry_undelivered() >= 1
     assert _note(app, note_id)["delivered_at"] is not None
     assert sms.texts(user["phone"]) == ["稍后补发"]
+
+
+def test_an_expired_dashboard_is_recounted_by_a_real_worker(app, factory, config):
+    """数据看板 in the production shape: the request that finds its figures expired shows them and hands one
+    recount to RQ (after its response); a real `rq worker` counts them and stores them for every node."""
+    import datetime as dt
+
+    from conftest import login
+    from helpers_review import new_client
+
+    from zsdx import dashboard
+    from zsdx.extensions import db
+    from zsdx.models import DashboardSnapshot
+
+    redis_url = _redis_url()
+    queue = f"zsdx-test-{uuid.uuid4().hex[:8]}"
+    config(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_STALE_SECONDS=300)
+    dashboard.clear_cache(app)
+    city = new_client(app)
+    login(city, factory.user("市工信"))
+    try:
+        assert city.get("/dashboard/").status_code == 200  # counted in the request (nothing stored yet)
+        with app.app_context():
+            snapshot = db.session.get(DashboardSnapshot, "zh:city:1")
+            snapshot.counted_at -= dt.timedelta(seconds=61)
+            db.session.commit()
+            expired = snapshot.counted_at
+        dashboard.forget_in_process()
+        config(REDIS_URL=redis_url, RQ_QUEUE=queue)
+        assert city.get("/dashboard/").status_code == 200  # the expired figures, and a recount asked for
+        assert _queue_length(redis_url, queue) == 1
+        worker = _run_worker(redis_url, queue)
+        out, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0, out[-3000:]
+        assert "recount_dashboard" in out, out[-3000:]
+        with app.app_context():
+            db.session.expire_all()
+            snapshot = db.session.get(DashboardSnapshot, "zh:city:1")
+            assert snapshot.counted_at > expired + dt.timedelta(seconds=60) and snapshot.recount_since is None
+    finally:
+        _drop_queue(redis_url, queue)
+        dashboard.clear_cache(app)
