@@ -697,6 +697,23 @@ def _age_snapshots(app, seconds):
         db.session.commit()
 
 
+def _aged_dashboard(app, world, seconds, new_overdue):
+    """The town reviewer's 数据看板 counted, its snapshot then made `seconds` old (the cache 60 s, shown 300 s more
+    while recounted), then a new overdue filing `new_overdue` in the town; nothing kept in the process. Returns the
+    reviewer's client and the page as first counted."""
+    from zsdx import dashboard
+
+    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_STALE_SECONDS=300)
+    dashboard.clear_cache(app)
+    reviewer = _client(app, world["reviewer"])
+    first = _doc(reviewer.get("/dashboard/"))
+    _age_snapshots(app, seconds)
+    entered = dt.datetime.now() - dt.timedelta(days=9)
+    make_filing(app, world["data"]["ent"], step="town", project_name=new_overdue, entered=entered)
+    dashboard.forget_in_process()
+    return reviewer, first
+
+
 def _stamp(doc):
     return doc.xpath('//*[@id="dash-counted-at"]')[0].text_content().strip()
 
@@ -708,21 +725,10 @@ def test_expired_figures_are_shown_while_one_worker_recounts_them(app, world, mo
     recounted figures."""
     from zsdx import dashboard, jobs
 
-    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_STALE_SECONDS=300)
-    dashboard.clear_cache(app)
     asked = []
     real_enqueue = jobs.enqueue
     monkeypatch.setattr(jobs, "enqueue", lambda func, *args, **kw: asked.append((func, args)) or True)
-    reviewer = _client(app, world["reviewer"])
-    first = _doc(reviewer.get("/dashboard/"))
-    _age_snapshots(app, 61)
-    make_filing(
-        app,
-        world["data"]["ent"],
-        step="town",
-        project_name="过期后新逾期",
-        entered=dt.datetime.now() - dt.timedelta(days=9),
-    )
+    reviewer, first = _aged_dashboard(app, world, 61, "过期后新逾期")
     with app.app_context():
         counter = cq.StatementCounter(db.engine)
     try:
@@ -750,21 +756,7 @@ def test_expired_figures_are_shown_while_one_worker_recounts_them(app, world, mo
 
 
 def test_figures_too_old_to_show_are_counted_in_the_request(app, world):
-    from zsdx import dashboard
-
-    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_STALE_SECONDS=300)
-    dashboard.clear_cache(app)
-    reviewer = _client(app, world["reviewer"])
-    first = _doc(reviewer.get("/dashboard/"))
-    _age_snapshots(app, 361)
-    make_filing(
-        app,
-        world["data"]["ent"],
-        step="town",
-        project_name="太旧后新逾期",
-        entered=dt.datetime.now() - dt.timedelta(days=9),
-    )
-    dashboard.forget_in_process()
+    reviewer, first = _aged_dashboard(app, world, 361, "太旧后新逾期")
     with app.app_context():
         counter = cq.StatementCounter(db.engine)
     try:
