@@ -73,8 +73,10 @@ def create_app(test_config=None):
 
     guards.register(app)
     headers.register(app)
-    from . import benchhooks
+    from . import benchhooks, prepared
 
+    with app.app_context():  # PostgreSQL: the user's load is prepared once per connection
+        prepared.register(db.engine, app.config.get("PREPARED_STATEMENTS"))
     benchhooks.register(app)  # off unless ZSDX_BENCH=1 (bench/run.py)
     if not app.config.get("REDIS_URL") and not app.config.get("TESTING"):
         from .jobs import start_inprocess_ticker

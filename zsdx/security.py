@@ -367,6 +367,7 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
                 select(model, self.grants_version_column(), *unread_columns(pk))
                 .options(joinedload(model.roles), joinedload(model.groups))
                 .where(model.id == pk)
+                .execution_options(zsdx_prepare="zsdx_user_load")  # zsdx.prepared: planned once per connection
             )
             self.__dict__["_zsdx_user_load"] = statement
         return statement
