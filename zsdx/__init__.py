@@ -56,13 +56,14 @@ def create_app(test_config=None):
 
     apply_login_limits(app)
     from .cli import zsdx_cli
+    from .jobs import hand_over_after_response
     from .notifications import deliver_pending
 
     app.cli.add_command(zsdx_cli)
-    app.after_request(deliver_pending)  # takes the committed notifications; hands them over once it is sent
-    from .jobs import hand_over_after_response
-
-    app.after_request(hand_over_after_response)  # the jobs a request asked for, once its response is sent
+    # Flask runs after_request functions last-registered first: the jobs a request asked for (deliver_pending's
+    # among them) are handed over once its response is sent, by the hook registered first
+    app.after_request(hand_over_after_response)
+    app.after_request(deliver_pending)  # takes the committed notifications' ids
     from . import templating
 
     templating.register(app)

@@ -51,6 +51,7 @@ from sqlalchemy import (
     null,
     select,
     union_all,
+    update,
 )
 from sqlalchemy import true as sql_true
 from sqlalchemy.exc import SQLAlchemyError
@@ -551,17 +552,16 @@ def figures(town, citywide):
             return hit[1]
     scope = _scope_key(locale, town, citywide)
     now = dt.datetime.now()
-    value, age = None, 0.0
+    shared = None
     if seconds > 0:
         shared = _read_snapshot(scope, now, seconds + max(config.get("DASHBOARD_STALE_SECONDS") or 0, 0))
-        if shared is not None:
-            value, age = shared.value, shared.age
-        if value is not None and age >= seconds:  # expired: shown as counted while one worker recounts it
-            if not shared.recounting and _claim_recount(scope, shared.counted_at, now):
-                from .jobs import enqueue_after_response, recount_dashboard
+    if shared is not None and shared.age >= seconds:  # expired: shown as counted while one worker recounts it
+        if not shared.recounting and _claim_recount(scope, shared.counted_at, now):
+            from .jobs import enqueue_after_response, recount_dashboard
 
-                enqueue_after_response(recount_dashboard, locale, town, citywide)
-            return value  # not kept in the process: the next request reads the recounted snapshot
+            enqueue_after_response(recount_dashboard, locale, town, citywide)
+        return shared.value  # not kept in the process: the next request reads the recounted snapshot
+    value, age = (shared.value, shared.age) if shared is not None else (None, 0.0)
     if value is None:
         value = _count(town, citywide, now)
         if seconds <= 0 or not _known(value, town, citywide):
@@ -634,34 +634,36 @@ def _read_snapshot(scope, now, usable):
 
 def _claim_recount(scope, counted_at, now):
     """Take on the recount of `scope`'s expired figures: True for exactly one of the workers that try at once (a
-    conditional UPDATE, in a transaction of its own); False also when the database refuses the write."""
-    snapshot = DashboardSnapshot.__table__.c
-    unclaimed = (snapshot.recount_since.is_(None)) | (
-        snapshot.recount_since < now - dt.timedelta(seconds=RECOUNT_CLAIM_SECONDS)
+    conditional UPDATE); False also when the database refuses the write."""
+    lapsed = now - dt.timedelta(seconds=RECOUNT_CLAIM_SECONDS)
+    claim = (
+        update(DashboardSnapshot)
+        .where(DashboardSnapshot.scope == scope, DashboardSnapshot.counted_at == counted_at)
+        .where(DashboardSnapshot.recount_since.is_(None) | (DashboardSnapshot.recount_since < lapsed))
+        .values(recount_since=now)
     )
-    try:
-        with db.engine.begin() as conn:
-            done = conn.execute(
-                DashboardSnapshot.__table__.update()
-                .where(snapshot.scope == scope, snapshot.counted_at == counted_at, unclaimed)
-                .values(recount_since=now)
-            )
-    except SQLAlchemyError:
-        log.warning("dashboard snapshot %s: recount not claimed", scope, exc_info=True)
-        return False
-    return done.rowcount == 1
+    done = _write_apart(claim, f"dashboard snapshot {scope}: recount not claimed")
+    return done is not None and done.rowcount == 1
 
 
 def _write_snapshot(scope, value):
-    """Store the figures for every worker and node, in a transaction of its own (the page's session only reads).
-    A failure (e.g. a database that is read-only for the moment) costs the other workers a count, not the page."""
+    """Store the figures for every worker and node. A failure (e.g. a database that is read-only for the moment)
+    costs the other workers a count, not the page."""
     row = {"counted_at": value.counted_at, "payload": _to_json(value), "recount_since": None}
+    upsert = dialect_insert(db.engine)(DashboardSnapshot).values(scope=scope, **row)
+    upsert = upsert.on_conflict_do_update(index_elements=[DashboardSnapshot.scope], set_=row)
+    _write_apart(upsert, f"dashboard snapshot {scope} not stored")
+
+
+def _write_apart(statement, failure):
+    """Run `statement` in a transaction of its own (the page's session only reads); on a database error log
+    `failure` and return None, else the result."""
     try:
         with db.engine.begin() as conn:
-            upsert = dialect_insert(conn)(DashboardSnapshot).values(scope=scope, **row)
-            conn.execute(upsert.on_conflict_do_update(index_elements=[DashboardSnapshot.scope], set_=row))
+            return conn.execute(statement)
     except SQLAlchemyError:
-        log.warning("dashboard snapshot %s not stored", scope, exc_info=True)
+        log.warning(failure, exc_info=True)
+        return None
 
 
 # the figures as JSON: Decimal, datetime and the row dataclasses tagged, everything else plain

@@ -45,26 +45,6 @@ def enqueue(func, *args, job_timeout=120):
         return False
 
 
-def after_response(response, callback):
-    """Call `callback()` in an app context of its own once `response` has been sent (the WSGI server's close()),
-    so that nothing it waits on (Redis, an in-process job) holds the response up. A failure is logged."""
-    app = current_app._get_current_object()
-
-    def run():
-        try:
-            with app.app_context():
-                callback()
-        except Exception:  # after the response: nothing to tell the user
-            log.exception("after-response work %s failed", getattr(callback, "__name__", callback))
-
-    if response.direct_passthrough:
-        # send_file: the server closes the file it streams, not the response; close our wrapper of it instead
-        response.response = ClosingIterator(response.response, run)
-    else:
-        response.call_on_close(run)
-    return response
-
-
 def enqueue_after_response(func, *args):
     """`enqueue(func, *args)` once this request's response has been sent (at once outside a request)."""
     if not has_request_context():
@@ -74,16 +54,29 @@ def enqueue_after_response(func, *args):
 
 
 def hand_over_after_response(response):
-    """after_request: the jobs of `enqueue_after_response`, handed over once the response has been sent."""
+    """after_request (registered first, so it runs after the others): the jobs of `enqueue_after_response`,
+    handed over in an app context of their own once the response has been sent (the WSGI server's close()), so
+    that nothing they wait on (Redis, an in-process job) holds the response up. A failure is logged; a
+    notification whose hand-over failed stays undelivered for `flask zsdx deliver-pending`."""
     queued = g.pop("zsdx_after_response", None)
     if not queued:
         return response
+    app = current_app._get_current_object()
 
     def hand_over():
-        for func, args in queued:
-            enqueue(func, *args)
+        try:
+            with app.app_context():
+                for func, args in queued:
+                    enqueue(func, *args)
+        except Exception:  # after the response: nothing to tell the user
+            log.exception("hand-over of %s after the response failed", [func.__name__ for func, _a in queued])
 
-    return after_response(response, hand_over)
+    if response.direct_passthrough:
+        # send_file: the server closes the file it streams, not the response; close our wrapper of it instead
+        response.response = ClosingIterator(response.response, hand_over)
+    else:
+        response.call_on_close(hand_over)
+    return response
 
 
 def _in_app(fn):

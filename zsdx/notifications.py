@@ -74,30 +74,20 @@ def _forget_rolled_back(session, previous_transaction):
 
 
 def deliver_pending(response=None):
-    """Hand committed notifications to the job queue: RQ, or in-process on the embedded default.
+    """Hand committed notifications to the job queue (RQ, or in-process on the embedded default), one job per
+    DELIVERY_BATCH.
 
-    As the after_request hook (with the response) it only takes their ids: the hand-over runs once the
-    response has been sent (the WSGI server's close(), response.call_on_close), in an app context and a
-    session of its own, so a Redis that hangs (or, without Redis, a slow SMS gateway) never holds a response
-    up. A hand-over that fails, or never runs, leaves the rows undelivered for `flask zsdx deliver-pending`.
-    Called without a response (CLI, jobs, scripts) it hands them over at once."""
+    As the after_request hook (with the response) it only takes their ids: `jobs.hand_over_after_response`
+    hands them over once the response has been sent, so a Redis that hangs (or, without Redis, a slow SMS
+    gateway) never holds a response up. A hand-over that fails, or never runs, leaves the rows undelivered for
+    `flask zsdx deliver-pending`. Called outside a request (CLI, jobs, scripts) it hands them over at once."""
+    from .jobs import batches, deliver_notifications, enqueue_after_response
+
     ids = list(g.pop("zsdx_deliver", [])) if has_request_context() else []
     ids += db.session.info.pop("zsdx_deliver_ids", [])
-    if not ids:
-        return response
-    if response is None:
-        _hand_over(ids)
-        return None
-    from .jobs import after_response
-
-    return after_response(response, lambda: _hand_over(ids))
-
-
-def _hand_over(ids):
-    from .jobs import batches, deliver_notifications, enqueue
-
-    for batch in batches(ids):  # one job per request (per DELIVERY_BATCH), not one per notification
-        enqueue(deliver_notifications, batch)
+    for batch in batches(ids):
+        enqueue_after_response(deliver_notifications, batch)
+    return response
 
 
 def contacts(notification_ids):
