@@ -75,9 +75,14 @@ def requested_page(param="page"):
 
 
 def count_rows(query, limit=COUNT_LIMIT):
-    """count(*) of a query or select, stopping at `limit`: one statement, no eager loads, no ORDER BY."""
+    """count(*) of a query or select, stopping at `limit`: one statement, no eager loads, no ORDER BY. A query
+    of one mapped entity selects only its key in the counted subquery: PostgreSQL cannot drop the other columns
+    of a LIMITed subquery, and reading them from every counted row cost 10–25 % of the count (issue 12)."""
     if hasattr(query, "enable_eagerloads"):  # an ORM Query
+        key = _single_key(query)
         query = query.enable_eagerloads(False)
+        if key is not None:
+            query = query.with_entities(key)
     sub = query.order_by(None).limit(limit).subquery()
     return db.session.execute(select(func.count()).select_from(sub)).scalar()
 

@@ -102,12 +102,14 @@ def complete_report(record, actor):
 
 
 def post_assessment_rows(user):
-    """The 事后评估 tab of 我的工作台."""
-    from sqlalchemy.orm import joinedload
+    """The 事后评估 tab of 我的工作台. The projects and their stages come in a second statement, by id: joined to
+    the rows' own relations in one statement (8 tables), PostgreSQL took longer to plan it (~2.6 ms) than both
+    statements take to plan and run (issue 12)."""
+    from sqlalchemy.orm import joinedload, selectinload
 
     from .visibility import owned
 
-    project = joinedload(PostAssessment.project)
+    project = selectinload(PostAssessment.project)
     return (
         owned(PostAssessment, user)
         .options(
