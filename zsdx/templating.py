@@ -146,6 +146,19 @@ def register(app):
             return 0
         return sum(unread_counts(current_user.id).values())
 
+    @app.template_global("once")
+    def once(render):
+        """`render` (a macro) as a callable that renders it on its first call and gives the same markup on every
+        call after: for a part a page repeats unchanged, e.g. the options of every row's dialog (issue 12)."""
+        done = []
+
+        def rendered():
+            if not done:
+                done.append(render())
+            return done[0]
+
+        return rendered
+
     @app.template_filter("badge")
     def badge(count):
         """An unread count as a badge shows it: 1..99, then "99+" (zsdx.notifications counts no further than
