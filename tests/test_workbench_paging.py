@@ -148,3 +148,51 @@ def test_institution_lists_are_paged(app, role, url):
         doc = lxml.html.fromstring(resp.get_data(as_text=True))
         assert "20条/页" in _pager(doc).text_content()
     assert c.get(f"{url}?page=%00").status_code == 400
+
+
+def test_institution_tasks_of_both_kinds_newest_assignment_first_across_pages(app):
+    """评估机构 任务列表: 事前诊断 and 事后评估 tasks in one list, newest assignment first (ties: the higher id
+    first), each task exactly once over the pages, however the kinds interleave (each kind gives its newest
+    rows up to the page from its own index, zsdx/views/institution_reports.py)."""
+    import datetime as dt
+
+    from conftest import Factory
+
+    from zsdx.models import PostAssessment, PreDiagnosis, Project
+
+    factory = Factory(app)
+    inst = factory.org("institution", institution_type="comprehensive")
+    user = factory.user("评估机构", org=inst)
+    ent = factory.enterprise_user()
+    start = dt.datetime(2026, 3, 1, 9, 0)
+    # 23 事前诊断 on even minutes and 22 事后评估 on odd ones, three of them sharing a minute with the other kind
+    # (and four 事前诊断 sharing one minute), created in an order that is not the list's
+    plan = [("pre", start + dt.timedelta(minutes=2 * i)) for i in range(23)]
+    plan += [("post", start + dt.timedelta(minutes=2 * i + 1)) for i in range(22)]
+    plan += [("post", start + dt.timedelta(minutes=m)) for m in (4, 10, 30)]
+    plan += [("pre", start + dt.timedelta(minutes=40))] * 3
+    expected = []
+    with app.app_context():
+        for n, (kind, at) in enumerate(sorted(plan, key=lambda p: (p[1].minute * 7919) % 97)):
+            project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
+            model = PreDiagnosis if kind == "pre" else PostAssessment
+            record = model(
+                project=project,
+                organisation_id=ent["org_id"],
+                method="institution",
+                started_at=at,
+                institution_id=inst,
+                assigned_at=at,
+            )
+            db.session.add_all([project, record])
+            db.session.flush()
+            expected.append((at, record.id, kind))
+        db.session.commit()
+    expected.sort(key=lambda e: (-e[0].timestamp(), -e[1], e[2]))  # at DESC, id DESC, then the kind's key
+    c = client_for(app, user)
+    shown = []
+    for page in (1, 2, 3):
+        doc = _doc(c.get(f"/institution/?page={page}"))
+        shown += [(row.get("data-kind"), row.get("data-task")) for row in doc.xpath("//tr[@data-task]")]
+    assert shown == [(kind, ("post-" if kind == "post" else "") + str(pk)) for _at, pk, kind in expected]
+    assert len(shown) == len(plan) == len(set(shown))

@@ -71,6 +71,8 @@ Index(
     PreDiagnosis.id,
     PreDiagnosis.institution_id,
 )
+# 评估机构 任务列表: an institution's tasks, newest assignment first (read backwards, up to the page)
+Index("ix_zs_pre_diagnosis_institution_tasks", PreDiagnosis.institution_id, PreDiagnosis.assigned_at, PreDiagnosis.id)
 
 
 class AssessmentResult(Model):

@@ -121,6 +121,13 @@ Index(
     PostAssessment.id,
     PostAssessment.institution_id,
 )
+# 评估机构 任务列表: an institution's tasks, newest assignment first (read backwards, up to the page)
+Index(
+    "ix_zs_post_assessment_institution_tasks",
+    PostAssessment.institution_id,
+    PostAssessment.assigned_at,
+    PostAssessment.id,
+)
 
 
 class CompletionStatus:

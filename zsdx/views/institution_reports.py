@@ -181,12 +181,15 @@ class InstitutionTaskView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        # every kind's tasks in one list, newest assignment first, paged in SQL (20 a page)
+        # every kind's tasks in one list, newest assignment first, paged in SQL (20 a page); each kind gives its
+        # first rows of that order from its index (institution_id, assigned_at, id), read backwards. A task
+        # has its assigned_at from the moment it has an institution (institution_reports: _claim).
         page = _union_page(
             [(kind, in_scope(kind.model, "institution")) for kind in reports.kinds()],
             lambda kind, model: [model.assigned_at.label("at")],
-            lambda u: [u.c.at.desc().nullslast(), u.c.id.desc(), u.c.kind],
+            lambda u: [u.c.at.desc(), u.c.id.desc(), u.c.kind],
             lambda model: [joinedload(model.project).joinedload(Project.filing), joinedload(model.organisation)],
+            presort=lambda kind, model: [model.assigned_at.desc(), model.id.desc()],
         )
         returns = {}  # the last 退回修改 opinion of the page's returned tasks: one statement per kind at most
         for kind, records in _by_kind(page):
