@@ -60,6 +60,39 @@ def show_statements(app, client, url):
     print(f"  {total:7.2f} ms  in all ({len(runs[0])} statements)")
 
 
+PACKAGES = (  # (label, what a profiled function's file name contains), the first that matches
+    ("templates (compiled Jinja)", ".html"),
+    ("jinja2", "/jinja2/"),
+    ("markupsafe", "/markupsafe/"),
+    ("sqlalchemy", "/sqlalchemy/"),
+    ("psycopg2 / sqlite3 (driver, incl. waiting for the database)", "psycopg2"),
+    ("flask_appbuilder", "/flask_appbuilder/"),
+    ("flask_login / flask_wtf / flask_babel / flask_limiter / babel", "/flask_"),
+    ("flask", "/flask/"),
+    ("werkzeug", "/werkzeug/"),
+    ("itsdangerous", "/itsdangerous/"),
+    ("zsdx", "/zsdx/"),
+)
+
+
+def show_packages(prof, n):
+    """The profiled requests' own time (tottime) summed by package, in ms per request: which layer the time
+    is spent in, as opposed to which function."""
+    stats = pstats.Stats(prof).stats
+    sums = {}
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.items():
+        where = filename if filename != "~" else name  # C functions: "~" and "<method 'execute' of …>"
+        label = next((label for label, part in PACKAGES if part in where), None)
+        if label is None:
+            parts = filename.rsplit("/", 2)
+            label = "python / C built-ins" if filename == "~" else "other (" + parts[max(0, len(parts) - 2)] + ")"
+        sums[label] = sums.get(label, 0.0) + tottime
+    total = sum(sums.values())
+    print(f"own time by package (profiled, {total / n * 1000:.2f} ms a request):")
+    for label, seconds in sorted(sums.items(), key=lambda kv: -kv[1])[:18]:
+        print(f"  {seconds / n * 1000:7.2f} ms  {seconds / total * 100:5.1f} %  {label}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("phone", help="the account to sign in as ('-' for anonymous)")
@@ -69,6 +102,7 @@ def main(argv=None):
     ap.add_argument("--top", type=int, default=45)
     ap.add_argument("--sort", default="cumulative,tottime")
     ap.add_argument("--sql", action="store_true", help="also print each statement of one request with its time")
+    ap.add_argument("--by-package", action="store_true", help="also print the own time summed by package")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("ZSDX_BENCH", "1")
@@ -100,6 +134,8 @@ def main(argv=None):
         client.get(args.url)
     prof.disable()
     print(f"mean {plain:.2f} ms per request without the profiler ({args.n} requests)")
+    if args.by_package:
+        show_packages(prof, args.n)
     for key in args.sort.split(","):
         out = io.StringIO()
         stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats(key)
