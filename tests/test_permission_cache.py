@@ -262,3 +262,43 @@ def test_a_revocation_and_a_grant_in_one_edit_count_even_if_the_row_id_is_reused
             ).first()
         if not present:
             _set_grants(app, [(queue_pv, role_id)], present=True)
+
+
+def test_an_anonymous_page_reads_the_public_role_and_the_version_in_one_statement(app, counter):
+    """Anonymous pages (the login page, the 首页) read the Public role with the grants' version in one
+    statement; the Public role's pairs then come from the process (issue 12)."""
+    client = new_client(app)
+    client.get("/login/")
+    with counter.counting():
+        assert client.get("/login/").status_code == 200
+    assert counter.permission_checks == []
+    # the page's only statement; PostgreSQL gets it as EXECUTE of the statement prepared on the connection
+    (statement,) = counter.statements
+    assert "ab_permission_view_role" in statement or statement.startswith("EXECUTE zsdx_public_role"), statement
+
+
+def test_a_grant_to_the_public_role_counts_for_anonymous_visitors_from_the_next_request(app):
+    """The Public role's pairs are kept in the process too: a grant made outside it (plain SQL, as another
+    node or `flask fab` would) opens the page to an anonymous visitor at the next request, and its
+    revocation sends the visitor to the login page again at the next one."""
+    from sqlalchemy import text
+
+    from zsdx.extensions import db
+
+    client = new_client(app)
+    assert client.get("/townview/list/").status_code == 302
+    with app.app_context():
+        pv = db.session.execute(
+            text(
+                "SELECT pv.id FROM ab_permission_view pv JOIN ab_view_menu vm ON vm.id = pv.view_menu_id"
+                " JOIN ab_permission p ON p.id = pv.permission_id WHERE vm.name = 'TownView' AND p.name = 'can_list'"
+            )
+        ).scalar()
+        public = db.session.execute(text("SELECT id FROM ab_role WHERE name = 'Public'")).scalar()
+    assert pv is not None and public is not None
+    _set_grants(app, [(pv, public)], present=True)
+    try:
+        assert client.get("/townview/list/").status_code == 200
+    finally:
+        _set_grants(app, [(pv, public)], present=False)
+    assert client.get("/townview/list/").status_code == 302

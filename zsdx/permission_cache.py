@@ -15,7 +15,8 @@ every row's (id, permission view, role) of ab_permission_view_role) that the sig
 reads in the same statement. Any grant or revocation — through FAB's role screens, `flask fab`, `flask zsdx
 init` or plain SQL — inserts or deletes rows there, which changes the version (even when SQLite reuses a
 deleted row's id), so the next request of every process reloads the pairs: a revoked permission never
-outlives the request that sees it revoked.
+outlives the request that sees it revoked. An anonymous request reads the version with the Public role
+(`get_public_role`), so the Public role's pairs are kept the same way.
 """
 
 import functools
@@ -104,11 +105,22 @@ class PermissionCacheMixin:
         return pairs
 
     def get_public_role(self):
+        """The Public role, once per request; read with the grants' version in the same statement, so that the
+        Public role's pairs kept in the process answer an anonymous request too (one statement instead of two
+        on every anonymous page: the login page, the 首页). Prepared like the user's load (zsdx.prepared)."""
         cache = request_cache()
         if cache is None:
             return super().get_public_role()
         if "zsdx.public_role" not in cache:
-            cache["zsdx.public_role"] = super().get_public_role()
+            row = self.session.execute(
+                select(self.role_model, self.grants_version_column())
+                .where(self.role_model.name == self.auth_role_public)
+                .execution_options(zsdx_prepare="zsdx_public_role")  # zsdx.prepared: planned once per connection
+            ).one_or_none()
+            role, version = row if row else (None, None)
+            if _VERSION_KEY not in cache:
+                self.remember_grants_version(version)
+            cache["zsdx.public_role"] = role
         return cache["zsdx.public_role"]
 
     def _db_role_ids(self, roles):
