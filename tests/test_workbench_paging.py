@@ -173,7 +173,7 @@ def test_institution_tasks_of_both_kinds_newest_assignment_first_across_pages(ap
     plan += [("pre", start + dt.timedelta(minutes=40))] * 3
     expected = []
     with app.app_context():
-        for n, (kind, at) in enumerate(sorted(plan, key=lambda p: (p[1].minute * 7919) % 97)):
+        for kind, at in sorted(plan, key=lambda p: (p[1].minute * 7919) % 97):
             project = Project(organisation_id=ent["org_id"], created_by_id=ent["id"])
             model = PreDiagnosis if kind == "pre" else PostAssessment
             record = model(
