@@ -600,6 +600,24 @@ def measure_page(client, path, warmup, runs, bare_client=None):
     return timings, statements, last
 
 
+def measure_floor(bare_client, signed_in, warmup, runs):
+    """The floor of a signed-in page, taken apart: for each (role, client) of `signed_in`, the bare endpoint
+    requested anonymously, the same endpoint with the user's session (its cookie: the session, the user's load,
+    every request hook, and no layout) and the layout page, one after the other, `runs` times. A list of
+    (role, p50 anonymous, p50 signed in, p50 layout)."""
+    out = []
+    for role, client in signed_in:
+        anonymous, signed, layout = [], [], []
+        for i in range(warmup + runs):
+            times = (bare_client.get(BARE).ms, client.get(BARE).ms, client.get(LAYOUT).ms)
+            if i >= warmup:
+                anonymous.append(times[0])
+                signed.append(times[1])
+                layout.append(times[2])
+        out.append((role, *(statistics.median(t) for t in (anonymous, signed, layout))))
+    return out
+
+
 class _Timings(list):
     """A page's timings, and those of the bare and layout pages interleaved with them (empty if none were)."""
 
@@ -868,7 +886,7 @@ def main():
         env,
         os.path.join(tmp, "gunicorn.log"),
     )
-    rows, exports, load, rss = [], [], {}, {}
+    rows, exports, load, rss, floor = [], [], {}, {}, []
     try:
         wait_ready(port, gunicorn)
         log(f"gunicorn on 127.0.0.1:{port} ({args.workers} workers), rq worker on queue {tag}; logs in {tmp}")
@@ -895,6 +913,12 @@ def main():
         bare_client = clients[None]
         bare_t, bare_s, _a = measure_page(bare_client, BARE, args.warmup + 5, args.requests)
         log(f"bare page: p50 {statistics.median(bare_t):.1f} ms")
+        role_of = {phone: role for role, _label, phone, _path, _kind in pages if phone}
+        floor = measure_floor(
+            bare_client, [(role_of[p], clients[p]) for p in sorted(role_of)], args.warmup, args.requests * 2
+        )
+        for role, anonymous, signed, layout in floor:
+            log(f"floor {role}: bare {anonymous:.1f} ms, signed in {signed:.1f} ms, layout {layout:.1f} ms")
         measured = []
         own_bare = {}  # index in measured -> p50 of the bare page interleaved with that page
         own_layout = {}  # index in measured -> p50 of the layout page interleaved with that page (same user)
@@ -1000,7 +1024,7 @@ def main():
         sampler.stop.set()
     loads["end"] = os.getloadavg()
     peak_load = max(sampler.samples) if sampler.samples else os.getloadavg()[0]
-    report = render(args, ids, setup, rows, exports, load, rss, loads, peak_load)
+    report = render(args, ids, setup, rows, exports, load, rss, loads, peak_load, floor)
     print("\n" + report)
     with open(args.out, "w", encoding="utf-8") as fh:
         fh.write(report)
@@ -1035,7 +1059,7 @@ def describe_collections():
     return "; ".join(phrases) + "."
 
 
-def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
+def render(args, ids, setup, rows, exports, load, rss, loads, peak_load, floor=()):
     bare = rows[0][4] if rows else None
 
     def ratio_of(row):
@@ -1107,6 +1131,22 @@ def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
                 f"| {role} {label} | {fmt(p50)} | {fmt(p95)} | {size:,} | {'—' if n is None else f'{n:,}'} | "
                 f"{worker[1] / 1024:.0f} / {worker[2] / 1024:.0f} |"
             )
+    if floor:
+        out += [
+            "",
+            "The floor of a signed-in page, taken apart (not a target): each signed-in user's own client requests the "
+            "bare endpoint itself (`/_bench/bare` with its session: the session, the user's load and every request "
+            "hook, no layout) and the layout page, one after an anonymous request of the bare page, "
+            f"{args.requests * 2} times.",
+            "",
+            "| role | bare page ms (anonymous) | the bare endpoint signed in ms | × bare | layout page ms | × bare |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for role, anonymous, signed, layout in floor:
+            out.append(
+                f"| {role} | {anonymous:.1f} | {signed:.1f} | {signed / anonymous:.2f} | {layout:.1f} | "
+                f"{layout / anonymous:.2f} |"
+            )
     if load:
         a, b = load["app"], load["bare"]
         mix = ", ".join(f"{n} {role}" for role, n in load["mix"].items())
@@ -1165,6 +1205,13 @@ def render(args, ids, setup, rows, exports, load, rss, loads, peak_load):
             f"- (second reference, not a target) every page p50 over the same user's layout page: median "
             f"{statistics.median(ratios):.2f}×, {sum(x <= TARGET_PAGE for x in ratios)} of {len(ratios)} ≤ "
             f"{TARGET_PAGE:g}×, worst {worst_l[0]} {worst_l[1]} {layout_ratio(worst_l):.2f}×"
+        )
+    if floor:
+        signed = statistics.median(signed / anonymous for _r, anonymous, signed, _l in floor)
+        layout = statistics.median(layout / anonymous for _r, anonymous, _s, layout in floor)
+        out.append(
+            f"- (the floor, not a target) a signed-in request of the bare endpoint itself: median {signed:.2f}× the "
+            f"bare page; the layout page: {layout:.2f}×"
         )
     dash = [r for r in rows if r[3] == "dashboard" and r[4] is not None]
     if dash and bare:
