@@ -302,3 +302,41 @@ def test_a_grant_to_the_public_role_counts_for_anonymous_visitors_from_the_next_
     finally:
         _set_grants(app, [(pv, public)], present=False)
     assert client.get("/townview/list/").status_code == 302
+
+
+def test_a_user_s_groups_still_give_their_roles(app, factory, counter):
+    """zsdx gives no one a FAB group, and the user's load no longer joins them: a user without groups has none
+    loaded and no statement reads them, while a user put in a group (as `flask fab` or FAB's API could) still gets
+    the group's roles, as FAB's get_user_roles gives them (issue 12)."""
+    from flask_appbuilder.security.sqla.models import Group, Role, assoc_user_group
+
+    from zsdx.extensions import db
+
+    outsider = factory.enterprise_user()
+    member = factory.enterprise_user()
+    client = new_client(app)
+    login(client, outsider)
+    client.get("/workbench/")
+    with counter.counting():
+        assert client.get("/workbench/").status_code == 200
+    assert not [s for s in counter.statements if "ab_user_group" in s and "EXISTS" not in s.upper()], counter.statements
+    assert_denied(client.get("/review/"), "/review/")
+
+    with app.app_context():
+        group = Group(name=f"测试组{member['id']}", label="测试组")
+        group.roles = [db.session.query(Role).filter_by(name="镇街").one()]
+        db.session.add(group)
+        db.session.flush()
+        db.session.execute(assoc_user_group.insert().values(user_id=member["id"], group_id=group.id))
+        db.session.commit()
+        group_id = group.id
+    try:
+        client = new_client(app)
+        login(client, member)
+        assert client.get("/review/").status_code == 200
+        assert 'href="/review/"' in client.get("/workbench/").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.session.delete(db.session.get(Group, group_id))
+            db.session.commit()
+    assert_denied(client.get("/review/"), "/review/")
