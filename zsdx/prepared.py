@@ -2,10 +2,10 @@
 
 PostgreSQL parses and plans each statement it is sent; for the signed-in user's load (the user, its roles,
 whether it is in a group, the grants' version and the header's unread counts, zsdx.security) the planning took
-longer than the answer (~0.8 ms of ~1.2 ms). A statement built with the execution option `zsdx_prepare="<name>"` is prepared once
-per database connection (`PREPARE <name> AS …`) and then sent as `EXECUTE <name>(…)`, with the same columns, so
-the ORM reads its rows as before. The other one marked so is an anonymous visitor's (the Public role with the
-grants' version, zsdx.permission_cache).
+longer than the answer (~0.8 ms of ~1.2 ms). A statement built with the execution option `zsdx_prepare="<name>"`
+is prepared once per database connection (`PREPARE <name> AS …`) and then sent as `EXECUTE <name>(…)`, with the
+same columns, so the ORM reads its rows as before. The other one marked so is an anonymous visitor's (the Public
+role with the grants' version, zsdx.permission_cache).
 
 Only such marked statements are prepared: their parameters are an id and constants, so the plan PostgreSQL may
 keep for every value is the plan of any value. (psycopg 3 prepares every statement run five times; that was tried
