@@ -118,8 +118,7 @@ class PermissionCacheMixin:
                 .execution_options(zsdx_prepare="zsdx_public_role")  # zsdx.prepared: planned once per connection
             ).one_or_none()
             role, version = row if row else (None, None)
-            if _VERSION_KEY not in cache:
-                self.remember_grants_version(version)
+            self.remember_grants_version(version)
             cache["zsdx.public_role"] = role
         return cache["zsdx.public_role"]
 

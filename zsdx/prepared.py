@@ -21,6 +21,7 @@ a migration changes a table it reads. SQLite is left alone.
 """
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 
@@ -55,11 +56,19 @@ def register(engine, enabled=True):
     event.listen(engine, "before_cursor_execute", _execute_prepared, retval=True)
 
 
+@functools.lru_cache(maxsize=64)
+def _shape(name, statement):
+    """(the statement's parameter names in order, its EXECUTE text): the same for every execution of a text."""
+    names = tuple(dict.fromkeys(_PARAM.findall(statement)))
+    args = ", ".join(f"%({n})s" for n in names)
+    return names, f"EXECUTE {name}({args})" if names else f"EXECUTE {name}"
+
+
 def _execute_prepared(conn, cursor, statement, parameters, context, executemany):
     name = context.execution_options.get("zsdx_prepare") if context is not None else None
     if not name or executemany or not isinstance(parameters, dict) or not _NAME.match(name):
         return statement, parameters
-    names = list(dict.fromkeys(_PARAM.findall(statement)))
+    names, execute = _shape(name, statement)
     types = [_type_of(parameters.get(n)) for n in names]
     if None in types:  # a NULL or a value of another kind: sent as text, as any statement
         return statement, parameters
@@ -74,5 +83,4 @@ def _execute_prepared(conn, cursor, statement, parameters, context, executemany)
         declared = f"({', '.join(types)})" if types else ""
         cursor.execute(f"PREPARE {name}{declared} AS {body}")
         prepared[name] = key
-    args = ", ".join(f"%({n})s" for n in names)
-    return f"EXECUTE {name}({args})" if names else f"EXECUTE {name}", parameters
+    return execute, parameters
