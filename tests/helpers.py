@@ -172,3 +172,46 @@ def fast_password_hashes(app):
         app.config.pop("FAB_PASSWORD_HASH_METHOD", None)
     else:
         app.config["FAB_PASSWORD_HASH_METHOD"] = before
+
+
+def grants_of(app, role_name, view_names):
+    """The ab_permission_view_role rows of `role_name` on `view_names` (views and menu items)."""
+    from sqlalchemy import bindparam, text
+
+    from zsdx.extensions import db
+
+    with app.app_context():
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                text(
+                    "SELECT pvr.permission_view_id, pvr.role_id FROM ab_permission_view_role pvr"
+                    " JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id"
+                    " JOIN ab_view_menu vm ON vm.id = pv.view_menu_id JOIN ab_role r ON r.id = pvr.role_id"
+                    " WHERE r.name = :role AND vm.name IN :views"
+                ).bindparams(bindparam("views", expanding=True)),
+                {"role": role_name, "views": list(view_names)},
+            )
+        ]
+
+
+def set_grants(app, rows, present):
+    """Insert (`present`) or delete those rows in plain SQL, as another node or `flask fab` would."""
+    from sqlalchemy import text
+
+    from zsdx.extensions import db
+
+    with app.app_context():
+        for pv_id, role_id in rows:
+            params = {"pv": pv_id, "role": role_id}
+            if present:
+                db.session.execute(
+                    text("INSERT INTO ab_permission_view_role (permission_view_id, role_id) VALUES (:pv, :role)"),
+                    params,
+                )
+            else:
+                db.session.execute(
+                    text("DELETE FROM ab_permission_view_role WHERE permission_view_id = :pv AND role_id = :role"),
+                    params,
+                )
+        db.session.commit()

@@ -4,7 +4,7 @@ statements per page, the same decisions as FAB's own per-check queries, and refu
 import pytest
 from conftest import login
 from count_queries import StatementCounter
-from helpers import assert_denied
+from helpers import assert_denied, grants_of, set_grants
 from helpers_review import new_client
 
 
@@ -138,48 +138,6 @@ def test_the_cache_lives_for_one_request(app):
             assert request_cache() == {}
 
 
-def _grants_of(app, role_name, view_names):
-    """The ab_permission_view_role rows of `role_name` on `view_names` (views and menu items)."""
-    from sqlalchemy import bindparam, text
-
-    from zsdx.extensions import db
-
-    with app.app_context():
-        return [
-            tuple(r)
-            for r in db.session.execute(
-                text(
-                    "SELECT pvr.permission_view_id, pvr.role_id FROM ab_permission_view_role pvr"
-                    " JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id"
-                    " JOIN ab_view_menu vm ON vm.id = pv.view_menu_id JOIN ab_role r ON r.id = pvr.role_id"
-                    " WHERE r.name = :role AND vm.name IN :views"
-                ).bindparams(bindparam("views", expanding=True)),
-                {"role": role_name, "views": list(view_names)},
-            )
-        ]
-
-
-def _set_grants(app, rows, present):
-    from sqlalchemy import text
-
-    from zsdx.extensions import db
-
-    with app.app_context():
-        for pv_id, role_id in rows:
-            params = {"pv": pv_id, "role": role_id}
-            if present:
-                db.session.execute(
-                    text("INSERT INTO ab_permission_view_role (permission_view_id, role_id) VALUES (:pv, :role)"),
-                    params,
-                )
-            else:
-                db.session.execute(
-                    text("DELETE FROM ab_permission_view_role WHERE permission_view_id = :pv AND role_id = :role"),
-                    params,
-                )
-        db.session.commit()
-
-
 def test_a_grant_changed_by_anyone_counts_from_the_next_request(app, factory):
     """Permissions are kept across requests in each process (issue 12), stamped with the grants' version
     read with the user: a revocation made outside this process (plain SQL here, as another node or `flask
@@ -189,14 +147,14 @@ def test_a_grant_changed_by_anyone_counts_from_the_next_request(app, factory):
     html = client.get("/workbench/").get_data(as_text=True)
     assert 'href="/review/"' in html
     assert client.get("/review/").status_code == 200
-    rows = _grants_of(app, "镇街", ["ReviewQueueView", "Review"])
+    rows = grants_of(app, "镇街", ["ReviewQueueView", "Review"])
     assert rows
-    _set_grants(app, rows, present=False)
+    set_grants(app, rows, present=False)
     try:
         assert_denied(client.get("/review/"), "/review/")
         assert 'href="/review/"' not in client.get("/workbench/").get_data(as_text=True)
     finally:
-        _set_grants(app, rows, present=True)
+        set_grants(app, rows, present=True)
     assert client.get("/review/").status_code == 200
     assert 'href="/review/"' in client.get("/workbench/").get_data(as_text=True)
 
@@ -234,10 +192,10 @@ def test_a_revocation_and_a_grant_in_one_edit_count_even_if_the_row_id_is_reused
     assert (
         queue_pv is not None
         and other_pv is not None
-        and (queue_pv, role_id) in _grants_of(app, "镇街", ["ReviewQueueView"])
+        and (queue_pv, role_id) in grants_of(app, "镇街", ["ReviewQueueView"])
     )
-    _set_grants(app, [(queue_pv, role_id)], present=False)  # re-inserted: now the highest id of the table
-    _set_grants(app, [(queue_pv, role_id)], present=True)
+    set_grants(app, [(queue_pv, role_id)], present=False)  # re-inserted: now the highest id of the table
+    set_grants(app, [(queue_pv, role_id)], present=True)
     try:
         assert client.get("/review/").status_code == 200
         assert client.get("/townview/list/").status_code != 200
@@ -254,14 +212,14 @@ def test_a_revocation_and_a_grant_in_one_edit_count_even_if_the_row_id_is_reused
         assert_denied(client.get("/review/"), "/review/")
         assert client.get("/townview/list/").status_code == 200
     finally:
-        _set_grants(app, [(other_pv, role_id)], present=False)
+        set_grants(app, [(other_pv, role_id)], present=False)
         with app.app_context():
             present = db.session.execute(
                 text("SELECT 1 FROM ab_permission_view_role WHERE permission_view_id = :pv AND role_id = :role"),
                 {"pv": queue_pv, "role": role_id},
             ).first()
         if not present:
-            _set_grants(app, [(queue_pv, role_id)], present=True)
+            set_grants(app, [(queue_pv, role_id)], present=True)
 
 
 def test_an_anonymous_page_reads_the_public_role_and_the_version_in_one_statement(app, counter):
@@ -296,11 +254,11 @@ def test_a_grant_to_the_public_role_counts_for_anonymous_visitors_from_the_next_
         ).scalar()
         public = db.session.execute(text("SELECT id FROM ab_role WHERE name = 'Public'")).scalar()
     assert pv is not None and public is not None
-    _set_grants(app, [(pv, public)], present=True)
+    set_grants(app, [(pv, public)], present=True)
     try:
         assert client.get("/townview/list/").status_code == 200
     finally:
-        _set_grants(app, [(pv, public)], present=False)
+        set_grants(app, [(pv, public)], present=False)
     assert client.get("/townview/list/").status_code == 302
 
 

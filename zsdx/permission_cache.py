@@ -78,31 +78,72 @@ class PermissionCacheMixin:
         key = ("zsdx.permission_pairs", role_ids)
         if cache is not None and key in cache:
             return cache[key]
-        version = cache.get(_VERSION_KEY) if cache is not None else None
+        kept = self._kept_pairs(role_ids)
+        if kept is not None:
+            cache[key] = kept
+            return kept
+        pairs = frozenset(self._granted_rows(role_ids, by_role=False)) if role_ids else frozenset()
+        self._keep_pairs(role_ids, pairs)
+        return pairs
+
+    def pairs_of_each_role(self, role_ids):
+        """{role id: its (permission name, view_menu name) pairs} of several roles: those kept in the process
+        for this request's grants version, the others read in one statement (the 角色列表 shows every role's
+        grants; one query per role would cost a statement a row)."""
+        out, missing = {}, []
+        for role_id in dict.fromkeys(role_ids):
+            kept = self._kept_pairs(frozenset((role_id,)))
+            if kept is None:
+                missing.append(role_id)
+            else:
+                out[role_id] = kept
+        if missing:
+            read = {role_id: set() for role_id in missing}
+            for role_id, permission, view in self._granted_rows(missing, by_role=True):
+                read[role_id].add((permission, view))
+            for role_id, pairs in read.items():
+                out[role_id] = self._keep_pairs(frozenset((role_id,)), frozenset(pairs))
+        return out
+
+    def _kept_pairs(self, role_ids):
+        """The pairs of `role_ids` (a frozenset) kept in this request, or in the process for this request's
+        grants version; None if neither has them."""
+        cache = request_cache()
+        if cache is None:
+            return None
+        key = ("zsdx.permission_pairs", role_ids)
+        if key in cache:
+            return cache[key]
+        version = cache.get(_VERSION_KEY)
         kept = _PAIRS.get(role_ids) if version else None
         if kept is not None and kept[0] == version:
             cache[key] = kept[1]
             return kept[1]
-        pairs = set()
-        if role_ids:
-            pv, perm, vm = self.permissionview_model, self.permission_model, self.viewmenu_model
-            rows = (
-                self.session.query(perm.name, vm.name)
-                .select_from(pv)
-                .join(assoc_permissionview_role, pv.id == assoc_permissionview_role.c.permission_view_id)
-                .join(perm, pv.permission_id == perm.id)
-                .join(vm, pv.view_menu_id == vm.id)
-                .filter(assoc_permissionview_role.c.role_id.in_(role_ids))
-                .distinct()
-                .all()
-            )
-            pairs = {(p, v) for p, v in rows}
-        pairs = frozenset(pairs)
+        return None
+
+    def _keep_pairs(self, role_ids, pairs):
+        cache = request_cache()
         if cache is not None:
-            cache[key] = pairs
-        if version:
-            _PAIRS.keep(role_ids, (version, pairs))
+            cache[("zsdx.permission_pairs", role_ids)] = pairs
+            version = cache.get(_VERSION_KEY)
+            if version:
+                _PAIRS.keep(role_ids, (version, pairs))
         return pairs
+
+    def _granted_rows(self, role_ids, by_role):
+        """(permission name, view_menu name) rows granted to `role_ids`, each prefixed with its role id if
+        `by_role` (else distinct over the roles)."""
+        pv, perm, vm = self.permissionview_model, self.permission_model, self.viewmenu_model
+        role = assoc_permissionview_role.c.role_id
+        query = (
+            self.session.query(*((role,) if by_role else ()), perm.name, vm.name)
+            .select_from(pv)
+            .join(assoc_permissionview_role, pv.id == assoc_permissionview_role.c.permission_view_id)
+            .join(perm, pv.permission_id == perm.id)
+            .join(vm, pv.view_menu_id == vm.id)
+            .filter(role.in_(list(role_ids)))
+        )
+        return [tuple(row) for row in (query if by_role else query.distinct()).all()]
 
     def get_public_role(self):
         """The Public role, once per request; read with the grants' version in the same statement, so that the

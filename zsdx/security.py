@@ -416,10 +416,10 @@ class ZsdxSecurityManager(PermissionCacheMixin, SecurityManager):
         """FAB's role, group and permission lists show each row's relations: load them with the page."""
         from sqlalchemy.orm import selectinload
 
-        from .views.datamodel import EagerSQLAInterface
+        from .views.datamodel import EagerSQLAInterface, RoleInterface
 
         pv = self.permissionview_model
-        self.rolemodelview.datamodel = EagerSQLAInterface(
+        self.rolemodelview.datamodel = RoleInterface(
             self.role_model,
             options=lambda m: [
                 selectinload(m.permissions).joinedload(pv.permission),

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Regexp, ValidationError
 from ..forms import PHONE_RE
 from ..models import Announcement, Industry, Organisation, ProductCategory, RegistryEntry, Town
 from ..phones import normalise_phone
-from ..request_cache import per_request
+from ..request_cache import ProcessMemo, per_request
 from ..security import placeholder_email
 from .datamodel import EagerSQLAInterface
 
@@ -468,16 +468,18 @@ def _request_labels():
     return {}, {}, _menu_labels()
 
 
-def grouped_permissions(pvs):
-    """[(screen, [operation, …]), …] sorted by screen, operations in PERMISSION_LABELS' order."""
+def grouped_permissions(grants):
+    """[(screen, [operation, …]), …] sorted by screen, operations in PERMISSION_LABELS' order. `grants`: a
+    role's PermissionView rows (its form, its show page) or its (permission, view) name pairs (the 角色列表,
+    zsdx.views.datamodel.RoleInterface)."""
     screens, operations, menu_labels = _request_labels()
     groups = {}
-    for pv in pvs or []:
-        name = pv.view_menu.name
+    for grant in grants or []:
+        permission, name = grant if isinstance(grant, tuple) else (grant.permission.name, grant.view_menu.name)
         screen = screens.get(name)
         if screen is None:
             screen = screens[name] = view_label(name, menu_labels)
-        groups.setdefault(screen, set()).add(pv.permission.name)
+        groups.setdefault(screen, set()).add(permission)
     out = []
     for screen, perms in sorted(groups.items()):
         labels = []
@@ -489,14 +491,22 @@ def grouped_permissions(pvs):
     return out
 
 
-def _permissions_html(pvs):
+_GRANTS_HTML = ProcessMemo()  # (locale, a role's name pairs) -> its list cell: the pairs change with the grants
+
+
+def _permissions_html(grants):
+    from flask_babel import get_locale
     from markupsafe import Markup, escape
 
+    key = (str(get_locale()), grants) if isinstance(grants, frozenset) else None
+    if key is not None and key in _GRANTS_HTML:
+        return _GRANTS_HTML[key]
     items = "".join(
         Markup('<li><span class="zs-perm-view">{}</span>：{}</li>').format(screen, "、".join(ops))
-        for screen, ops in grouped_permissions(pvs)
+        for screen, ops in grouped_permissions(grants)
     )
-    return Markup('<ul class="zs-perm-groups">') + Markup(items) + Markup("</ul>") if items else escape("")
+    html = Markup('<ul class="zs-perm-groups">') + Markup(items) + Markup("</ul>") if items else escape("")
+    return _GRANTS_HTML.keep(key, html) if key is not None else html
 
 
 class ZsdxRoleModelView(RoleModelView):

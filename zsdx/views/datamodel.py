@@ -10,9 +10,14 @@ as a LEFT OUTER JOIN, collections come in one `SELECT … WHERE id IN (…)` per
 The add/edit forms' relationship dropdowns query the related models through `get_related_interface`:
 FAB runs a `count(*)` before each unpaginated dropdown query and throws it away; `_DropdownInterface`
 counts the rows it fetched instead (same number: no paging, one entity per row).
+
+`RoleInterface` (FAB's 角色列表, issue 12): the list shows every role's grants as (permission, view) name
+pairs kept in the process for the grants' version (zsdx.permission_cache), instead of loading every role's
+permission rows with their permission and view (~1,500 ORM objects a page); show and edit still load them.
 """
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 
@@ -56,3 +61,36 @@ class _DropdownInterface(SQLAInterface):
             )
         rows = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction).all()
         return len(rows), rows
+
+
+class RoleInterface(EagerSQLAInterface):
+    """Roles: a list page reads its roles' grants as name pairs (one statement at most, none once kept); a
+    role's show and edit pages (`get`) load its PermissionView rows with the role, as before."""
+
+    def query(
+        self,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        outer_default_load=False,
+    ):
+        from flask import current_app
+
+        query = self.session.query(self.obj)
+        count = self.query_count(query, filters, select_columns)
+        # SQLAInterface's apply_all: the page without the permission rows that `get` loads (EagerSQLAInterface)
+        roles = SQLAInterface.apply_all(
+            self, query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        ).all()
+        pairs = current_app.appbuilder.sm.pairs_of_each_role([role.id for role in roles])
+        for role in roles:
+            role.zsdx_grants = pairs.get(role.id, frozenset())
+        return count, roles
+
+    def _get_attr_value(self, item, col):
+        if col == "permissions" and "permissions" in inspect(item).unloaded and hasattr(item, "zsdx_grants"):
+            return item.zsdx_grants
+        return super()._get_attr_value(item, col)
