@@ -35,10 +35,60 @@ class EagerSQLAInterface(SQLAInterface):
             + (list(self.eager_options(self.obj)) if self.eager_options else [])
         )
 
-    def apply_all(self, query, *args, **kwargs):
-        query = super().apply_all(query, *args, **kwargs)
+    def _apply_inner_all(
+        self,
+        query,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        aliases_mapping=None,
+    ):
+        if not order_column and page_size:
+            order_column, order_direction = self.default_order()
+        return super()._apply_inner_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, aliases_mapping
+        )
+
+    def default_order(self):
+        """A list page without an order of its view's own (base_order) or the user's: newest first. FAB leaves
+        it to the database, and an unordered OFFSET may show a row on two pages and another on none."""
+        return self.get_pk_name(), "desc"
+
+    def apply_all(
+        self,
+        query,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        outer_default_load=False,
+    ):
+        query = super().apply_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        )
         options = self._eager_options()
-        return query.options(*options) if options else query
+        if not options:
+            return query
+        if not order_column and page_size:
+            order_column, order_direction = self.default_order()
+        if page and page_size and self.eager_joined and not select_columns and "." not in order_column:
+            # past the first page: the page's keys first (same filters, order, offset), then its rows with their
+            # joined relations; joined to the whole query, the relations were read for every skipped row too
+            # (用户列表 page 200: 4,020 rows joined to their organisation and town for 20 shown)
+            pk = self.get_pk()
+            keys = query.with_entities(pk.label("page_key")).subquery()
+            query = self.apply_order_by(
+                self.session.query(self.obj).join(keys, pk == keys.c.page_key),
+                order_column,
+                order_direction,
+                add_pk=True,
+            )
+        return query.options(*options)
 
     def get_related_interface(self, col_name):
         return _DropdownInterface(self.get_related_model(col_name))
