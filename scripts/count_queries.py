@@ -67,23 +67,28 @@ PERMISSION_CHECK = re.compile(r"\bEXISTS\b.*\bab_permission_view\b", re.S | re.I
 
 
 class StatementCounter:
-    """Collects the SQL statements the engine sends while `active` (a before_cursor_execute listener)."""
+    """Collects the SQL statements the engine sends while `active` (a before_cursor_execute listener):
+    `statements` as the app wrote them, `sent` as the database got them (`EXECUTE <name>(…)` for one zsdx.prepared
+    prepared on PostgreSQL)."""
 
     def __init__(self, engine):
         from sqlalchemy import event
 
         self.engine = engine
         self.statements = []
+        self.sent = []
         self.active = False
         event.listen(engine, "before_cursor_execute", self._on_execute)
 
     def _on_execute(self, conn, cursor, statement, parameters, context, executemany):
         if self.active:
-            self.statements.append(statement)
+            self.statements.append(getattr(context, "zsdx_written", statement))
+            self.sent.append(statement)
 
     @contextmanager
     def counting(self):
         self.statements = []
+        self.sent = []
         self.active = True
         try:
             yield self

@@ -232,7 +232,9 @@ def test_an_anonymous_page_reads_the_public_role_and_the_version_in_one_statemen
     assert counter.permission_checks == []
     # the page's only statement; PostgreSQL gets it as EXECUTE of the statement prepared on the connection
     (statement,) = counter.statements
-    assert "ab_permission_view_role" in statement or statement.startswith("EXECUTE zsdx_public_role"), statement
+    assert "ab_permission_view_role" in statement, statement
+    (sent,) = counter.sent
+    assert sent == statement or sent.startswith("EXECUTE zsdx_public_role"), sent
 
 
 def test_a_grant_to_the_public_role_counts_for_anonymous_visitors_from_the_next_request(app):
