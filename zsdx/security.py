@@ -297,7 +297,11 @@ def check_session_epoch():
     noticed before the view runs; a page request then goes to the login page with the reason."""
     if "_user_id" not in session or request.endpoint is None or request.endpoint.endswith("static"):
         return None
-    current_user._get_current_object()  # the user load, which every page makes anyway: no extra statement
+    user = current_user._get_current_object()  # the user load, which every page makes anyway: no extra statement
+    if g.get("user") is current_user:
+        # FAB's g.user is Flask-Login's proxy: each of a page's permission checks (70 on an admin list) went through
+        # it to find the user again. The user itself, for this request (a login or logout here then redirects).
+        g.user = user
     if not g.pop("zsdx_session_expired", False):
         return None
     from .errors import wants_json
