@@ -61,3 +61,16 @@ def test_a_sorted_user_list_keeps_its_order_across_pages(app, client, login_as, 
     second = [p for p, _ in _rows(client, url + "&page_ZsdxUserDBModelView=1")]
     assert first and second
     assert first == sorted(first) and second == sorted(second) and first[-1] < second[0]
+
+
+def test_a_search_filters_its_own_request_only(client, login_as, factory):
+    """The search filters of a model are made once per interface (KeptFilterConverter): a search still narrows
+    the list, and the next request without it shows every row again."""
+    named = factory.user("专家", name="筛选专家甲")
+    factory.user("专家", name="别的专家乙")
+    login_as("Admin")
+    url = "/users/list/?_flt_0_first_name=%E7%AD%9B%E9%80%89%E4%B8%93%E5%AE%B6%E7%94%B2"  # 筛选专家甲
+    for _ in range(2):
+        assert [p for p, _org in _rows(client, url)] == [named["phone"]]
+        everyone = _rows(client, "/users/list/?psize_ZsdxUserDBModelView=100")
+        assert len(everyone) > 2

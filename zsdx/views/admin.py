@@ -4,7 +4,6 @@ announcements (市工信)."""
 from flask import g
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.views import RoleModelView, UserDBModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import gettext as _
@@ -186,7 +185,7 @@ class ZsdxUserDBModelView(BlankChoiceMixin, UserDBModelView):
 
 
 class TownView(ModelView):
-    datamodel = SQLAInterface(Town)
+    datamodel = EagerSQLAInterface(Town)
     locals().update(titles(_l("Town or street")))
     label_columns = {"code": _l("Town code"), "name": _l("Town name"), "sort": _l("Sort order")}
     list_columns = ["code", "name", "sort"]
@@ -197,7 +196,7 @@ class TownView(ModelView):
 
 
 class IndustryView(ModelView):
-    datamodel = SQLAInterface(Industry)
+    datamodel = EagerSQLAInterface(Industry)
     locals().update(titles(_l("Industry segment")))
     label_columns = {"name": _l("Industry segment"), "sort": _l("Sort order")}
     list_columns = add_columns = edit_columns = show_columns = ["name", "sort"]

@@ -6,7 +6,6 @@ product administration (generated list over the shared visibility). 市工信 ap
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -117,7 +116,7 @@ class MyProductView(ScopedModelView):
     """我的产品 (服务商): its own products only; 新增 and 修改 through ProductForm, 提交审核 and 下架 as actions."""
 
     route_base = "/myproducts"
-    datamodel = SQLAInterface(Product)
+    datamodel = EagerSQLAInterface(Product)
     base_filters = [["id", OwnedRows, None]]
     base_permissions = [
         "can_list",

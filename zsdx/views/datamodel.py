@@ -21,12 +21,29 @@ pairs kept in the process for the grants' version (zsdx.permission_cache), inste
 permission rows with their permission and view (~1,500 ORM objects a page); show and edit still load them.
 """
 
+from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 
+class KeptFilterConverter(SQLAFilterConverter):
+    """A column's search filters, made once per interface. FAB makes a Filters object on every list request
+    (`get_joined_filters`), and each makes a filter per operator for every column of the model (~400 objects for
+    the 用户列表); they depend on the model and the column alone. Each caller gets its own list of them (FAB adds
+    a view's custom filters to it)."""
+
+    def convert(self, col_name):
+        kept = self.datamodel.__dict__.setdefault("_zsdx_filters", {})
+        if col_name not in kept:
+            kept[col_name] = super().convert(col_name)
+        filters = kept[col_name]
+        return list(filters) if filters is not None else None
+
+
 class EagerSQLAInterface(SQLAInterface):
+    filter_converter_class = KeptFilterConverter
+
     def __init__(self, obj, session=None, joined=(), selectin=(), options=None):
         super().__init__(obj, session=session)
         self.eager_joined = tuple(joined)

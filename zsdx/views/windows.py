@@ -9,7 +9,6 @@ import datetime as dt
 
 from flask import flash, g, redirect
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
@@ -19,6 +18,7 @@ from ..extensions import db
 from ..models import Announcement, SubmissionWindow
 from ..stages import STAGES
 from .admin import titles
+from .datamodel import EagerSQLAInterface
 from .generated import ScopedModelView
 
 
@@ -31,7 +31,7 @@ def _chain_label(value):
 
 
 class SubmissionWindowView(ScopedModelView):
-    datamodel = SQLAInterface(SubmissionWindow)
+    datamodel = EagerSQLAInterface(SubmissionWindow)
     locals().update(titles(_l("Submission window")))
     label_columns = {
         "chain_name": _l("Application kind"),
