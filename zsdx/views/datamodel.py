@@ -50,28 +50,12 @@ class EagerSQLAInterface(SQLAInterface):
         self.eager_selectin = tuple(selectin)
         self.eager_options = options  # model -> [loader options] for nested paths (e.g. a role's permissions)
 
-    def _eager_options(self):
+    def _eager_options(self, listing):
+        """The loader options of a list page (`listing`) or of one record (show, edit)."""
         return (
             [joinedload(getattr(self.obj, name)) for name in self.eager_joined]
             + [selectinload(getattr(self.obj, name)) for name in self.eager_selectin]
             + (list(self.eager_options(self.obj)) if self.eager_options else [])
-        )
-
-    def _apply_inner_all(
-        self,
-        query,
-        filters=None,
-        order_column="",
-        order_direction="",
-        page=None,
-        page_size=None,
-        select_columns=None,
-        aliases_mapping=None,
-    ):
-        if not order_column and page_size:
-            order_column, order_direction = self.default_order()
-        return super()._apply_inner_all(
-            query, filters, order_column, order_direction, page, page_size, select_columns, aliases_mapping
         )
 
     def default_order(self):
@@ -79,25 +63,21 @@ class EagerSQLAInterface(SQLAInterface):
         it to the database, and an unordered OFFSET may show a row on two pages and another on none."""
         return self.get_pk_name(), "desc"
 
-    def apply_all(
-        self,
-        query,
-        filters=None,
-        order_column="",
-        order_direction="",
-        page=None,
-        page_size=None,
-        select_columns=None,
-        outer_default_load=False,
+    def _apply_inner_all(
+        self, query, filters=None, order_column="", order_direction="", page=None, page_size=None, *a, **kw
     ):
-        query = super().apply_all(
-            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
-        )
-        options = self._eager_options()
+        if not order_column and page_size:
+            order_column, order_direction = self.default_order()
+        return super()._apply_inner_all(query, filters, order_column, order_direction, page, page_size, *a, **kw)
+
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None, page_size=None, *a, **kw):
+        query = super().apply_all(query, filters, order_column, order_direction, page, page_size, *a, **kw)
+        options = self._eager_options(listing=bool(page_size))
         if not options:
             return query
         if not order_column and page_size:
             order_column, order_direction = self.default_order()
+        select_columns = a[0] if a else kw.get("select_columns")
         if page_size and self.eager_joined and not select_columns and "." not in order_column:
             # the page's keys first (same filters, order, offset), then its rows with their joined relations:
             # joined to the whole query, the relations were read for every row sorted or skipped (产品管理: 1,851
@@ -139,24 +119,13 @@ class RoleInterface(EagerSQLAInterface):
     """Roles: a list page reads its roles' grants as name pairs (one statement at most, none once kept); a
     role's show and edit pages (`get`) load its PermissionView rows with the role, as before."""
 
-    def query(
-        self,
-        filters=None,
-        order_column="",
-        order_direction="",
-        page=None,
-        page_size=None,
-        select_columns=None,
-        outer_default_load=False,
-    ):
+    def _eager_options(self, listing):
+        return [] if listing else super()._eager_options(listing)
+
+    def query(self, *args, **kwargs):
         from flask import current_app
 
-        query = self.session.query(self.obj)
-        count = self.query_count(query, filters, select_columns)
-        # SQLAInterface's apply_all: the page without the permission rows that `get` loads (EagerSQLAInterface)
-        roles = SQLAInterface.apply_all(
-            self, query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
-        ).all()
+        count, roles = super().query(*args, **kwargs)
         pairs = current_app.appbuilder.sm.pairs_of_each_role([role.id for role in roles])
         for role in roles:
             role.zsdx_grants = pairs.get(role.id, frozenset())
