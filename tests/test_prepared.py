@@ -146,6 +146,36 @@ def test_a_text_or_date_parameter_keeps_the_statement_as_text(app):
             counter.close()
 
 
+def test_a_constant_of_the_code_is_written_into_the_prepared_statement(app):
+    """A status, a step or a kind (a lower-case ASCII word) is written into the statement it is prepared as, so
+    that its plan sees it; a text of any other shape keeps the statement as text, quotes and all."""
+    from sqlalchemy import text
+
+    _on_postgres(app)
+    with app.app_context():
+        counter = cq.StatementCounter(db.engine)
+        try:
+            with db.engine.connect() as conn, counter.counting():
+                query = text("SELECT count(*) FROM zs_filing WHERE status = :s AND id > :n")
+                assert conn.execute(query, {"s": "reviewing", "n": 0}).scalar() >= 0
+                assert conn.execute(text("SELECT :s || '!'"), {"s": "done"}).scalar() == "done!"
+                for odd in ("Done", "it's", "项目", "a b", "x" * 40, "1abc"):
+                    assert conn.execute(text("SELECT :s || '!'"), {"s": odd}).scalar() == odd + "!"
+                written = {
+                    r[0]
+                    for r in conn.execute(
+                        text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'zsdx_auto_%'")
+                    )
+                }
+                conn.rollback()
+        finally:
+            counter.close()
+    sent = counter.sent
+    assert sent[0].startswith("EXECUTE zsdx_auto_") and sent[1].startswith("EXECUTE zsdx_auto_"), sent
+    assert not any(s.startswith("EXECUTE") for s in sent[2:8]), sent  # the six odd texts
+    assert any("status = 'reviewing'" in w and "id > $1" in w for w in written), written
+
+
 def test_a_connection_keeps_a_bounded_number_and_a_streamed_select_is_left_alone(app, monkeypatch):
     from sqlalchemy import text
 
