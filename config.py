@@ -48,8 +48,8 @@ if SQLALCHEMY_DATABASE_URI.startswith(("postgresql://", "postgres://")):
     SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://" + SQLALCHEMY_DATABASE_URI.split("://", 1)[1]
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 # PostgreSQL: the signed-in user's load (every page), an anonymous visitor's Public role and every SELECT whose
-# parameters are integers and the code's constants (records by id, a queue's status) are prepared once per connection
-# and then executed by name (zsdx/prepared.py: 0.5-0.9 ms of planning saved on a detail page). Set 0 behind a pooler
+# parameters are all integers (records read by id, a page's LIMIT) are prepared once per connection and then executed
+# by name (zsdx/prepared.py: 0.5-0.9 ms of planning saved on a detail page). Set 0 behind a pooler
 # that hands one client's statements to several server connections (PgBouncer in transaction or statement mode): a
 # statement prepared on one would not exist on the next.
 PREPARED_STATEMENTS = _env_bool("ZSDX_PREPARED_STATEMENTS", True)

@@ -146,9 +146,10 @@ def test_a_text_or_date_parameter_keeps_the_statement_as_text(app):
             counter.close()
 
 
-def test_a_constant_of_the_code_is_written_into_the_prepared_statement(app):
-    """A status, a step or a kind (a lower-case ASCII word) is written into the statement it is prepared as, so
-    that its plan sees it; a text of any other shape keeps the statement as text, quotes and all."""
+def test_a_statement_with_a_status_is_planned_each_time(app):
+    """A text parameter keeps a statement as text even when it is a constant of the code: written into prepared
+    statements, the constants made the statements of the review queues generic in their integers too, and the
+    generic plan of a 镇街's 已审核 tab (its actor, its town) took 35 ms where each planned execution took 9."""
     from sqlalchemy import text
 
     _on_postgres(app)
@@ -158,22 +159,10 @@ def test_a_constant_of_the_code_is_written_into_the_prepared_statement(app):
             with db.engine.connect() as conn, counter.counting():
                 query = text("SELECT count(*) FROM zs_filing WHERE status = :s AND id > :n")
                 assert conn.execute(query, {"s": "reviewing", "n": 0}).scalar() >= 0
-                assert conn.execute(text("SELECT :s || '!'"), {"s": "done"}).scalar() == "done!"
-                for odd in ("Done", "it's", "项目", "a b", "x" * 40, "1abc"):
-                    assert conn.execute(text("SELECT :s || '!'"), {"s": odd}).scalar() == odd + "!"
-                written = {
-                    r[0]
-                    for r in conn.execute(
-                        text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'zsdx_auto_%'")
-                    )
-                }
                 conn.rollback()
         finally:
             counter.close()
-    sent = counter.sent
-    assert sent[0].startswith("EXECUTE zsdx_auto_") and sent[1].startswith("EXECUTE zsdx_auto_"), sent
-    assert not any(s.startswith("EXECUTE") for s in sent[2:8]), sent  # the six odd texts
-    assert any("status = 'reviewing'" in w and "id > $1" in w for w in written), written
+    assert counter.sent == counter.statements, counter.sent
 
 
 def test_a_connection_keeps_a_bounded_number_and_a_streamed_select_is_left_alone(app, monkeypatch):

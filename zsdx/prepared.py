@@ -10,17 +10,16 @@ Two kinds of statement are prepared:
 - those marked with the execution option `zsdx_prepare="<name>"`: the user's load and an anonymous visitor's
   Public role with the grants' version (zsdx.permission_cache). Their parameters are declared with the types of
   their values (int as bigint, str as text, ...); a statement with a NULL or another kind of value is sent as text.
-- any other SELECT whose parameters are integers (ids, a page's LIMIT and OFFSET) and constants of the code (a
-  status, a step, a kind: lower-case ASCII words), or which has none: a record and its relations by id, a 工作台
-  list of one enterprise, a reviewer's queue. Each is named after a hash of its text. Its integers are declared
-  `integer` (bigint past its range), the type PostgreSQL gives the same number written in the text; its constants
-  are written into it, so that its plan sees them. A statement with any other text (a search, a phone, a name), a
-  date or a NULL is sent as text: PostgreSQL's generic plan, which it keeps for every value once five custom plans
-  cost no less, cannot see a search text or a keyset cursor (psycopg 3's preparation of every statement was tried
-  and reverted: two such pages got 3–6× slower). A generic plan for integers is the plan of ids and page sizes
-  alike; where it would cost more (an unknown LIMIT), PostgreSQL keeps planning each execution as before.
-  A connection keeps at most AUTO_LIMIT of these (an IN list of each length, each set of constants is a text of its
-  own); past it, the least recently used is deallocated.
+- any other SELECT whose parameters are all integers (ids, a page's LIMIT and OFFSET), or which has none: a record
+  and its relations loaded by id, a 工作台 list of one enterprise. Each is named after a hash of its text, and its
+  parameters are declared `integer` (bigint past its range), the type PostgreSQL gives the same number written
+  in the text. A statement with a text, a date or a NULL parameter is sent as text: PostgreSQL's generic plan,
+  which it keeps for every value once five custom plans cost no less, cannot see a search text or a keyset cursor
+  (psycopg 3's preparation of every statement was tried and reverted: two such pages got 3–6× slower). A generic
+  plan for integers is the plan of ids and page sizes alike; where it would cost more (an unknown LIMIT),
+  PostgreSQL keeps planning each execution as before.
+  A connection keeps at most AUTO_LIMIT of these (an IN list of each length is a text of its own); past it, the
+  least recently used is deallocated.
 
 Off with ZSDX_PREPARED_STATEMENTS=0 (config.py), for a pooler that spreads one client's statements over several
 server connections.
@@ -47,9 +46,6 @@ _AUTO_KEY = (
 )
 AUTO_LIMIT = 200
 _INT4 = (-(2**31), 2**31 - 1)
-# a text parameter written into a prepared statement: a code's constant (a status, a step, a kind), which the plan
-# then sees; any other text (a search, a phone, a name) keeps the statement as text
-_CONSTANT = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # the parameters' types, from their Python values: PREPARE without types lets PostgreSQL guess, and a parameter
 # in a SELECT list is then `text` (`SELECT $1` answers '1' where the text statement answered 1)
 _TYPES = (
@@ -121,13 +117,10 @@ def _execute_prepared(conn, cursor, statement, parameters, context, executemany)
         or getattr(cursor, "name", None)  # a server-side cursor (a streamed export): DECLARE … FOR EXECUTE is no SQL
     ):
         return statement, parameters
-    parts = _auto_parts(parameters or {})
-    if parts is None:
+    types = _integer_types(parameters or {})
+    if types is None:
         return statement, parameters
-    shaped = _auto_statement(statement, *parts)
-    if shaped is None:
-        return statement, parameters
-    name, prepare, execute = shaped
+    name, names, execute = _auto_shape(statement, types)
     kept = conn.connection.info.setdefault(_AUTO_KEY, {})
     if name in kept:
         kept[name] = kept.pop(name)  # the most recently used last
@@ -136,41 +129,31 @@ def _execute_prepared(conn, cursor, statement, parameters, context, executemany)
             oldest = next(iter(kept))
             cursor.execute(f"DEALLOCATE {oldest}")
             del kept[oldest]
-        cursor.execute(prepare)
+        _prepare(cursor, name, statement, names, [types[n] for n in names])
         kept[name] = True
     context.zsdx_written = statement
     return execute, parameters or {}
 
 
-def _auto_parts(parameters):
-    """((name, "integer" / "bigint"), …), ((name, constant), …) of a statement's parameters (each sorted), or None
-    when one is neither an int (not a bool) nor a constant."""
-    types, constants = [], []
+def _integer_types(parameters):
+    """{name: "integer" / "bigint"} if every parameter is an int (not a bool), else None."""
+    types = {}
     for n, v in parameters.items():
-        if type(v) is int:
-            types.append((n, "integer" if _INT4[0] <= v <= _INT4[1] else "bigint"))
-        elif isinstance(v, str) and _CONSTANT.fullmatch(v):
-            constants.append((n, str(v)))
-        else:
+        if type(v) is not int:
             return None
-    return tuple(sorted(types)), tuple(sorted(constants))
+        types[n] = "integer" if _INT4[0] <= v <= _INT4[1] else "bigint"
+    return types
+
+
+def _auto_shape(statement, types):
+    """(name, the parameters' names in order, the EXECUTE text) of a statement prepared by its integers."""
+    return _auto_named(statement, tuple(sorted(types.items())))
 
 
 @functools.lru_cache(maxsize=1024)
-def _auto_statement(statement, types, constants):
-    """(name, PREPARE text, EXECUTE text) of a statement prepared by its integers, its constants written into it;
-    None if the statement names a parameter it was not given."""
-    typed, written = dict(types), dict(constants)
-    names = [n for n in dict.fromkeys(_PARAM.findall(statement)) if n not in written]
-    if any(n not in typed for n in names):
-        return None
-    values = {n: f"${i}" for i, n in enumerate(names, 1)}
-    values.update((n, f"'{v}'") for n, v in written.items())  # [a-z0-9_] only: nothing to escape
-    body = _PARAM.sub(lambda m: values[m.group(1)], statement).replace("%%", "%")
-    declared = f"({', '.join(typed[n] for n in names)})" if names else ""
-    name = "zsdx_auto_" + hashlib.blake2b(f"{body}\0{declared}".encode(), digest_size=10).hexdigest()
-    args = ", ".join(f"%({n})s" for n in names)
-    return name, f"PREPARE {name}{declared} AS {body}", f"EXECUTE {name}({args})" if names else f"EXECUTE {name}"
+def _auto_named(statement, types):
+    name = "zsdx_auto_" + hashlib.blake2b(f"{statement}\0{types}".encode(), digest_size=10).hexdigest()
+    return (name, *_shape(name, statement))
 
 
 def _prepare(cursor, name, statement, names, types):
