@@ -74,17 +74,11 @@ class PermissionCacheMixin:
     def role_permission_pairs(self, role_ids):
         """{(permission name, view_menu name)} granted to the roles `role_ids` through ab_permission_view_role."""
         role_ids = frozenset(role_ids)
-        cache = request_cache()
-        key = ("zsdx.permission_pairs", role_ids)
-        if cache is not None and key in cache:
-            return cache[key]
         kept = self._kept_pairs(role_ids)
         if kept is not None:
-            cache[key] = kept
             return kept
         pairs = frozenset(self._granted_rows(role_ids, by_role=False)) if role_ids else frozenset()
-        self._keep_pairs(role_ids, pairs)
-        return pairs
+        return self._keep_pairs(role_ids, pairs)
 
     def pairs_of_each_role(self, role_ids):
         """{role id: its (permission name, view_menu name) pairs} of several roles: those kept in the process

@@ -41,9 +41,8 @@ from sqlalchemy import event
 _PARAM = re.compile(r"%\((\w+)\)s")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _KEY = "zsdx_prepared"  # connection info: name -> (the statement text, its parameters' types) it was prepared for
-_AUTO_KEY = (
-    "zsdx_prepared_auto"  # connection info: the names of the statements prepared by their integers, oldest first
-)
+# connection info: the names of the statements prepared by their integers, least recently used first
+_AUTO_KEY = "zsdx_prepared_auto"
 AUTO_LIMIT = 200
 _INT4 = (-(2**31), 2**31 - 1)
 # the parameters' types, from their Python values: PREPARE without types lets PostgreSQL guess, and a parameter
@@ -121,6 +120,7 @@ def _execute_prepared(conn, cursor, statement, parameters, context, executemany)
     if types is None:
         return statement, parameters
     name, names, execute = _auto_shape(statement, types)
+    types = dict(types)
     kept = conn.connection.info.setdefault(_AUTO_KEY, {})
     if name in kept:
         kept[name] = kept.pop(name)  # the most recently used last
@@ -136,22 +136,18 @@ def _execute_prepared(conn, cursor, statement, parameters, context, executemany)
 
 
 def _integer_types(parameters):
-    """{name: "integer" / "bigint"} if every parameter is an int (not a bool), else None."""
-    types = {}
+    """((name, "integer" / "bigint"), …) sorted by name if every parameter is an int (not a bool), else None."""
+    types = []
     for n, v in parameters.items():
         if type(v) is not int:
             return None
-        types[n] = "integer" if _INT4[0] <= v <= _INT4[1] else "bigint"
-    return types
-
-
-def _auto_shape(statement, types):
-    """(name, the parameters' names in order, the EXECUTE text) of a statement prepared by its integers."""
-    return _auto_named(statement, tuple(sorted(types.items())))
+        types.append((n, "integer" if _INT4[0] <= v <= _INT4[1] else "bigint"))
+    return tuple(sorted(types))
 
 
 @functools.lru_cache(maxsize=1024)
-def _auto_named(statement, types):
+def _auto_shape(statement, types):
+    """(name, the parameters' names in order, the EXECUTE text) of a statement prepared by its integers."""
     name = "zsdx_auto_" + hashlib.blake2b(f"{statement}\0{types}".encode(), digest_size=10).hexdigest()
     return (name, *_shape(name, statement))
 

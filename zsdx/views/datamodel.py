@@ -23,7 +23,6 @@ permission rows with their permission and view (~1,500 ORM objects a page); show
 
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 
@@ -63,11 +62,14 @@ class EagerSQLAInterface(SQLAInterface):
         it to the database, and an unordered OFFSET may show a row on two pages and another on none."""
         return self.get_pk_name(), "desc"
 
+    def _order(self, order_column, order_direction, page_size):
+        """The order of a query: a list page's (`page_size`) falls back to `default_order`."""
+        return self.default_order() if page_size and not order_column else (order_column, order_direction)
+
     def _apply_inner_all(
         self, query, filters=None, order_column="", order_direction="", page=None, page_size=None, *a, **kw
     ):
-        if not order_column and page_size:
-            order_column, order_direction = self.default_order()
+        order_column, order_direction = self._order(order_column, order_direction, page_size)
         return super()._apply_inner_all(query, filters, order_column, order_direction, page, page_size, *a, **kw)
 
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None, page_size=None, *a, **kw):
@@ -75,8 +77,7 @@ class EagerSQLAInterface(SQLAInterface):
         options = self._eager_options(listing=bool(page_size))
         if not options:
             return query
-        if not order_column and page_size:
-            order_column, order_direction = self.default_order()
+        order_column, order_direction = self._order(order_column, order_direction, page_size)
         select_columns = a[0] if a else kw.get("select_columns")
         if page_size and self.eager_joined and not select_columns and "." not in order_column:
             # the page's keys first (same filters, order, offset), then its rows with their joined relations:
@@ -132,6 +133,6 @@ class RoleInterface(EagerSQLAInterface):
         return count, roles
 
     def _get_attr_value(self, item, col):
-        if col == "permissions" and "permissions" in inspect(item).unloaded and hasattr(item, "zsdx_grants"):
+        if col == "permissions" and hasattr(item, "zsdx_grants"):  # set by `query`: a list page's row
             return item.zsdx_grants
         return super()._get_attr_value(item, col)
