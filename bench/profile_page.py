@@ -103,6 +103,7 @@ def main(argv=None):
     ap.add_argument("--sort", default="cumulative,tottime")
     ap.add_argument("--sql", action="store_true", help="also print each statement of one request with its time")
     ap.add_argument("--by-package", action="store_true", help="also print the own time summed by package")
+    ap.add_argument("--callers", metavar="REGEX", help="also print who calls the functions matching REGEX")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("ZSDX_BENCH", "1")
@@ -140,6 +141,10 @@ def main(argv=None):
         out = io.StringIO()
         stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats(key)
         stats.print_stats(args.top)
+        print(out.getvalue())
+    if args.callers:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime").print_callers(args.callers)
         print(out.getvalue())
 
 
